@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh machine with the .NET 10 SDK: Debian's Chromium + ChromeDriver for the
+# browser tests, then the NuGet restore. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo_cmd=""
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "setup.sh: install Chromium and ChromeDriver for the browser tests (apt-get not found)." >&2
+  fi
+fi
+
+dotnet restore StarSync.slnx

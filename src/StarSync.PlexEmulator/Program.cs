@@ -1,0 +1,2 @@
+// Standalone emulated Plex Media Server (see EmulatorHost for options).
+return 0;

@@ -1,0 +1,94 @@
+namespace StarSync.Plex;
+
+/// <summary>What a Plex Media Server says about itself (<c>GET /</c>).</summary>
+public sealed record PlexServerInfo(string FriendlyName, string Version, string MachineIdentifier);
+
+/// <summary>A library section. Music libraries have <see cref="Type"/> <c>"artist"</c>.</summary>
+public sealed record PlexLibrary(string Key, string Title, string Type, string? Uuid)
+{
+    /// <summary>True for a music library (Plex calls its type "artist").</summary>
+    public bool IsMusic => Type == "artist";
+}
+
+/// <summary>One track as StarSync needs it. <see cref="UserRating"/> is null when the track is unrated (0 is a real rating).</summary>
+public sealed record PlexTrack(
+    string RatingKey,
+    string Title,
+    string? AlbumTitle,
+    string? ArtistTitle,
+    double? UserRating,
+    long AddedAt,
+    string? LibrarySectionId);
+
+/// <summary>Which tracks a listing asks Plex for; the filtering is done by the server.</summary>
+public enum TrackFilter
+{
+    /// <summary>Every track.</summary>
+    All,
+
+    /// <summary>Tracks without a user rating (<c>userRating=-1</c>).</summary>
+    Unrated,
+
+    /// <summary>Tracks with a user rating (<c>userRating!=-1</c>).</summary>
+    Rated,
+
+    /// <summary>Rated tracks whose rating differs from <see cref="TrackQuery.RatingNot"/> (<c>userRating!=X</c>; never matches unrated).</summary>
+    RatedOtherThan,
+}
+
+/// <summary>Listing order. Plex needs a stable order for paging; ties are broken by ratingKey.</summary>
+public enum TrackSort
+{
+    /// <summary>By ratingKey ascending (<c>sort=id</c>): new tracks land at the end.</summary>
+    RatingKey,
+
+    /// <summary>Most recently added first (<c>sort=addedAt:desc</c>).</summary>
+    AddedAtDesc,
+}
+
+/// <summary>A track listing request.</summary>
+/// <param name="Filter">Server-side filter.</param>
+/// <param name="Sort">Order of the results.</param>
+/// <param name="Limit">At most this many tracks (null = all).</param>
+/// <param name="Start">Offset of the first track (used by callers that know how many earlier results are still in the filtered set).</param>
+/// <param name="RatingNot">For <see cref="TrackFilter.RatedOtherThan"/>: the 0..10 value to exclude.</param>
+public sealed record TrackQuery(
+    TrackFilter Filter = TrackFilter.All,
+    TrackSort Sort = TrackSort.RatingKey,
+    int? Limit = null,
+    int Start = 0,
+    double? RatingNot = null);
+
+/// <summary>The typed client for a Plex Media Server. Every failure surfaces as <see cref="PlexException"/>.</summary>
+public interface IPlexClient
+{
+    /// <summary>Server name, version and id (<c>GET /</c>).</summary>
+    Task<PlexServerInfo> GetServerInfoAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every library section (music and other types).</summary>
+    Task<IReadOnlyList<PlexLibrary>> GetLibrariesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Streams a section's tracks page by page; never holds the whole section in memory.</summary>
+    IAsyncEnumerable<PlexTrack> GetTracksAsync(string sectionKey, TrackQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Reads one page of a section's tracks and the size of the whole filtered set.</summary>
+    Task<PlexPage> GetTrackPageAsync(string sectionKey, TrackQuery query, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>Counts a section's tracks matching <paramref name="query"/> without listing them (container size 0).</summary>
+    Task<int> CountTracksAsync(string sectionKey, TrackQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Expands a track, album or artist ratingKey to its tracks. An unknown key yields nothing.</summary>
+    IAsyncEnumerable<PlexTrack> GetItemTracksAsync(string ratingKey, CancellationToken cancellationToken);
+
+    /// <summary>Reads the current state of the given tracks (<c>/library/metadata/a,b,c</c>, batched). Unknown keys are absent from the result.</summary>
+    Task<IReadOnlyList<PlexTrack>> GetTracksByKeysAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken);
+
+    /// <summary>Sets a track's user rating (0..10).</summary>
+    Task SetRatingAsync(string ratingKey, double rating, CancellationToken cancellationToken);
+
+    /// <summary>Removes a track's user rating (<c>rating=-1</c>).</summary>
+    Task ClearRatingAsync(string ratingKey, CancellationToken cancellationToken);
+}
+
+/// <summary>One page of a track listing.</summary>
+public sealed record PlexPage(IReadOnlyList<PlexTrack> Tracks, int TotalSize, int Offset);

