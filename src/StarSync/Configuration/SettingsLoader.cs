@@ -1,0 +1,256 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using StarSync.Rating;
+
+namespace StarSync.Configuration;
+
+/// <summary>
+/// Reads start-up settings from the old tool's environment variables and its config/settings.json (which wins, as it did
+/// in the old tool), collecting every problem with the variable's name instead of guessing.
+/// </summary>
+public static class SettingsLoader
+{
+    /// <summary>Builds the settings, or throws <see cref="StartupConfigurationException"/> listing every problem.</summary>
+    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile)
+    {
+        var errors = new List<string>();
+        var settings = FromEnvironment(configuration, errors);
+        if (File.Exists(settingsFile))
+        {
+            settings = ApplyFile(settings, settingsFile, errors);
+        }
+
+        if (errors.Count == 0)
+        {
+            errors.AddRange(settings.Validate().SelectMany(e => e.Value));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new StartupConfigurationException(errors);
+        }
+
+        return settings with
+        {
+            WebhookSecret = settings.WebhookSecret.Length > 0 ? settings.WebhookSecret : NewSecret(),
+            ApiKey = settings.ApiKey.Length > 0 ? settings.ApiKey : NewSecret(),
+        };
+    }
+
+    /// <summary>A random URL-safe secret (for the webhook URL and the API key).</summary>
+    public static string NewSecret() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+
+    private static StarSyncSettings FromEnvironment(IConfiguration config, List<string> errors)
+    {
+        var settings = new StarSyncSettings();
+        if (Value(config, "LIBRARY_NAME") is { } libraries)
+        {
+            settings = settings with { Libraries = SplitList(libraries) };
+        }
+
+        if (Value(config, "RATING_STYLE") is { } style)
+        {
+            if (RatingScale.ParseStyle(style) is { } parsed)
+            {
+                settings = settings with { RatingStyle = parsed, TargetRating = parsed == RatingStyle.OneStar ? 1 : settings.TargetRating };
+            }
+            else
+            {
+                errors.Add($"RATING_STYLE '{style}' is not a rating style: use one of {RatingScale.AllowedStyles}.");
+            }
+        }
+
+        if (Value(config, "TARGET_RATING") is { } target)
+        {
+            if (double.TryParse(target, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                settings = settings with { TargetRating = value };
+            }
+            else
+            {
+                errors.Add($"TARGET_RATING '{target}' is not a number: use {RatingScale.AllowedTargets(settings.RatingStyle)} (e.g. TARGET_RATING=3).");
+            }
+        }
+
+        if (Value(config, "OVERRIDE_RATING") is { } overrideValue)
+        {
+            if (ParseBool(overrideValue) is { } parsed)
+            {
+                settings = settings with { OverrideRating = parsed };
+            }
+            else
+            {
+                errors.Add($"OVERRIDE_RATING '{overrideValue}' is not true or false: use OVERRIDE_RATING=true or OVERRIDE_RATING=false.");
+            }
+        }
+
+        settings = settings with
+        {
+            BatchSize = Int(config, "BATCH_SIZE", settings.BatchSize, errors),
+            BatchIntervalMinutes = Int(config, "BATCH_INTERVAL_MINUTES", settings.BatchIntervalMinutes, errors),
+            WriteConcurrency = Int(config, "WRITE_CONCURRENCY", settings.WriteConcurrency, errors),
+            WebhookSecret = Value(config, "WEBHOOK_SECRET") ?? "",
+            ApiKey = Value(config, "API_KEY") ?? "",
+        };
+        if (settings.WebhookSecret.Length is > 0 and < 8)
+        {
+            errors.Add("WEBHOOK_SECRET is too short: use at least 8 characters (or leave it unset and StarSync generates one).");
+        }
+
+        if (settings.ApiKey.Length is > 0 and < 16)
+        {
+            errors.Add("API_KEY is too short: use at least 16 characters (or leave it unset and StarSync generates one).");
+        }
+
+        return settings;
+    }
+
+    private static StarSyncSettings ApplyFile(StarSyncSettings settings, string file, List<string> errors)
+    {
+        JsonObject? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(file)) as JsonObject;
+        }
+        catch (JsonException ex)
+        {
+            errors.Add($"{file} is not valid JSON ({ex.Message}). Fix or delete it; StarSync then recreates it from the environment.");
+            return settings;
+        }
+
+        if (root is null)
+        {
+            errors.Add($"{file} must hold a JSON object. Fix or delete it.");
+            return settings;
+        }
+
+        string Where(string key) => $"'{key}' in {file}";
+        try
+        {
+            if (root["libraries"] is { } libs)
+            {
+                settings = settings with
+                {
+                    Libraries = libs is JsonArray array
+                        ? array.Select(n => n?.GetValue<string>().Trim() ?? "").Where(s => s.Length > 0).ToArray()
+                        : SplitList(libs.GetValue<string>()),
+                };
+            }
+
+            if (root["rating_style"] is { } styleNode && styleNode.GetValueKind() != JsonValueKind.Null)
+            {
+                var style = styleNode.GetValue<string>();
+                if (RatingScale.ParseStyle(style) is { } parsed)
+                {
+                    settings = settings with { RatingStyle = parsed };
+                }
+                else
+                {
+                    errors.Add($"{Where("rating_style")} is '{style}': use one of {RatingScale.AllowedStyles}.");
+                }
+            }
+
+            settings = settings with
+            {
+                TargetRating = Number(root, "rating_value", settings.TargetRating, errors, Where),
+                OverrideRating = root["override_rating"] is { } o && o.GetValueKind() != JsonValueKind.Null
+                    ? o.GetValueKind() switch
+                    {
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        JsonValueKind.String => ParseBool(o.GetValue<string>()) ?? false,
+                        _ => o.GetValue<double>() != 0,
+                    }
+                    : settings.OverrideRating,
+                BatchIntervalMinutes = (int)Number(root, "batch_interval_minutes", settings.BatchIntervalMinutes, errors, Where),
+                BatchSize = (int)Number(root, "batch_size", settings.BatchSize, errors, Where),
+                WriteConcurrency = (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
+                WebhookSecret = root["webhook_secret"]?.GetValue<string>() is { Length: > 0 } secret ? secret : settings.WebhookSecret,
+                ApiKey = root["api_key"]?.GetValue<string>() is { Length: > 0 } key ? key : settings.ApiKey,
+            };
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            errors.Add($"{file} has a value of the wrong type ({ex.Message}). Fix or delete it.");
+        }
+
+        return settings;
+    }
+
+    /// <summary>Writes settings in the old tool's format (its keys, plus StarSync's new ones), atomically: temp file, then rename.</summary>
+    public static async Task SaveAsync(StarSyncSettings settings, string file, CancellationToken cancellationToken)
+    {
+        var json = new JsonObject
+        {
+            ["libraries"] = new JsonArray(settings.Libraries.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
+            ["rating_style"] = settings.RatingStyle.ToName(),
+            ["rating_value"] = settings.TargetRating,
+            ["override_rating"] = settings.OverrideRating,
+            ["batch_interval_minutes"] = settings.BatchIntervalMinutes,
+            ["batch_size"] = settings.BatchSize,
+            ["write_concurrency"] = settings.WriteConcurrency,
+            ["webhook_secret"] = settings.WebhookSecret,
+            ["api_key"] = settings.ApiKey,
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var temp = file + ".tmp";
+        await File.WriteAllTextAsync(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+        File.Move(temp, file, overwrite: true);
+    }
+
+    private static double Number(JsonObject root, string key, double fallback, List<string> errors, Func<string, string> where)
+    {
+        var node = root[key];
+        if (node is null || node.GetValueKind() == JsonValueKind.Null)
+        {
+            return fallback;
+        }
+
+        if (node.GetValueKind() == JsonValueKind.Number)
+        {
+            return node.GetValue<double>();
+        }
+
+        if (node.GetValueKind() == JsonValueKind.String &&
+            double.TryParse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors.Add($"{where(key)} is not a number.");
+        return fallback;
+    }
+
+    private static int Int(IConfiguration config, string name, int fallback, List<string> errors)
+    {
+        if (Value(config, name) is not { } text)
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"{name} '{text}' is not a whole number (e.g. {name}={fallback}).");
+        return fallback;
+    }
+
+    private static string? Value(IConfiguration config, string name) =>
+        config[name] is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    private static string[] SplitList(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Accepts what the old tool accepted (true/1/yes) and their opposites; anything else is an error, not false.</summary>
+    public static bool? ParseBool(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => null,
+    };
+}

@@ -1,0 +1,77 @@
+using StarSync.Rating;
+
+namespace StarSync.Configuration;
+
+/// <summary>
+/// The settings a user can change at run time (UI, API, settings.json). Start-up values come from the old tool's
+/// environment variables; a saved settings.json wins over them, as in the old tool.
+/// </summary>
+public sealed record StarSyncSettings
+{
+    /// <summary>Music library names to rate (LIBRARY_NAME, comma-separated).</summary>
+    public IReadOnlyList<string> Libraries { get; init; } = ["Music"];
+
+    /// <summary>RATING_STYLE.</summary>
+    public RatingStyle RatingStyle { get; init; } = RatingStyle.FiveStars;
+
+    /// <summary>TARGET_RATING, in the style's own unit (stars, or 0/1 for 1star).</summary>
+    public double TargetRating { get; init; } = 3;
+
+    /// <summary>OVERRIDE_RATING: also re-rate tracks whose rating differs from the target.</summary>
+    public bool OverrideRating { get; init; }
+
+    /// <summary>BATCH_SIZE: tracks per scheduled run and per "last batch" run.</summary>
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>BATCH_INTERVAL_MINUTES: minutes between scheduled runs; 0 turns the schedule off.</summary>
+    public int BatchIntervalMinutes { get; init; } = 60;
+
+    /// <summary>WRITE_CONCURRENCY: rating writes in flight at once (Plex has one database writer; keep it small).</summary>
+    public int WriteConcurrency { get; init; } = 4;
+
+    /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
+    public string WebhookSecret { get; init; } = "";
+
+    /// <summary>API_KEY: for /api/v1 with the X-Api-Key header; generated on first start when not set.</summary>
+    public string ApiKey { get; init; } = "";
+
+    /// <summary>The Plex 0..10 value this configuration writes. Only valid settings exist at run time, so this cannot fail.</summary>
+    public double PlexTarget => RatingScale.TryToPlexValue(RatingStyle, TargetRating, out var value, out var error)
+        ? value
+        : throw new InvalidOperationException(error);
+
+    /// <summary>The rating policy these settings describe.</summary>
+    public RatingPolicy Policy => new(PlexTarget, OverrideRating);
+
+    /// <summary>Checks every rule; each message names the setting (and its environment variable) and how to fix it.</summary>
+    public IReadOnlyDictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (Libraries.Count == 0 || Libraries.Any(string.IsNullOrWhiteSpace))
+        {
+            errors["libraries"] = ["Choose at least one music library (LIBRARY_NAME, comma-separated names as Plex shows them)."];
+        }
+
+        if (!RatingScale.TryToPlexValue(RatingStyle, TargetRating, out _, out var targetError))
+        {
+            errors["targetRating"] = [$"TARGET_RATING {targetError}"];
+        }
+
+        if (BatchSize is < 1 or > 100_000)
+        {
+            errors["batchSize"] = ["BATCH_SIZE must be a whole number from 1 to 100000."];
+        }
+
+        if (BatchIntervalMinutes is < 0 or > 525_600)
+        {
+            errors["batchIntervalMinutes"] = ["BATCH_INTERVAL_MINUTES must be a whole number of minutes from 0 (off) to 525600."];
+        }
+
+        if (WriteConcurrency is < 1 or > 32)
+        {
+            errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be from 1 to 32 (Plex has a single database writer; 4 is plenty)."];
+        }
+
+        return errors;
+    }
+}
