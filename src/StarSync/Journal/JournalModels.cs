@@ -1,0 +1,62 @@
+namespace StarSync.Journal;
+
+/// <summary>Where one change to Plex stands.</summary>
+public enum ChangeState
+{
+    /// <summary>Written before the PUT; if StarSync stops here, start-up reconciles it against Plex.</summary>
+    Pending,
+
+    /// <summary>Plex has the new value.</summary>
+    Applied,
+
+    /// <summary>The write failed, or was interrupted before Plex took it.</summary>
+    Failed,
+
+    /// <summary>A dry run's "would change".</summary>
+    Planned,
+
+    /// <summary>Not written on purpose, e.g. an undo found the rating changed by someone since.</summary>
+    Skipped,
+}
+
+/// <summary>A change about to be made. Values are Plex 0..10; null means unrated (old) or cleared (new).</summary>
+public sealed record ChangeDraft(
+    string RatingKey,
+    string Library,
+    string? Artist,
+    string? Album,
+    string? Title,
+    double? OldValue,
+    double? NewValue);
+
+/// <summary>A journaled change.</summary>
+public sealed record ChangeRecord(
+    long Id,
+    long JobId,
+    string RatingKey,
+    string Library,
+    string? Artist,
+    string? Album,
+    string? Title,
+    double? OldValue,
+    double? NewValue,
+    DateTimeOffset Time,
+    ChangeState State,
+    string? Error);
+
+/// <summary>One page of a job's changes.</summary>
+public sealed record ChangePage(int Total, IReadOnlyList<ChangeRecord> Items);
+
+/// <summary>What an undo would restore for one track: the value before StarSync's first change and the value StarSync last set.</summary>
+public sealed record UndoCandidate(
+    long LastChangeId,
+    string RatingKey,
+    string Library,
+    string? Artist,
+    string? Album,
+    string? Title,
+    double? RestoreTo,
+    double? ExpectedCurrent);
+
+/// <summary>The outcome of one journaled change.</summary>
+public sealed record ChangeOutcome(long ChangeId, ChangeState State, string? Error = null);

@@ -1,0 +1,399 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using StarSync.Configuration;
+using StarSync.Jobs;
+
+namespace StarSync.Journal;
+
+/// <summary>
+/// The SQLite journal (WAL) of jobs and of every change StarSync makes to Plex, written before the change is sent so
+/// that a crash leaves an exact record and any job can be undone.
+/// </summary>
+public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
+{
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = paths.JournalFile,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    /// <summary>Creates the schema on first use. Safe to call more than once.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(paths.JournalFile)!);
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS jobs (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                trigger     TEXT NOT NULL,
+                mode        TEXT NOT NULL,
+                dry_run     INTEGER NOT NULL,
+                description TEXT NOT NULL,
+                libraries   TEXT NOT NULL,
+                request     TEXT NOT NULL,
+                status      TEXT NOT NULL,
+                queued_at   TEXT NOT NULL,
+                started_at  TEXT,
+                finished_at TEXT,
+                total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, rated INTEGER NOT NULL DEFAULT 0,
+                updated INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+                cleared INTEGER NOT NULL DEFAULT 0, restored INTEGER NOT NULL DEFAULT 0,
+                error       TEXT
+            );
+            CREATE TABLE IF NOT EXISTS changes (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id      INTEGER NOT NULL REFERENCES jobs(id),
+                rating_key  TEXT NOT NULL,
+                library     TEXT NOT NULL,
+                artist      TEXT,
+                album       TEXT,
+                title       TEXT,
+                old_value   REAL,
+                new_value   REAL,
+                time        TEXT NOT NULL,
+                state       TEXT NOT NULL,
+                error       TEXT,
+                -- For an undo's change: the job it reverts (0 = every job). Set on the reverted rows once applied.
+                reverts_job INTEGER,
+                undone_by   INTEGER
+            );
+            CREATE INDEX IF NOT EXISTS changes_by_job ON changes(job_id, id);
+            CREATE INDEX IF NOT EXISTS changes_by_key ON changes(rating_key, id);
+            CREATE INDEX IF NOT EXISTS changes_pending ON changes(state) WHERE state = 'Pending';
+            """, cancellationToken);
+    }
+
+    /// <summary>Records a new queued job.</summary>
+    public async Task<JobRecord> CreateJobAsync(JobRequest request, IReadOnlyList<string> libraries, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO jobs (trigger, mode, dry_run, description, libraries, request, status, queued_at)
+            VALUES ($trigger, $mode, $dry, $description, $libraries, $request, 'Queued', $queued) RETURNING id;
+            """;
+        command.Parameters.AddWithValue("$trigger", request.Trigger.ToString());
+        command.Parameters.AddWithValue("$mode", request.Mode.ToString());
+        command.Parameters.AddWithValue("$dry", request.DryRun ? 1 : 0);
+        command.Parameters.AddWithValue("$description", request.Describe());
+        command.Parameters.AddWithValue("$libraries", JsonSerializer.Serialize(libraries));
+        command.Parameters.AddWithValue("$request", JsonSerializer.Serialize(request));
+        command.Parameters.AddWithValue("$queued", Format(now));
+        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return new JobRecord(id, request.Trigger, request.Mode, request.DryRun, request.Describe(), libraries,
+            JobStatus.Queued, now, null, null, new JobCounts(), null, request);
+    }
+
+    /// <summary>Updates a job's status, counters and times.</summary>
+    public async Task UpdateJobAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE jobs SET status = $status, started_at = $started, finished_at = $finished, error = $error,
+                libraries = $libraries, description = $description, request = $request, total = $total, done = $done, rated = $rated, updated = $updated,
+                skipped = $skipped, failed = $failed, cleared = $cleared, restored = $restored
+            WHERE id = $id;
+            """;
+        var c = job.Counts;
+        command.Parameters.AddWithValue("$id", job.Id);
+        command.Parameters.AddWithValue("$status", job.Status.ToString());
+        command.Parameters.AddWithValue("$started", (object?)FormatNullable(job.StartedAt) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$finished", (object?)FormatNullable(job.FinishedAt) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$error", (object?)job.Error ?? DBNull.Value);
+        command.Parameters.AddWithValue("$libraries", JsonSerializer.Serialize(job.Libraries));
+        command.Parameters.AddWithValue("$description", job.Description);
+        command.Parameters.AddWithValue("$request", JsonSerializer.Serialize(job.Request));
+        command.Parameters.AddWithValue("$total", c.Total);
+        command.Parameters.AddWithValue("$done", c.Done);
+        command.Parameters.AddWithValue("$rated", c.Rated);
+        command.Parameters.AddWithValue("$updated", c.Updated);
+        command.Parameters.AddWithValue("$skipped", c.Skipped);
+        command.Parameters.AddWithValue("$failed", c.Failed);
+        command.Parameters.AddWithValue("$cleared", c.Cleared);
+        command.Parameters.AddWithValue("$restored", c.Restored);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>One job, or null.</summary>
+    public async Task<JobRecord?> GetJobAsync(long id, CancellationToken cancellationToken)
+    {
+        var jobs = await QueryJobsAsync("WHERE id = $p", id, cancellationToken);
+        return jobs.Count > 0 ? jobs[0] : null;
+    }
+
+    /// <summary>The most recent jobs, newest first.</summary>
+    public Task<IReadOnlyList<JobRecord>> GetJobsAsync(int limit, CancellationToken cancellationToken) =>
+        QueryJobsAsync("ORDER BY id DESC LIMIT $p", Math.Clamp(limit, 1, 1000), cancellationToken);
+
+    /// <summary>Jobs left queued or running by a previous process.</summary>
+    public Task<IReadOnlyList<JobRecord>> GetUnfinishedJobsAsync(CancellationToken cancellationToken) =>
+        QueryJobsAsync("WHERE status IN ('Queued', 'Running') AND $p = $p ORDER BY id", 0, cancellationToken);
+
+    /// <summary>Journals changes in one transaction and returns their ids in order. Write these before touching Plex.</summary>
+    public async Task<IReadOnlyList<long>> AddChangesAsync(
+        long jobId, IReadOnlyList<ChangeDraft> drafts, ChangeState state, long? revertsJob, string? error, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>(drafts.Count);
+        if (drafts.Count == 0)
+        {
+            return ids;
+        }
+
+        var now = Format(time.GetUtcNow());
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job)
+            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts) RETURNING id;
+            """;
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var library = command.Parameters.Add("$library", SqliteType.Text);
+        var artist = command.Parameters.Add("$artist", SqliteType.Text);
+        var album = command.Parameters.Add("$album", SqliteType.Text);
+        var title = command.Parameters.Add("$title", SqliteType.Text);
+        var oldValue = command.Parameters.Add("$old", SqliteType.Real);
+        var newValue = command.Parameters.Add("$new", SqliteType.Real);
+        command.Parameters.AddWithValue("$job", jobId);
+        command.Parameters.AddWithValue("$time", now);
+        command.Parameters.AddWithValue("$state", state.ToString());
+        command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
+        command.Parameters.AddWithValue("$reverts", (object?)revertsJob ?? DBNull.Value);
+        foreach (var draft in drafts)
+        {
+            key.Value = draft.RatingKey;
+            library.Value = draft.Library;
+            artist.Value = (object?)draft.Artist ?? DBNull.Value;
+            album.Value = (object?)draft.Album ?? DBNull.Value;
+            title.Value = (object?)draft.Title ?? DBNull.Value;
+            oldValue.Value = (object?)draft.OldValue ?? DBNull.Value;
+            newValue.Value = (object?)draft.NewValue ?? DBNull.Value;
+            ids.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    /// <summary>
+    /// Records the outcome of journaled changes in one transaction. An applied undo change also marks the changes it
+    /// reverted, so they are not undone twice.
+    /// </summary>
+    public async Task MarkAsync(IReadOnlyList<ChangeOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var mark = connection.CreateCommand();
+        mark.Transaction = transaction;
+        mark.CommandText = "UPDATE changes SET state = $state, error = $error WHERE id = $id;";
+        var id = mark.Parameters.Add("$id", SqliteType.Integer);
+        var state = mark.Parameters.Add("$state", SqliteType.Text);
+        var error = mark.Parameters.Add("$error", SqliteType.Text);
+
+        await using var undone = connection.CreateCommand();
+        undone.Transaction = transaction;
+        undone.CommandText = """
+            UPDATE changes SET undone_by = u.job_id
+            FROM (SELECT id, job_id, rating_key, reverts_job FROM changes WHERE id = $id AND reverts_job IS NOT NULL) AS u
+            WHERE changes.rating_key = u.rating_key AND changes.id < u.id
+              AND changes.state = 'Applied' AND changes.undone_by IS NULL
+              AND changes.job_id IN (SELECT j.id FROM jobs j WHERE j.mode NOT IN ('Undo', 'UndoAll') AND j.dry_run = 0
+                                     AND (u.reverts_job = 0 OR j.id = u.reverts_job));
+            """;
+        var undoneId = undone.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var outcome in outcomes)
+        {
+            id.Value = outcome.ChangeId;
+            state.Value = outcome.State.ToString();
+            error.Value = (object?)outcome.Error ?? DBNull.Value;
+            await mark.ExecuteNonQueryAsync(cancellationToken);
+            if (outcome.State == ChangeState.Applied)
+            {
+                undoneId.Value = outcome.ChangeId;
+                await undone.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>A page of a job's changes, optionally filtered by artist, album or title.</summary>
+    public async Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var where = "WHERE job_id = $job" + (string.IsNullOrWhiteSpace(search)
+            ? ""
+            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')");
+        var pattern = "%" + (search ?? "").Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+
+        await using var count = connection.CreateCommand();
+        count.CommandText = $"SELECT COUNT(*) FROM changes {where};";
+        count.Parameters.AddWithValue("$job", jobId);
+        count.Parameters.AddWithValue("$q", pattern);
+        var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ChangeColumns} FROM changes {where} ORDER BY id LIMIT $limit OFFSET $offset;";
+        command.Parameters.AddWithValue("$job", jobId);
+        command.Parameters.AddWithValue("$q", pattern);
+        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
+        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
+        return new ChangePage(total, await ReadChangesAsync(command, cancellationToken));
+    }
+
+    /// <summary>Every change left pending (StarSync stopped between journaling and hearing back from Plex).</summary>
+    public async Task<IReadOnlyList<ChangeRecord>> GetPendingChangesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {ChangeColumns} FROM changes WHERE state = 'Pending' ORDER BY id;";
+        return await ReadChangesAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Undo candidates of one job, in change order after <paramref name="afterChangeId"/>: each applied change not yet
+    /// undone, to be restored to its old value if the track still has the value the job set.
+    /// </summary>
+    public async Task<IReadOnlyList<UndoCandidate>> GetUndoCandidatesAsync(long jobId, long afterChangeId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, rating_key, library, artist, album, title, old_value, new_value FROM changes
+            WHERE job_id = $job AND id > $after AND state = 'Applied' AND undone_by IS NULL
+            ORDER BY id LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$job", jobId);
+        command.Parameters.AddWithValue("$after", afterChangeId);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadCandidatesAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Undo candidates across every job, one per track, in ratingKey order after <paramref name="afterRatingKey"/>:
+    /// restore the value from before StarSync's first change, if the track still has the value StarSync set last.
+    /// </summary>
+    public async Task<IReadOnlyList<UndoCandidate>> GetUndoAllCandidatesAsync(string afterRatingKey, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            WITH g AS (
+                SELECT c.rating_key, MIN(c.id) AS first_id, MAX(c.id) AS last_id
+                FROM changes c JOIN jobs j ON j.id = c.job_id
+                WHERE c.rating_key > $after AND c.state = 'Applied' AND c.undone_by IS NULL
+                  AND j.mode NOT IN ('Undo', 'UndoAll') AND j.dry_run = 0
+                GROUP BY c.rating_key ORDER BY c.rating_key LIMIT $limit)
+            SELECT g.last_id, f.rating_key, f.library, l.artist, l.album, l.title, f.old_value, l.new_value
+            FROM g JOIN changes f ON f.id = g.first_id JOIN changes l ON l.id = g.last_id
+            ORDER BY g.rating_key;
+            """;
+        command.Parameters.AddWithValue("$after", afterRatingKey);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadCandidatesAsync(command, cancellationToken);
+    }
+
+    private const string ChangeColumns = "id, job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error";
+
+    private static async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<ChangeRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new ChangeRecord(
+                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
+                NullableDouble(reader, 7), NullableDouble(reader, 8),
+                Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11)));
+        }
+
+        return list;
+    }
+
+    private static async Task<IReadOnlyList<UndoCandidate>> ReadCandidatesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var list = new List<UndoCandidate>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new UndoCandidate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
+                NullableDouble(reader, 6), NullableDouble(reader, 7)));
+        }
+
+        return list;
+    }
+
+    private async Task<IReadOnlyList<JobRecord>> QueryJobsAsync(string tail, long parameter, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT id, trigger, mode, dry_run, description, libraries, request, status, queued_at, started_at, finished_at,
+                   total, done, rated, updated, skipped, failed, cleared, restored, error
+            FROM jobs {tail};
+            """;
+        command.Parameters.AddWithValue("$p", parameter);
+        var list = new List<JobRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new JobRecord(
+                reader.GetInt64(0),
+                Enum.Parse<JobTrigger>(reader.GetString(1)),
+                Enum.Parse<JobMode>(reader.GetString(2)),
+                reader.GetInt64(3) != 0,
+                reader.GetString(4),
+                JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
+                Enum.Parse<JobStatus>(reader.GetString(7)),
+                Parse(reader.GetString(8)),
+                reader.IsDBNull(9) ? null : Parse(reader.GetString(9)),
+                reader.IsDBNull(10) ? null : Parse(reader.GetString(10)),
+                new JobCounts(reader.GetInt32(11), reader.GetInt32(12), reader.GetInt32(13), reader.GetInt32(14),
+                    reader.GetInt32(15), reader.GetInt32(16), reader.GetInt32(17), reader.GetInt32(18)),
+                NullableString(reader, 19),
+                JsonSerializer.Deserialize<JobRequest>(reader.GetString(6))!));
+        }
+
+        return list;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", cancellationToken);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string Format(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);
+
+    private static string? FormatNullable(DateTimeOffset? value) => value is { } v ? Format(v) : null;
+
+    private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static double? NullableDouble(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+}

@@ -1,0 +1,419 @@
+using Microsoft.Extensions.Options;
+using StarSync.Configuration;
+using StarSync.Jobs;
+using StarSync.Journal;
+using StarSync.Plex;
+
+namespace StarSync.Rating;
+
+/// <summary>
+/// Runs one job: finds candidates (filtered by Plex, streamed page by page, or read from the journal for undo), decides
+/// with the rating policy, and hands the changes to <see cref="ChangeWriter"/>.
+/// </summary>
+public sealed partial class RatingJob(
+    IPlexClient plex,
+    JournalStore journal,
+    ChangeWriter writer,
+    SettingsStore settings,
+    IOptions<PlexOptions> plexOptions,
+    TimeProvider time,
+    ILogger<RatingJob> logger)
+{
+    /// <summary>Journal rows read per undo step; also the size of one read-back request batch.</summary>
+    private const int UndoChunk = 500;
+
+    /// <summary>Runs <paramref name="job"/> to the end; <paramref name="report"/> receives counters as they change.</summary>
+    public async Task<JobRecord> RunAsync(JobRecord job, Action<JobProgress> report, CancellationToken cancellationToken)
+    {
+        var snapshot = settings.Current;
+        var run = new Run(job, snapshot, report, time);
+        switch (job.Mode)
+        {
+            case JobMode.Undo or JobMode.UndoAll:
+                await UndoAsync(run, cancellationToken);
+                break;
+            case JobMode.Items:
+                await ItemsAsync(run, await SelectedLibrariesAsync(snapshot, cancellationToken), cancellationToken);
+                break;
+            default:
+                var budget = job.Request.Count ?? int.MaxValue;
+                foreach (var library in await SelectedLibrariesAsync(snapshot, cancellationToken))
+                {
+                    run.Library = library.Title;
+                    budget -= await LibraryAsync(run, library, budget, cancellationToken);
+                    if (budget <= 0 && job.Mode == JobMode.UnratedBatch)
+                    {
+                        break;
+                    }
+                }
+
+                break;
+        }
+
+        run.Report(force: true);
+        return job with { Counts = run.Counts };
+    }
+
+    /// <summary>The configured libraries that Plex has; an unknown name is a warning that lists what Plex offers.</summary>
+    public async Task<IReadOnlyList<PlexLibrary>> SelectedLibrariesAsync(StarSyncSettings snapshot, CancellationToken cancellationToken)
+    {
+        var music = (await plex.GetLibrariesAsync(cancellationToken)).Where(l => l.IsMusic).ToList();
+        var selected = new List<PlexLibrary>();
+        foreach (var name in snapshot.Libraries)
+        {
+            var match = music.FirstOrDefault(l => string.Equals(l.Title, name, StringComparison.OrdinalIgnoreCase));
+            if (match is null)
+            {
+                LogUnknownLibrary(name, string.Join(", ", music.Select(l => l.Title)));
+            }
+            else
+            {
+                selected.Add(match);
+            }
+        }
+
+        return selected;
+    }
+
+    /// <summary>Rate / re-rate / clear in one library; returns how many candidates it consumed from the budget.</summary>
+    private async Task<int> LibraryAsync(Run run, PlexLibrary library, int budget, CancellationToken cancellationToken)
+    {
+        var mode = run.Job.Mode;
+        var policy = run.Settings.Policy;
+        if (mode == JobMode.Recent)
+        {
+            // The N most recently added tracks, whatever their rating: a listing our writes do not shrink.
+            return await ListedAsync(run, library, new TrackQuery(TrackFilter.All, TrackSort.AddedAtDesc, budget), policy, cancellationToken);
+        }
+
+        var passes = mode switch
+        {
+            JobMode.Clear => [new TrackQuery(TrackFilter.Rated)],
+            JobMode.UnratedBatch => [new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc)],
+            _ when policy.Override => [new TrackQuery(TrackFilter.Unrated), new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: policy.Target)],
+            _ => new[] { new TrackQuery(TrackFilter.Unrated) },
+        };
+
+        // Counting first costs one request per pass and gives the progress bar its total; when nothing is left to
+        // rate, this is all the work a run does (requests O(libraries), not O(tracks)).
+        var counts = new int[passes.Length];
+        for (var p = 0; p < passes.Length; p++)
+        {
+            counts[p] = Math.Min(budget, await plex.CountTracksAsync(library.Key, passes[p], cancellationToken));
+        }
+
+        var total = counts.Sum();
+        run.AddTotal(total);
+        LogLibraryStart(library.Title, total, run.Job.Description);
+        var consumed = 0;
+        for (var p = 0; p < passes.Length && consumed < budget; p++)
+        {
+            if (counts[p] > 0)
+            {
+                consumed += await ShrinkingSetAsync(run, library, passes[p], budget - consumed, policy, cancellationToken);
+            }
+        }
+
+        return consumed;
+    }
+
+    /// <summary>
+    /// Works through a filtered set that our own writes shrink (unrated tracks stop being unrated). Paging by offset
+    /// would skip tracks, so each page starts at the number of earlier tracks still in the set: the ones we skipped or
+    /// failed to write (and, in a dry run, everything).
+    /// </summary>
+    private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int budget, RatingPolicy policy, CancellationToken cancellationToken)
+    {
+        var pageSize = plexOptions.Value.PageSize;
+        var stillInSet = 0;
+        var consumed = 0;
+        while (consumed < budget)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
+            if (page.Tracks.Count == 0)
+            {
+                break;
+            }
+
+            consumed += page.Tracks.Count;
+            var applied = await DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken);
+            stillInSet += page.Tracks.Count - (run.DryRun ? 0 : applied);
+            if (stillInSet >= page.TotalSize)
+            {
+                break;
+            }
+        }
+
+        return consumed;
+    }
+
+    /// <summary>Works through a listing our writes do not change (Recent N), page by page.</summary>
+    private async Task<int> ListedAsync(Run run, PlexLibrary library, TrackQuery query, RatingPolicy policy, CancellationToken cancellationToken)
+    {
+        var total = Math.Min(query.Limit ?? int.MaxValue, await plex.CountTracksAsync(library.Key, query with { Limit = null }, cancellationToken));
+        run.AddTotal(total);
+        LogLibraryStart(library.Title, total, run.Job.Description);
+        var buffer = new List<PlexTrack>(plexOptions.Value.PageSize);
+        var seen = 0;
+        await foreach (var track in plex.GetTracksAsync(library.Key, query, cancellationToken))
+        {
+            buffer.Add(track);
+            seen++;
+            if (buffer.Count == plexOptions.Value.PageSize)
+            {
+                await DecideAndWriteAsync(run, library, buffer, policy, cancellationToken);
+                buffer.Clear();
+            }
+        }
+
+        await DecideAndWriteAsync(run, library, buffer, policy, cancellationToken);
+        return seen;
+    }
+
+    /// <summary>Rates exactly the tracks of the given ratingKeys (tracks, albums or artists) that belong to a selected library.</summary>
+    private async Task ItemsAsync(Run run, IReadOnlyList<PlexLibrary> libraries, CancellationToken cancellationToken)
+    {
+        var byKey = libraries.ToDictionary(l => l.Key);
+        var policy = run.Settings.Policy;
+        foreach (var itemKey in run.Job.Request.ItemKeys ?? [])
+        {
+            var tracks = new List<PlexTrack>();
+            await foreach (var track in plex.GetItemTracksAsync(itemKey, cancellationToken))
+            {
+                if (track.LibrarySectionId is { } section && byKey.ContainsKey(section))
+                {
+                    tracks.Add(track);
+                }
+            }
+
+            if (tracks.Count == 0)
+            {
+                LogItemIgnored(itemKey);
+                continue;
+            }
+
+            var library = byKey[tracks[0].LibrarySectionId!];
+            run.Library = library.Title;
+            run.AddTotal(tracks.Count);
+            await DecideAndWriteAsync(run, library, tracks, policy, cancellationToken);
+        }
+    }
+
+    /// <summary>The policy re-checks every candidate (Plex filtered them, but a hand rating may have arrived since).</summary>
+    private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken)
+    {
+        var planned = new List<PlannedChange>(tracks.Count);
+        foreach (var track in tracks)
+        {
+            var draft = new ChangeDraft(track.RatingKey, library.Title, track.ArtistTitle, track.AlbumTitle, track.Title, track.UserRating, null);
+            if (run.Job.Mode == JobMode.Clear)
+            {
+                if (track.UserRating is not null)
+                {
+                    planned.Add(new PlannedChange(draft, ChangeKind.Clear));
+                }
+                else
+                {
+                    run.Skip();
+                }
+
+                continue;
+            }
+
+            switch (policy.Decide(track.UserRating))
+            {
+                case RatingDecision.Rate:
+                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.Rate));
+                    break;
+                case RatingDecision.ReRate:
+                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.ReRate));
+                    break;
+                default:
+                    run.Skip();
+                    break;
+            }
+        }
+
+        return await WriteAsync(run, planned, revertsJob: null, cancellationToken);
+    }
+
+    /// <summary>Undo one job or everything: restore old values where the track still has the value StarSync set.</summary>
+    private async Task UndoAsync(Run run, CancellationToken cancellationToken)
+    {
+        var single = run.Job.Mode == JobMode.Undo;
+        var target = run.Job.Request.UndoJobId ?? 0;
+        if (single && await journal.GetJobAsync(target, cancellationToken) is null)
+        {
+            throw new InvalidOperationException($"There is no job #{target} to undo.");
+        }
+
+        long afterId = 0;
+        var afterKey = "";
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var candidates = single
+                ? await journal.GetUndoCandidatesAsync(target, afterId, UndoChunk, cancellationToken)
+                : await journal.GetUndoAllCandidatesAsync(afterKey, UndoChunk, cancellationToken);
+            if (candidates.Count == 0)
+            {
+                break;
+            }
+
+            afterId = candidates[^1].LastChangeId;
+            afterKey = candidates[^1].RatingKey;
+            run.AddTotal(candidates.Count);
+            var current = (await plex.GetTracksByKeysAsync(candidates.Select(c => c.RatingKey).ToArray(), cancellationToken))
+                .ToDictionary(t => t.RatingKey);
+            var planned = new List<PlannedChange>();
+            var skipped = new List<ChangeDraft>();
+            var reasons = new List<string>();
+            foreach (var candidate in candidates)
+            {
+                run.Library = candidate.Library;
+                var draft = new ChangeDraft(candidate.RatingKey, candidate.Library, candidate.Artist, candidate.Album, candidate.Title, null, candidate.RestoreTo);
+                if (!current.TryGetValue(candidate.RatingKey, out var track))
+                {
+                    skipped.Add(draft);
+                    reasons.Add("the track is no longer in Plex");
+                }
+                else if (!RatingPolicy.SameRating(track.UserRating, candidate.ExpectedCurrent))
+                {
+                    // Someone rated it by hand after StarSync did: their rating wins.
+                    skipped.Add(draft with { OldValue = track.UserRating });
+                    reasons.Add($"rating changed since StarSync set it (StarSync set {RatingScale.Describe(candidate.ExpectedCurrent)}, now {RatingScale.Describe(track.UserRating)})");
+                }
+                else
+                {
+                    planned.Add(new PlannedChange(draft with { OldValue = track.UserRating }, ChangeKind.Restore));
+                }
+            }
+
+            for (var i = 0; i < skipped.Count; i++)
+            {
+                await journal.AddChangesAsync(run.Job.Id, [skipped[i]], ChangeState.Skipped, null, reasons[i], cancellationToken);
+                LogUndoSkipped(skipped[i].Artist, skipped[i].Title, reasons[i]);
+                run.Skip();
+            }
+
+            await WriteAsync(run, planned, single ? target : 0, cancellationToken);
+        }
+    }
+
+    private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken)
+    {
+        if (planned.Count == 0)
+        {
+            run.Report(force: false);
+            return 0;
+        }
+
+        if (run.DryRun)
+        {
+            await journal.AddChangesAsync(run.Job.Id, planned.Select(p => p.Draft).ToArray(), ChangeState.Planned, revertsJob, null, cancellationToken);
+            foreach (var change in planned)
+            {
+                run.Count(change.Kind, applied: true);
+            }
+
+            run.Report(force: false);
+            return 0;
+        }
+
+        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings.WriteConcurrency,
+            (change, ok) => { run.Count(change.Kind, ok); run.Report(force: false); }, cancellationToken);
+        return applied.Count(a => a);
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Library '{Name}' is not a music library on this Plex server. Music libraries Plex has: {Available}. Fix LIBRARY_NAME or the library selection in Settings.")]
+    private partial void LogUnknownLibrary(string name, string available);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "{Library}: {Count} tracks to look at ({Job})")]
+    private partial void LogLibraryStart(string library, int count, string job);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Item {RatingKey} has no tracks in a selected music library; ignored")]
+    private partial void LogItemIgnored(string ratingKey);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Undo skipped {Artist} - {Title}: {Reason}")]
+    private partial void LogUndoSkipped(string? artist, string? title, string reason);
+
+    /// <summary>Mutable counters of one run; updated from parallel writes, so every change goes through a lock.</summary>
+    private sealed class Run(JobRecord job, StarSyncSettings settings, Action<JobProgress> report, TimeProvider time)
+    {
+        private readonly Lock _lock = new();
+        private readonly long _started = time.GetTimestamp();
+        private long _lastReport;
+        private int _writes;
+
+        public JobRecord Job { get; } = job;
+
+        public StarSyncSettings Settings { get; } = settings;
+
+        public bool DryRun => Job.DryRun;
+
+        public string Library { get; set; } = "";
+
+        public JobCounts Counts { get; private set; } = new();
+
+        public void AddTotal(int count)
+        {
+            lock (_lock)
+            {
+                Counts = Counts with { Total = Counts.Total + count };
+            }
+        }
+
+        public void Skip()
+        {
+            lock (_lock)
+            {
+                Counts = Counts with { Done = Counts.Done + 1, Skipped = Counts.Skipped + 1 };
+            }
+        }
+
+        public void Count(ChangeKind kind, bool applied)
+        {
+            lock (_lock)
+            {
+                var c = Counts with { Done = Counts.Done + 1 };
+                if (!applied)
+                {
+                    Counts = c with { Failed = c.Failed + 1 };
+                    return;
+                }
+
+                _writes++;
+                Counts = kind switch
+                {
+                    ChangeKind.Rate => c with { Rated = c.Rated + 1 },
+                    ChangeKind.ReRate => c with { Updated = c.Updated + 1 },
+                    ChangeKind.Clear => c with { Cleared = c.Cleared + 1 },
+                    _ => c with { Restored = c.Restored + 1 },
+                };
+            }
+        }
+
+        /// <summary>Reports at most four times a second, and always when forced (end of job).</summary>
+        public void Report(bool force)
+        {
+            JobProgress progress;
+            lock (_lock)
+            {
+                var now = time.GetTimestamp();
+                if (!force && time.GetElapsedTime(_lastReport, now) < TimeSpan.FromMilliseconds(250))
+                {
+                    return;
+                }
+
+                _lastReport = now;
+                var seconds = time.GetElapsedTime(_started, now).TotalSeconds;
+                var rate = seconds > 0 ? _writes / seconds : 0;
+                var left = Math.Max(0, Counts.Total - Counts.Done);
+                progress = new JobProgress(Job.Id, Library, Counts, Math.Round(rate, 1), rate > 0 ? Math.Round(left / rate, 1) : null);
+            }
+
+            report(progress);
+        }
+    }
+}
