@@ -4,5 +4,11 @@ namespace StarSync.Jobs;
 public static class JobsExtensions
 {
     /// <summary>Adds the job queue and its background runner.</summary>
-    public static IServiceCollection AddJobs(this IServiceCollection services) => services;
+    public static IServiceCollection AddJobs(this IServiceCollection services)
+    {
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        return services;
+    }
 }

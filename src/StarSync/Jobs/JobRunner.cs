@@ -1,0 +1,93 @@
+using StarSync.Journal;
+using StarSync.Plex;
+using StarSync.Rating;
+
+namespace StarSync.Jobs;
+
+/// <summary>
+/// Drains the job queue in the background, one job at a time. Before the first job it settles what a previous process
+/// left behind: jobs that never finished, and changes journaled as pending whose outcome Plex alone knows.
+/// </summary>
+public sealed partial class JobRunner(
+    JobQueue queue,
+    RatingJob ratingJob,
+    JournalStore journal,
+    IPlexClient plex,
+    TimeProvider time,
+    ILogger<JobRunner> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The schema must exist before the first page or API call reads history.
+        await journal.InitializeAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await RecoverAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await queue.RunNextAsync(ratingJob, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Closes jobs a previous process left open and reconciles pending changes against Plex.</summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var job in await journal.GetUnfinishedJobsAsync(cancellationToken))
+        {
+            var closed = job.Status == JobStatus.Queued
+                ? job with { Status = JobStatus.Cancelled, Error = "StarSync restarted before this job ran" }
+                : job with { Status = JobStatus.Failed, Error = "Interrupted: StarSync stopped while this job ran" };
+            await journal.UpdateJobAsync(closed with { FinishedAt = time.GetUtcNow() }, cancellationToken);
+        }
+
+        var pending = await journal.GetPendingChangesAsync(cancellationToken);
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var current = (await plex.GetTracksByKeysAsync(pending.Select(p => p.RatingKey).Distinct().ToArray(), cancellationToken))
+                .ToDictionary(t => t.RatingKey);
+            var outcomes = pending.Select(change =>
+            {
+                var found = current.TryGetValue(change.RatingKey, out var track);
+                if (found && RatingPolicy.SameRating(track!.UserRating, change.NewValue))
+                {
+                    return new ChangeOutcome(change.Id, ChangeState.Applied, "confirmed after restart");
+                }
+
+                return new ChangeOutcome(change.Id, ChangeState.Failed, !found
+                    ? "interrupted; the track is no longer in Plex"
+                    : RatingPolicy.SameRating(track!.UserRating, change.OldValue)
+                        ? "interrupted before Plex took it"
+                        : $"interrupted; Plex now has {RatingScale.Describe(track.UserRating)}");
+            }).ToArray();
+            await journal.MarkAsync(outcomes, cancellationToken);
+            LogReconciled(outcomes.Length, outcomes.Count(o => o.State == ChangeState.Applied));
+        }
+        catch (PlexException ex)
+        {
+            LogReconcileFailed(pending.Count, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Reconciled {Count} changes left pending by the last run against Plex: {Applied} had been applied")]
+    private partial void LogReconciled(int count, int applied);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "{Count} changes are still pending from the last run; Plex could not be asked now ({Reason}). They are checked again at the next start")]
+    private partial void LogReconcileFailed(int count, string reason);
+}
