@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using StarSync.Cli;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
@@ -13,9 +15,37 @@ public static class StarSyncApp
     /// <summary>Runs the app: a CLI verb when the first argument names one, else the web host.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var app = Build(args);
-        await app.RunAsync();
-        return 0;
+        try
+        {
+            if (CommandLine.IsCommand(args))
+            {
+                using var cancel = new CancellationTokenSource();
+                Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+                return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancel.Token);
+            }
+
+            var app = Build(args);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (StartupConfigurationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                await Console.Error.WriteLineAsync($"starsync: {error}");
+            }
+
+            return CommandLine.Usage;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var error in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync($"starsync: {error}");
+            }
+
+            return CommandLine.Usage;
+        }
     }
 
     /// <summary>Composes the web host. <paramref name="configure"/> lets tests and demo mode add configuration before services are built.</summary>
