@@ -229,6 +229,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         var pageSize = Math.Clamp(options.CurrentValue.PageSize, 1, PlexQueries.MaxPageSize);
         var offset = query.Start;
         var yielded = 0;
+        string? previousFirstKey = null;
         while (true)
         {
             var size = pageSize;
@@ -254,6 +255,16 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
                 yield break;
             }
 
+            // A server that ignores X-Plex-Container-Start would hand out the same page forever.
+            var firstKey = items[0].RatingKey;
+            if (previousFirstKey is not null && firstKey == previousFirstKey)
+            {
+                throw new PlexException(
+                    $"Plex returned the same page again for offset {offset} on {PathOnly(path)}; it seems to ignore paging, so StarSync stopped listing.");
+            }
+
+            previousFirstKey = firstKey;
+
             PlexLog.PageRead(logger, scope, items.Count, offset, container.TotalSize ?? -1);
             foreach (var track in KeepMatching(items, container, query, scope))
             {
@@ -266,9 +277,10 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             }
 
             offset += items.Count;
-            if (container.TotalSize is { } total ? offset >= total : items.Count > size)
+            // Past the end. Without totalSize (PMS always sends it when paging) a short page is taken as the last one,
+            // and so is an oversized one: a server that ignored the size and sent everything at once.
+            if (container.TotalSize is { } total ? offset >= total : items.Count != size)
             {
-                // Past the end; or, with no totalSize, a server that ignored paging and sent everything at once.
                 yield break;
             }
         }
