@@ -91,4 +91,8 @@ public interface IPlexClient
 }
 
 /// <summary>One page of a track listing.</summary>
-public sealed record PlexPage(IReadOnlyList<PlexTrack> Tracks, int TotalSize, int Offset);
+public sealed record PlexPage(IReadOnlyList<PlexTrack> Tracks, int TotalSize, int Offset)
+{
+    /// <summary>Items the server returned for this page: advance the offset by this. It exceeds <c>Tracks.Count</c> when the client's re-check of the filter dropped a track.</summary>
+    public int ServerCount { get; init; } = Tracks.Count;
+}

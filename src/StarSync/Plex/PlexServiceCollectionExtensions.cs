@@ -1,8 +1,78 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
 namespace StarSync.Plex;
 
 /// <summary>Registers the typed Plex client.</summary>
 public static class PlexServiceCollectionExtensions
 {
     /// <summary>Adds <see cref="IPlexClient"/> with its resilience pipeline. Reads <see cref="PlexOptions"/> from DI.</summary>
-    public static IServiceCollection AddPlex(this IServiceCollection services) => services;
+    public static IServiceCollection AddPlex(this IServiceCollection services)
+    {
+        services.AddOptions<PlexResilienceOptions>();
+        services.TryAddTransient<PlexBufferingHandler>();
+
+        var client = services.AddHttpClient<IPlexClient, PlexClient>(ConfigureHttpClient);
+        // Header values (the token among them) never reach the HttpClient's own Trace logs.
+        client.RedactLoggedHeaders(static _ => true);
+        client.AddStandardResilienceHandler().Configure(ConfigureResilience);
+        // Added after the resilience handler, so it runs inside each attempt (see PlexBufferingHandler).
+        client.AddHttpMessageHandler<PlexBufferingHandler>();
+        return services;
+    }
+
+    private static void ConfigureHttpClient(IServiceProvider services, HttpClient client)
+    {
+        // The base URL and token are read per request (PlexOptions may change at run time); these never change.
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+        client.DefaultRequestHeaders.Add("X-Plex-Product", PlexClient.Product);
+        client.DefaultRequestHeaders.Add("X-Plex-Version", PlexClient.ProductVersion);
+        client.DefaultRequestHeaders.Add("X-Plex-Platform", ".NET");
+        // The pipeline's total timeout bounds each call; HttpClient's own 100 s default would cut it short.
+        client.Timeout = Timeout.InfiniteTimeSpan;
+    }
+
+    private static void ConfigureResilience(HttpStandardResilienceOptions options, IServiceProvider services)
+    {
+        var plex = services.GetRequiredService<IOptionsMonitor<PlexOptions>>();
+        var knobs = services.GetRequiredService<IOptions<PlexResilienceOptions>>().Value;
+
+        // The static timeouts below only satisfy the pipeline's validation; the generators read the current
+        // PLEX_TIMEOUT_SECONDS per request, so a settings change applies without a restart.
+        var attempt = TimeSpan.FromSeconds(Math.Max(1, plex.CurrentValue.TimeoutSeconds));
+        options.AttemptTimeout.Timeout = attempt;
+        options.AttemptTimeout.TimeoutGenerator = _ =>
+            ValueTask.FromResult(TimeSpan.FromSeconds(Math.Max(1, plex.CurrentValue.TimeoutSeconds)));
+
+        // Generous: every attempt may use its full timeout, plus the backoff between them.
+        options.TotalRequestTimeout.Timeout = TotalTimeout(attempt, knobs);
+        options.TotalRequestTimeout.TimeoutGenerator = _ =>
+            ValueTask.FromResult(TotalTimeout(TimeSpan.FromSeconds(Math.Max(1, plex.CurrentValue.TimeoutSeconds)), knobs));
+
+        // Retry 5xx, 408, 429, timeouts and connection failures with jittered exponential backoff, never 400/401/404.
+        // Every method is retried, PUT included: PUT /:/rate sets an absolute value, so repeating it is harmless.
+        options.Retry.MaxRetryAttempts = knobs.MaxRetryAttempts;
+        options.Retry.Delay = knobs.RetryBaseDelay;
+        options.Retry.MaxDelay = knobs.RetryMaxDelay;
+        options.Retry.BackoffType = DelayBackoffType.Exponential;
+        options.Retry.UseJitter = true;
+        options.Retry.ShouldRetryAfterHeader = true;
+        options.Retry.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome));
+
+        options.CircuitBreaker.FailureRatio = knobs.CircuitBreakerFailureRatio;
+        options.CircuitBreaker.MinimumThroughput = knobs.CircuitBreakerMinimumThroughput;
+        options.CircuitBreaker.BreakDuration = knobs.CircuitBreakerBreakDuration;
+        // The pipeline requires the window to span at least two attempt timeouts.
+        options.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, attempt.Ticks * 2));
+        options.CircuitBreaker.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome));
+    }
+
+    private static TimeSpan TotalTimeout(TimeSpan attempt, PlexResilienceOptions knobs) =>
+        attempt * (knobs.MaxRetryAttempts + 1) + knobs.RetryMaxDelay * knobs.MaxRetryAttempts + TimeSpan.FromSeconds(10);
+
+    // 408, 429, 5xx, HttpRequestException (refused, reset, dropped) and per-try timeouts. Everything else, notably
+    // 400/401/404, is an answer that repeating will not change.
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => HttpClientResiliencePredicates.IsTransient(outcome);
 }

@@ -1,0 +1,524 @@
+using System.Diagnostics;
+using System.Net;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace StarSync.Plex;
+
+/// <summary>
+/// The typed <see cref="HttpClient"/> for a Plex Media Server. Created by <c>IHttpClientFactory</c> (see <see cref="PlexServiceCollectionExtensions.AddPlex"/>),
+/// behind the standard resilience pipeline. The URL and token are read from <see cref="PlexOptions"/> per request, so settings changes apply at once.
+/// </summary>
+internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> options, ILogger<PlexClient> logger) : IPlexClient
+{
+    internal const string Product = "StarSync";
+
+    internal static readonly string ProductVersion = ReadProductVersion();
+
+    /// <summary>Used when PLEX_CLIENT_ID is unset: stable for this machine, so Plex does not see a new device per run.</summary>
+    internal static readonly string FallbackClientIdentifier =
+        "starsync-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("StarSync|" + Environment.MachineName)))[..24];
+
+    /// <inheritdoc />
+    public async Task<PlexServerInfo> GetServerInfoAsync(CancellationToken cancellationToken)
+    {
+        var container = await GetJsonAsync("/", null, PlexJsonContext.Default.PlexResponsePlexServerContainer, cancellationToken);
+        return new PlexServerInfo(container.FriendlyName ?? "", container.Version ?? "", container.MachineIdentifier ?? "");
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PlexLibrary>> GetLibrariesAsync(CancellationToken cancellationToken)
+    {
+        var container = await GetJsonAsync("/library/sections", null, PlexJsonContext.Default.PlexResponsePlexSectionsContainer, cancellationToken);
+        return (container.Directory ?? [])
+            .Where(d => !string.IsNullOrEmpty(d.Key))
+            .Select(d => new PlexLibrary(d.Key!, d.Title ?? "", d.Type ?? "", d.Uuid))
+            .ToList();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Pages of <see cref="PlexOptions.PageSize"/> (at most 1000). Each page's own <c>totalSize</c> decides when to stop, and the
+    /// offset advances by what the server returned (it may clamp the page size). The client re-checks the server's filtering
+    /// and skips any track that does not match (for Unrated: a track that has a userRating): the unrated filter is
+    /// observed behaviour, not documented by Plex, and a wrongly rated track would be an overwritten hand rating.
+    /// </remarks>
+    public IAsyncEnumerable<PlexTrack> GetTracksAsync(string sectionKey, TrackQuery query, CancellationToken cancellationToken)
+    {
+        var path = PlexQueries.TrackListing(sectionKey, query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Start);
+        if (query.Limit is { } limit)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(limit, nameof(query));
+        }
+
+        return ListTracksAsync(path, sectionKey, query, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// <paramref name="pageSize"/> is capped at 1000 (and at <see cref="TrackQuery.Limit"/>). <see cref="PlexPage.ServerCount"/> is how far to
+    /// advance the offset: it can exceed <c>Tracks.Count</c> when the client-side re-check dropped a mismatched track.
+    /// </remarks>
+    public async Task<PlexPage> GetTrackPageAsync(string sectionKey, TrackQuery query, int pageSize, CancellationToken cancellationToken)
+    {
+        var path = PlexQueries.TrackListing(sectionKey, query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Start);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var size = Math.Min(pageSize, PlexQueries.MaxPageSize);
+        if (query.Limit is { } limit)
+        {
+            size = Math.Min(size, limit);
+        }
+
+        if (size <= 0)
+        {
+            var count = await CountTracksAsync(sectionKey, query, cancellationToken);
+            return new PlexPage([], count, query.Start) { ServerCount = 0 };
+        }
+
+        var container = await GetJsonAsync(path, (query.Start, size), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        var items = container.Metadata ?? [];
+        var tracks = KeepMatching(items, container, query, sectionKey);
+        var offset = container.Offset ?? query.Start;
+        return new PlexPage(tracks, container.TotalSize ?? offset + items.Count, offset) { ServerCount = items.Count };
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The count is the server's (<c>X-Plex-Container-Size=0</c>), after <see cref="TrackQuery.Start"/> and <see cref="TrackQuery.Limit"/>;
+    /// the client-side re-check of <see cref="GetTracksAsync"/> cannot apply without listing. If the server omits <c>totalSize</c>,
+    /// the tracks are listed and counted instead.
+    /// </remarks>
+    public async Task<int> CountTracksAsync(string sectionKey, TrackQuery query, CancellationToken cancellationToken)
+    {
+        var path = PlexQueries.TrackListing(sectionKey, query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Start);
+        var container = await GetJsonAsync(path, (0, 0), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        if (container.TotalSize is not { } total)
+        {
+            PlexLog.TotalSizeMissing(logger, sectionKey);
+            var counted = 0;
+            await foreach (var _ in ListTracksAsync(path, sectionKey, query, cancellationToken))
+            {
+                counted++;
+            }
+
+            return counted;
+        }
+
+        var afterStart = Math.Max(0, total - query.Start);
+        return query.Limit is { } limit ? Math.Min(afterStart, Math.Max(0, limit)) : afterStart;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<PlexTrack> GetItemTracksAsync(string ratingKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var path = PlexQueries.Metadata(ratingKey);
+        PlexMetadataContainer container;
+        try
+        {
+            container = await GetJsonAsync(path, null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        }
+        catch (PlexNotFoundException)
+        {
+            yield break;
+        }
+
+        var item = container.Metadata?.FirstOrDefault();
+        if (item is null)
+        {
+            yield break;
+        }
+
+        var childrenPath = item.Type switch
+        {
+            "album" => PlexQueries.Children(ratingKey),
+            // An artist's children are albums; allLeaves is every track of the artist in one listing.
+            "artist" => PlexQueries.AllLeaves(ratingKey),
+            _ => null,
+        };
+
+        if (item.Type == "track")
+        {
+            if (ToTrack(item, container) is { } track)
+            {
+                yield return track;
+            }
+
+            yield break;
+        }
+
+        if (childrenPath is null)
+        {
+            PlexLog.ItemHoldsNoTracks(logger, ratingKey, item.Type ?? "(none)");
+            yield break;
+        }
+
+        await foreach (var track in ListTracksAsync(childrenPath, ratingKey, new TrackQuery(), cancellationToken))
+        {
+            yield return track;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PlexTrack>> GetTracksByKeysAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ratingKeys);
+        var keys = ratingKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        var result = new List<PlexTrack>(keys.Count);
+        foreach (var batch in keys.Chunk(PlexQueries.KeysPerBatch))
+        {
+            PlexMetadataContainer container;
+            try
+            {
+                container = await GetJsonAsync(PlexQueries.MetadataList(batch), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            }
+            catch (PlexNotFoundException)
+            {
+                // None of this batch exists any more.
+                continue;
+            }
+
+            foreach (var item in container.Metadata ?? [])
+            {
+                if (ToTrack(item, container) is { } track)
+                {
+                    result.Add(track);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task SetRatingAsync(string ratingKey, double rating, CancellationToken cancellationToken)
+    {
+        if (!double.IsFinite(rating) || rating < 0 || rating > 10)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
+        }
+
+        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating), null, cancellationToken))
+        {
+            PlexLog.RatingSet(logger, ratingKey, rating);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ClearRatingAsync(string ratingKey, CancellationToken cancellationToken)
+    {
+        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, -1), null, cancellationToken))
+        {
+            PlexLog.RatingCleared(logger, ratingKey);
+        }
+    }
+
+    // Pages through a listing. Stops on an empty page, at the server's totalSize (read from every page: it may change
+    // while we page), or at the query's limit. Advances by what came back, not by what was asked for.
+    private async IAsyncEnumerable<PlexTrack> ListTracksAsync(string path, string scope, TrackQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var pageSize = Math.Clamp(options.CurrentValue.PageSize, 1, PlexQueries.MaxPageSize);
+        var offset = query.Start;
+        var yielded = 0;
+        string? previousFirstKey = null;
+        while (true)
+        {
+            var size = pageSize;
+            if (query.Limit is { } limit)
+            {
+                size = Math.Min(size, limit - yielded);
+                if (size <= 0)
+                {
+                    yield break;
+                }
+            }
+
+            var container = await GetJsonAsync(path, (offset, size), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            var items = container.Metadata ?? [];
+            if (container.Offset is { } answeredOffset && answeredOffset != offset)
+            {
+                throw new PlexException(
+                    $"Plex answered offset {answeredOffset} when asked for {offset} on {path}, so StarSync cannot page through it reliably.");
+            }
+
+            if (items.Count == 0)
+            {
+                yield break;
+            }
+
+            // A server that ignores X-Plex-Container-Start would hand out the same page forever.
+            var firstKey = items[0].RatingKey;
+            if (previousFirstKey is not null && firstKey == previousFirstKey)
+            {
+                throw new PlexException(
+                    $"Plex returned the same page again for offset {offset} on {PathOnly(path)}; it seems to ignore paging, so StarSync stopped listing.");
+            }
+
+            previousFirstKey = firstKey;
+
+            PlexLog.PageRead(logger, scope, items.Count, offset, container.TotalSize ?? -1);
+            foreach (var track in KeepMatching(items, container, query, scope))
+            {
+                yield return track;
+                yielded++;
+                if (yielded == query.Limit)
+                {
+                    yield break;
+                }
+            }
+
+            offset += items.Count;
+            // Past the end. Without totalSize (PMS always sends it when paging) a short page is taken as the last one,
+            // and so is an oversized one: a server that ignored the size and sent everything at once.
+            if (container.TotalSize is { } total ? offset >= total : items.Count != size)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private List<PlexTrack> KeepMatching(List<PlexMetadataDto> items, PlexMetadataContainer container, TrackQuery query, string scope)
+    {
+        var tracks = new List<PlexTrack>(items.Count);
+        var mismatched = 0;
+        foreach (var item in items)
+        {
+            if (ToTrack(item, container) is not { } track)
+            {
+                continue;
+            }
+
+            if (Matches(track, query))
+            {
+                tracks.Add(track);
+            }
+            else
+            {
+                mismatched++;
+            }
+        }
+
+        if (mismatched > 0)
+        {
+            PlexLog.FilterMismatchSkipped(logger, mismatched, scope, query.Filter);
+        }
+
+        return tracks;
+    }
+
+    // The safety net: the server filtered, the client checks. Unrated is the absence of userRating (0 is a rating).
+    private static bool Matches(PlexTrack track, TrackQuery query) => query.Filter switch
+    {
+        TrackFilter.Unrated => track.UserRating is null,
+        TrackFilter.Rated => track.UserRating is not null,
+        TrackFilter.RatedOtherThan => track.UserRating is { } r && r != query.RatingNot,
+        _ => true,
+    };
+
+    // Items without a ratingKey are useless to StarSync; items of another type (an album in a metadata list) are not tracks.
+    private static PlexTrack? ToTrack(PlexMetadataDto item, PlexMetadataContainer container)
+    {
+        if (string.IsNullOrEmpty(item.RatingKey) || (item.Type is not null && item.Type != "track"))
+        {
+            return null;
+        }
+
+        return new PlexTrack(
+            item.RatingKey,
+            item.Title ?? "",
+            item.ParentTitle ?? container.ParentTitle,
+            item.GrandparentTitle ?? container.GrandparentTitle,
+            item.UserRating,
+            item.AddedAt ?? 0,
+            item.LibrarySectionId ?? container.LibrarySectionId);
+    }
+
+    private async Task<T> GetJsonAsync<T>(string pathAndQuery, (int Start, int Size)? paging, JsonTypeInfo<PlexResponse<T>> typeInfo, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var response = await SendAsync(HttpMethod.Get, pathAndQuery, paging, cancellationToken);
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw NotJson(pathAndQuery, $"{mediaType} instead of JSON", null);
+        }
+
+        PlexResponse<T>? body;
+        try
+        {
+            // Already buffered by PlexBufferingHandler inside the resilience pipeline.
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            body = await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(pathAndQuery, "JSON StarSync cannot read", e);
+        }
+
+        return body?.MediaContainer ?? throw NotJson(pathAndQuery, "JSON without a MediaContainer", null);
+    }
+
+    private PlexException NotJson(string pathAndQuery, string what, Exception? inner)
+    {
+        var message = $"Plex at {DisplayUrl()} answered GET {pathAndQuery} with {what}. " +
+            "Check that PLEX_URL points at Plex Media Server itself (usually port 32400), not at Plex Web or a proxy login page.";
+        PlexLog.RequestFailed(logger, "GET", pathAndQuery, what, inner);
+        return new PlexException(message, inner);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var baseUrl = BaseUrl(settings);
+        using var request = new HttpRequestMessage(method, new Uri(baseUrl + pathAndQuery, UriKind.Absolute));
+
+        // The token only ever travels as a header, so no URI (logged by HttpClient, Polly or us) can carry it.
+        var token = settings.Token?.Trim() ?? "";
+        if (token.Length > 0)
+        {
+            if (!token.All(c => c is > ' ' and < (char)127))
+            {
+                throw new PlexAuthenticationException("PLEX_TOKEN contains spaces, line breaks or non-ASCII characters. Copy the token again without them.");
+            }
+
+            request.Headers.TryAddWithoutValidation("X-Plex-Token", token);
+        }
+
+        var clientId = string.IsNullOrWhiteSpace(settings.ClientIdentifier) ? FallbackClientIdentifier : settings.ClientIdentifier.Trim();
+        request.Headers.TryAddWithoutValidation("X-Plex-Client-Identifier", clientId);
+        if (paging is { } p)
+        {
+            request.Headers.Add("X-Plex-Container-Start", p.Start.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("X-Plex-Container-Size", p.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (TimeoutRejectedException e)
+        {
+            throw Failed(method, pathAndQuery, new PlexException(
+                $"Plex at {DisplayUrl(settings)} did not answer {method} {PathOnly(pathAndQuery)} within {settings.TimeoutSeconds} seconds, also after retries. " +
+                "The server may be busy (a library scan?) or asleep; raise PLEX_TIMEOUT_SECONDS if it is just slow.", e));
+        }
+        catch (BrokenCircuitException e)
+        {
+            throw Failed(method, pathAndQuery, new PlexException(
+                $"Plex at {DisplayUrl(settings)} failed too often in a row, so StarSync paused its requests for a moment. It retries by itself; check that the server is healthy.", e));
+        }
+        catch (HttpRequestException e)
+        {
+            throw Failed(method, pathAndQuery, new PlexException(
+                $"Could not reach Plex at {DisplayUrl(settings)}: {Describe(e)}. Check PLEX_URL and that Plex Media Server is running and reachable from StarSync.", e));
+        }
+        catch (OperationCanceledException e)
+        {
+            throw Failed(method, pathAndQuery, new PlexException(
+                $"Plex at {DisplayUrl(settings)} did not answer {method} {PathOnly(pathAndQuery)} in time. Raise PLEX_TIMEOUT_SECONDS if the server is just slow.", e));
+        }
+
+        var status = (int)response.StatusCode;
+        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        PlexLog.RequestCompleted(logger, method.Method, pathAndQuery, status, elapsedMs);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var reason = response.ReasonPhrase is { Length: > 0 } r ? $"{status} {r}" : status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            PlexException error = response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new PlexAuthenticationException(
+                    $"Plex refused the token (HTTP 401) at {DisplayUrl(settings)}. Check PLEX_TOKEN: it may be mistyped, expired or signed out " +
+                    "(see https://support.plex.tv/articles/204059436 to find the current one).") { StatusCode = status },
+                HttpStatusCode.Forbidden => new PlexException(
+                    $"Plex denied access (HTTP 403) to {method} {PathOnly(pathAndQuery)}. The account behind PLEX_TOKEN may not have access to this server or library.") { StatusCode = status },
+                HttpStatusCode.NotFound => new PlexNotFoundException(
+                    $"Plex has nothing at {method} {PathOnly(pathAndQuery)} (HTTP 404): the item or library does not exist (any more).") { StatusCode = status },
+                HttpStatusCode.BadRequest => new PlexException(
+                    $"Plex rejected {method} {pathAndQuery} as a bad request (HTTP 400). This Plex version may not support the request; please report it.") { StatusCode = status },
+                _ when status >= 500 || status is 408 or 429 => new PlexException(
+                    $"Plex at {DisplayUrl(settings)} answered HTTP {reason} to {method} {PathOnly(pathAndQuery)}, also after retries. The server may be overloaded or restarting; try again later.") { StatusCode = status },
+                _ => new PlexException($"Plex answered HTTP {reason} to {method} {PathOnly(pathAndQuery)}.") { StatusCode = status },
+            };
+
+            if (error is not PlexNotFoundException)
+            {
+                PlexLog.RequestFailed(logger, method.Method, pathAndQuery, reason, null);
+            }
+
+            throw error;
+        }
+    }
+
+    private PlexException Failed(HttpMethod method, string pathAndQuery, PlexException error)
+    {
+        PlexLog.RequestFailed(logger, method.Method, pathAndQuery, error.Message, error.InnerException);
+        return error;
+    }
+
+    private static string Describe(HttpRequestException e)
+    {
+        var what = e.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => "the host name does not resolve",
+            HttpRequestError.ConnectionError => "the connection was refused or broke",
+            HttpRequestError.SecureConnectionError => "the HTTPS handshake failed",
+            HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse => "the server closed the connection or sent garbage",
+            HttpRequestError.ProxyTunnelError => "the proxy refused the tunnel",
+            _ => "the request failed",
+        };
+        return $"{what} ({PlexRedaction.Redact(e.Message)})";
+    }
+
+    private static string PathOnly(string pathAndQuery)
+    {
+        var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
+        return q < 0 ? pathAndQuery : pathAndQuery[..q];
+    }
+
+    private string DisplayUrl() => DisplayUrl(options.CurrentValue);
+
+    // The base URL as a user wrote it, minus any query (a pasted ?X-Plex-Token=...) and user info.
+    private static string DisplayUrl(PlexOptions settings) =>
+        Uri.TryCreate(settings.Url?.Trim(), UriKind.Absolute, out var uri)
+            ? PlexRedaction.Redact(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/'), settings.Token)
+            : PlexRedaction.Redact(settings.Url, settings.Token);
+
+    private static string BaseUrl(PlexOptions settings)
+    {
+        if (!Uri.TryCreate(settings.Url?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new PlexException(
+                $"PLEX_URL \"{PlexRedaction.Redact(settings.Url, settings.Token)}\" is not an http(s) address. Set it like PLEX_URL=http://192.168.1.10:32400.");
+        }
+
+        // Keeps a path prefix (a reverse proxy at https://host/plex); drops user info and any query, so no secret reaches a logged URI.
+        return uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
+    }
+
+    private static string ReadProductVersion()
+    {
+        var informational = typeof(PlexClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var version = informational?.Split('+')[0];
+        return string.IsNullOrWhiteSpace(version) ? typeof(PlexClient).Assembly.GetName().Version?.ToString() ?? "1.0.0" : version;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json.Serialization;
+
+namespace StarSync.Plex;
+
+// Wire shapes of PMS JSON (Accept: application/json). Every field is optional and the numeric ones
+// accept strings too: PMS versions and third-party servers disagree on types (plex-api.md §2).
+
+/// <summary>The envelope every PMS JSON answer has: <c>{"MediaContainer": {...}}</c>.</summary>
+internal sealed class PlexResponse<T> where T : class
+{
+    [JsonPropertyName("MediaContainer")]
+    public T? MediaContainer { get; set; }
+}
+
+/// <summary><c>GET /</c>: server attributes.</summary>
+internal sealed class PlexServerContainer
+{
+    [JsonPropertyName("friendlyName")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? FriendlyName { get; set; }
+
+    [JsonPropertyName("version")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Version { get; set; }
+
+    [JsonPropertyName("machineIdentifier")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? MachineIdentifier { get; set; }
+}
+
+/// <summary><c>GET /library/sections</c>: one <c>Directory</c> per section.</summary>
+internal sealed class PlexSectionsContainer
+{
+    [JsonPropertyName("Directory")]
+    public List<PlexSectionDto>? Directory { get; set; }
+}
+
+internal sealed class PlexSectionDto
+{
+    [JsonPropertyName("key")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Key { get; set; }
+
+    [JsonPropertyName("title")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Title { get; set; }
+
+    [JsonPropertyName("type")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Type { get; set; }
+
+    [JsonPropertyName("uuid")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Uuid { get; set; }
+}
+
+/// <summary>A listing or metadata answer: paging attributes, hoisted attributes and the <c>Metadata</c> items.</summary>
+internal sealed class PlexMetadataContainer
+{
+    [JsonPropertyName("size")]
+    [JsonConverter(typeof(PlexLenientInt32Converter))]
+    public int? Size { get; set; }
+
+    [JsonPropertyName("totalSize")]
+    [JsonConverter(typeof(PlexLenientInt32Converter))]
+    public int? TotalSize { get; set; }
+
+    [JsonPropertyName("offset")]
+    [JsonConverter(typeof(PlexLenientInt32Converter))]
+    public int? Offset { get; set; }
+
+    /// <summary>Hoisted on <c>/all</c> listings, where the tracks themselves lack it.</summary>
+    [JsonPropertyName("librarySectionID")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? LibrarySectionId { get; set; }
+
+    /// <summary>Hoisted on an album's children (the album title for its tracks).</summary>
+    [JsonPropertyName("parentTitle")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? ParentTitle { get; set; }
+
+    /// <summary>Hoisted on an album's children (the album artist for its tracks).</summary>
+    [JsonPropertyName("grandparentTitle")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? GrandparentTitle { get; set; }
+
+    [JsonPropertyName("Metadata")]
+    public List<PlexMetadataDto>? Metadata { get; set; }
+}
+
+/// <summary>One item of a <c>Metadata</c> array (track, album, artist or anything else).</summary>
+internal sealed class PlexMetadataDto
+{
+    [JsonPropertyName("ratingKey")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? RatingKey { get; set; }
+
+    [JsonPropertyName("type")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Type { get; set; }
+
+    [JsonPropertyName("title")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Title { get; set; }
+
+    [JsonPropertyName("parentTitle")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? ParentTitle { get; set; }
+
+    [JsonPropertyName("grandparentTitle")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? GrandparentTitle { get; set; }
+
+    /// <summary>0..10; absent when unrated.</summary>
+    [JsonPropertyName("userRating")]
+    [JsonConverter(typeof(PlexLenientDoubleConverter))]
+    public double? UserRating { get; set; }
+
+    /// <summary>Epoch seconds.</summary>
+    [JsonPropertyName("addedAt")]
+    [JsonConverter(typeof(PlexLenientInt64Converter))]
+    public long? AddedAt { get; set; }
+
+    [JsonPropertyName("librarySectionID")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? LibrarySectionId { get; set; }
+}
+
+/// <summary>Source-generated (de)serialisers for the PMS shapes StarSync reads.</summary>
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(PlexResponse<PlexServerContainer>))]
+[JsonSerializable(typeof(PlexResponse<PlexSectionsContainer>))]
+[JsonSerializable(typeof(PlexResponse<PlexMetadataContainer>))]
+internal sealed partial class PlexJsonContext : JsonSerializerContext;

@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace StarSync.Plex;
+
+/// <summary>Builds PMS paths and query strings. The token never goes here: it travels only as a header.</summary>
+internal static class PlexQueries
+{
+    /// <summary>The largest page StarSync asks for: PMS logs a warning above 1000 and says it "will return 400 in the future" (plex-api.md §4).</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Keys per <c>/library/metadata/a,b,c</c> request: 100 numeric keys make a path of about 1 KB, far below the 8 KB many proxies allow.</summary>
+    public const int KeysPerBatch = 100;
+
+    /// <summary>Plex's type number for tracks (artist=8, album=9, track=10).</summary>
+    public const int TrackType = 10;
+
+    public const string LibraryIdentifier = "com.plexapp.plugins.library";
+
+    /// <summary><c>/library/sections/{id}/all?type=10[&amp;sort=..][&amp;userRating..]</c>.</summary>
+    public static string TrackListing(string sectionKey, TrackQuery query)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionKey);
+        ArgumentNullException.ThrowIfNull(query);
+
+        var sort = query.Sort switch
+        {
+            TrackSort.RatingKey => "id",
+            // ratingKey breaks ties between tracks added in the same second, so pages do not overlap or skip.
+            TrackSort.AddedAtDesc => "addedAt:desc,id",
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Sort, "Unknown sort."),
+        };
+
+        var filter = query.Filter switch
+        {
+            TrackFilter.All => "",
+            // Not in Plex's documentation, but what Kometa and Plex Web's smart playlists send (plex-api.md §6).
+            TrackFilter.Unrated => "&userRating=-1",
+            TrackFilter.Rated => "&userRating!=-1",
+            TrackFilter.RatedOtherThan => "&userRating!=" + FormatRating(query.RatingNot
+                ?? throw new ArgumentException("RatedOtherThan needs TrackQuery.RatingNot.", nameof(query))),
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Filter, "Unknown filter."),
+        };
+
+        return $"/library/sections/{Uri.EscapeDataString(sectionKey)}/all?type={TrackType}&sort={sort}{filter}";
+    }
+
+    public static string Metadata(string ratingKey) => "/library/metadata/" + EscapeKey(ratingKey);
+
+    public static string Children(string ratingKey) => Metadata(ratingKey) + "/children";
+
+    public static string AllLeaves(string ratingKey) => Metadata(ratingKey) + "/allLeaves";
+
+    /// <summary><c>/library/metadata/a,b,c</c>; each key is escaped, so a comma inside a key cannot split it.</summary>
+    public static string MetadataList(IEnumerable<string> ratingKeys) =>
+        "/library/metadata/" + string.Join(',', ratingKeys.Select(EscapeKey));
+
+    /// <summary><c>PUT /:/rate?key=..&amp;identifier=com.plexapp.plugins.library&amp;rating=..</c>; -1 clears.</summary>
+    public static string Rate(string ratingKey, double rating) =>
+        $"/:/rate?key={EscapeKey(ratingKey)}&identifier={LibraryIdentifier}&rating={FormatRating(rating)}";
+
+    /// <summary>Shortest round-trip form with a '.' decimal point whatever the culture: 8, 7.5, -1.</summary>
+    public static string FormatRating(double rating) => rating.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string EscapeKey(string ratingKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ratingKey);
+        return Uri.EscapeDataString(ratingKey.Trim());
+    }
+}

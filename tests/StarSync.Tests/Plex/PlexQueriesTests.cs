@@ -1,0 +1,38 @@
+using StarSync.Plex;
+
+namespace StarSync.Tests.Plex;
+
+public sealed class PlexQueriesTests
+{
+    [Theory]
+    [InlineData(TrackFilter.All, TrackSort.RatingKey, null, "/library/sections/3/all?type=10&sort=id")]
+    [InlineData(TrackFilter.Unrated, TrackSort.RatingKey, null, "/library/sections/3/all?type=10&sort=id&userRating=-1")]
+    [InlineData(TrackFilter.Rated, TrackSort.AddedAtDesc, null, "/library/sections/3/all?type=10&sort=addedAt:desc,id&userRating!=-1")]
+    [InlineData(TrackFilter.RatedOtherThan, TrackSort.RatingKey, 7.5, "/library/sections/3/all?type=10&sort=id&userRating!=7.5")]
+    [InlineData(TrackFilter.RatedOtherThan, TrackSort.RatingKey, 10.0, "/library/sections/3/all?type=10&sort=id&userRating!=10")]
+    public void Track_listing_puts_filter_and_sort_in_the_query(TrackFilter filter, TrackSort sort, double? ratingNot, string expected) =>
+        Assert.Equal(expected, PlexQueries.TrackListing("3", new TrackQuery(filter, sort, RatingNot: ratingNot)));
+
+    [Fact]
+    public void RatedOtherThan_without_a_value_is_an_argument_error() =>
+        Assert.Throws<ArgumentException>(() => PlexQueries.TrackListing("3", new TrackQuery(TrackFilter.RatedOtherThan)));
+
+    [Theory]
+    [InlineData(8.0, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=8")]
+    [InlineData(7.5, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=7.5")]
+    [InlineData(0.0, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=0")]
+    [InlineData(-1.0, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=-1")]
+    public void Rate_formats_the_value_invariantly(double rating, string expected) =>
+        Assert.Equal(expected, PlexQueries.Rate("123", rating));
+
+    [Fact]
+    public void Keys_are_escaped_so_a_comma_cannot_split_them() =>
+        Assert.Equal("/library/metadata/1,2,a%2Cb", PlexQueries.MetadataList(["1", "2", "a,b"]));
+
+    [Fact]
+    public void Listing_paths_never_carry_the_token()
+    {
+        var path = PlexQueries.TrackListing("1", new TrackQuery(TrackFilter.Unrated));
+        Assert.DoesNotContain("token", path, StringComparison.OrdinalIgnoreCase);
+    }
+}

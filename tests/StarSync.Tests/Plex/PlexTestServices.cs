@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using StarSync.Plex;
+
+namespace StarSync.Tests.Plex;
+
+/// <summary>Builds the real AddPlex() wiring for a test, with fast retries and every log line (Trace and up) captured.</summary>
+internal static class PlexTestServices
+{
+    public static ServiceProvider Build(string url, string token, Action<PlexOptions>? plex = null, Action<IServiceCollection>? services = null)
+    {
+        var collection = new ServiceCollection();
+        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
+        collection.AddOptions<PlexOptions>().Configure(o =>
+        {
+            o.Url = url;
+            o.Token = token;
+            o.ClientIdentifier = "starsync-tests";
+            plex?.Invoke(o);
+        });
+        collection.AddPlex();
+        collection.Configure<PlexResilienceOptions>(o =>
+        {
+            o.MaxRetryAttempts = 3;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
+            o.RetryMaxDelay = TimeSpan.FromMilliseconds(5);
+        });
+        services?.Invoke(collection);
+        return collection.BuildServiceProvider();
+    }
+
+    /// <summary>A token that bounds a test instead of letting a hung request stall the run (xunit 2 has no per-test token).</summary>
+    public static CancellationToken TestTimeout(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    /// <summary>Every captured log line with its exception, as one string per record.</summary>
+    public static IEnumerable<string> LogText(this IServiceProvider provider) =>
+        provider.GetFakeLogCollector().GetSnapshot().Select(r => $"{r.Category} {r.Level} {r.Message} {r.Exception}");
+}
+
+/// <summary>An in-process stand-in for PMS, for shapes the emulator does not produce (odd JSON types, HTML bodies).</summary>
+internal sealed class StubPlexHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler
+{
+    public ConcurrentQueue<HttpRequestMessage> Requests { get; } = new();
+
+    public static HttpResponseMessage Json(string json) =>
+        new(HttpStatusCode.OK) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+
+    public static HttpResponseMessage Status(HttpStatusCode status) =>
+        new(status) { Content = new StringContent($"<html><head><title>{status}</title></head><body><h1>{(int)status}</h1></body></html>", Encoding.UTF8, "text/html") };
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue(request);
+        return Task.FromResult(respond(request));
+    }
+
+    public ServiceProvider BuildServices(string token = "stub-token-123456", Action<PlexOptions>? plex = null) =>
+        PlexTestServices.Build("http://plex.test:32400", token, plex, s => s.AddHttpClient<IPlexClient, PlexClient>().ConfigurePrimaryHttpMessageHandler(() => this));
+}
