@@ -1,0 +1,216 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Http.HttpResults;
+using StarSync.Automation;
+using StarSync.Configuration;
+using StarSync.Jobs;
+using StarSync.Journal;
+using StarSync.Plex;
+using StarSync.Rating;
+
+namespace StarSync.Api;
+
+/// <summary>The JSON API under /api/v1 that the UI and scripts use (cookie or X-Api-Key auth, set up by the web layer).</summary>
+public static class ApiEndpoints
+{
+    /// <summary>Maps every /api/v1 route on <paramref name="api"/> (a group already carrying auth).</summary>
+    public static RouteGroupBuilder MapStarSyncApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/status", GetStatus).WithName("GetStatus").WithSummary("Plex connection, running job, queue, recent jobs, schedule, last webhook");
+        api.MapGet("/libraries", GetLibraries).WithSummary("Music libraries with rated/unrated counts");
+
+        api.MapPost("/jobs", StartJob).WithSummary("Start a run: mode all or recent (with count), optionally a dry run");
+        api.MapPost("/jobs/cancel", CancelJob).WithSummary("Cancel the running job");
+        api.MapGet("/jobs", GetJobs).WithSummary("Recent jobs, newest first");
+        api.MapGet("/jobs/{id:long}", GetJob).WithSummary("One job");
+        api.MapGet("/jobs/{id:long}/changes", GetChanges).WithSummary("A job's changes, paged and searchable");
+        api.MapPost("/jobs/{id:long}/undo", UndoJob).WithSummary("Restore the old values of a job's changes");
+        api.MapPost("/undo-all", UndoAll).WithSummary("Restore the old values of everything StarSync set");
+        api.MapPost("/clear", Clear).WithSummary("Remove every user rating in the selected libraries (needs confirm = CLEAR)");
+
+        api.MapGet("/settings", GetSettings).WithSummary("Current settings");
+        api.MapPut("/settings", PutSettings).WithSummary("Change settings; applied at once and saved to settings.json");
+        api.MapPost("/settings/test-connection", TestConnection).WithSummary("Ask Plex now");
+        api.MapPost("/settings/api-key", RegenerateApiKey).WithSummary("Replace the API key");
+        return api;
+    }
+
+    private static async Task<Ok<StatusDto>> GetStatus(JobQueue queue, JournalStore journal, PlexStatus plex, SettingsStore settings,
+        AutomationState automation, CancellationToken cancellationToken)
+    {
+        var snapshot = queue.Snapshot();
+        var recent = await journal.GetJobsAsync(10, cancellationToken);
+        var connection = await plex.GetConnectionAsync(refresh: false, cancellationToken);
+        var interval = settings.Current.BatchIntervalMinutes;
+        return TypedResults.Ok(new StatusDto(connection, snapshot.Current?.ToDto(),
+            snapshot.Current is null ? null : snapshot.Progress?.ToDto(),
+            snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
+            new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null), automation.LastWebhook));
+    }
+
+    private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var libraries = await plex.GetCoverageAsync(cancellationToken);
+            var missing = settings.Current.Libraries
+                .Where(name => !libraries.Any(l => string.Equals(l.Title, name, StringComparison.OrdinalIgnoreCase))).ToArray();
+            return TypedResults.Ok(new LibrariesDto(libraries, missing));
+        }
+        catch (PlexException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status502BadGateway, title: "Plex did not answer");
+        }
+    }
+
+    private static async Task<Results<Accepted<JobDto>, ValidationProblem>> StartJob(StartJobRequest body, JobQueue queue,
+        SettingsStore settings, HttpContext context, CancellationToken cancellationToken)
+    {
+        var trigger = TriggerOf(context);
+        JobRequest request;
+        switch (body.Mode?.Trim().ToLowerInvariant())
+        {
+            case "all":
+                request = new JobRequest(trigger, JobMode.All, body.DryRun ?? false);
+                break;
+            case "recent":
+                var count = body.Count ?? settings.Current.BatchSize;
+                if (count is < 1 or > 1_000_000)
+                {
+                    return Invalid("count", "count must be a whole number of tracks from 1 to 1000000.");
+                }
+
+                request = new JobRequest(trigger, JobMode.Recent, body.DryRun ?? false, count);
+                break;
+            default:
+                return Invalid("mode", "mode must be \"all\" or \"recent\".");
+        }
+
+        var job = await queue.EnqueueAsync(request, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
+    }
+
+    private static async Task<Results<Accepted, NotFound<ProblemDetails>>> CancelJob(JobQueue queue, CancellationToken cancellationToken) =>
+        await queue.CancelAsync(null, cancellationToken)
+            ? TypedResults.Accepted((string?)null)
+            : TypedResults.NotFound(new ProblemDetails { Title = "Nothing to cancel", Detail = "No job is running." });
+
+    private static async Task<Ok<JobDto[]>> GetJobs(JournalStore journal, int? limit, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await journal.GetJobsAsync(limit ?? 50, cancellationToken)).Select(j => j.ToDto()).ToArray());
+
+    private static async Task<Results<Ok<JobDto>, NotFound>> GetJob(long id, JournalStore journal, JobQueue queue, CancellationToken cancellationToken)
+    {
+        // The running job's counters live in memory until it ends.
+        if (queue.Snapshot().Current is { } current && current.Id == id)
+        {
+            return TypedResults.Ok(current.ToDto());
+        }
+
+        return await journal.GetJobAsync(id, cancellationToken) is { } job ? TypedResults.Ok(job.ToDto()) : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Ok<ChangePageDto>, NotFound>> GetChanges(long id, JournalStore journal, int? offset, int? limit, string? q,
+        CancellationToken cancellationToken)
+    {
+        if (await journal.GetJobAsync(id, cancellationToken) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var page = await journal.GetChangesAsync(id, q, offset ?? 0, limit ?? 50, cancellationToken);
+        return TypedResults.Ok(new ChangePageDto(page.Total, page.Items.Select(c => c.ToDto()).ToArray()));
+    }
+
+    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem>> UndoJob(long id, DryRunRequest? body, JobQueue queue,
+        JournalStore journal, HttpContext context, CancellationToken cancellationToken)
+    {
+        var target = await journal.GetJobAsync(id, cancellationToken);
+        if (target is null)
+        {
+            return TypedResults.NotFound(new ProblemDetails { Title = "No such job", Detail = $"There is no job #{id}." });
+        }
+
+        if (target.Mode is JobMode.Undo or JobMode.UndoAll || target.DryRun)
+        {
+            return Invalid("id", $"Job #{id} is {(target.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+        }
+
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body?.DryRun ?? false, UndoJobId: id), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
+    }
+
+    private static async Task<Accepted<JobDto>> UndoAll(DryRunRequest? body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
+    {
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.UndoAll, body?.DryRun ?? false), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
+    }
+
+    private static async Task<Results<Accepted<JobDto>, ValidationProblem>> Clear(ClearRequest body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
+    {
+        var dryRun = body.DryRun ?? false;
+        if (!dryRun && !string.Equals(body.Confirm?.Trim(), "CLEAR", StringComparison.Ordinal))
+        {
+            return Invalid("confirm", "Type CLEAR to confirm: this removes every user rating in the selected libraries (StarSync journals them, so Undo can bring them back).");
+        }
+
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Clear, dryRun), cancellationToken);
+        return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
+    }
+
+    private static Ok<SettingsDto> GetSettings(SettingsStore settings, HttpContext context) =>
+        TypedResults.Ok(settings.Current.ToDto(WebhookUrl(context, settings.Current)));
+
+    private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(SettingsUpdate body, SettingsStore settings, HttpContext context,
+        CancellationToken cancellationToken)
+    {
+        RatingStyle? style = null;
+        if (body.RatingStyle is not null)
+        {
+            style = RatingScale.ParseStyle(body.RatingStyle);
+            if (style is null)
+            {
+                return Invalid("ratingStyle", $"Rating style '{body.RatingStyle}' is unknown: use one of {RatingScale.AllowedStyles}.");
+            }
+        }
+
+        var errors = await settings.UpdateAsync(current => current with
+        {
+            Libraries = body.Libraries?.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
+            RatingStyle = style ?? current.RatingStyle,
+            TargetRating = body.TargetRating ?? current.TargetRating,
+            OverrideRating = body.OverrideRating ?? current.OverrideRating,
+            BatchSize = body.BatchSize ?? current.BatchSize,
+            BatchIntervalMinutes = body.BatchIntervalMinutes ?? current.BatchIntervalMinutes,
+            WriteConcurrency = body.WriteConcurrency ?? current.WriteConcurrency,
+        }, cancellationToken);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Settings not saved");
+        }
+
+        return TypedResults.Ok(settings.Current.ToDto(WebhookUrl(context, settings.Current)));
+    }
+
+    private static async Task<Ok<PlexConnection>> TestConnection(PlexStatus plex, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await plex.GetConnectionAsync(refresh: true, cancellationToken));
+
+    private static async Task<Ok<ApiKeyDto>> RegenerateApiKey(SettingsStore settings, CancellationToken cancellationToken)
+    {
+        var key = SettingsLoader.NewSecret();
+        await settings.UpdateAsync(s => s with { ApiKey = key }, cancellationToken);
+        return TypedResults.Ok(new ApiKeyDto(key));
+    }
+
+    /// <summary>The URL to paste into Plex's webhook settings, with the secret in the path.</summary>
+    public static string WebhookUrl(HttpContext context, StarSyncSettings settings) =>
+        $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/plex-webhook/{settings.WebhookSecret}";
+
+    /// <summary>Requests that came with an API key are "api" jobs; the rest come from the UI.</summary>
+    private static JobTrigger TriggerOf(HttpContext context) =>
+        context.Request.Headers.ContainsKey("X-Api-Key") ? JobTrigger.Api : JobTrigger.Manual;
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid");
+}
+
+/// <summary>A new API key.</summary>
+public sealed record ApiKeyDto(string ApiKey);
