@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using StarSync.Api;
+using StarSync.Automation;
 using StarSync.Cli;
 using StarSync.Configuration;
 using StarSync.Jobs;
@@ -59,10 +61,12 @@ public static class StarSyncApp
         builder.Services.AddRating();         // rating scale, policy, rating job
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, runner, progress events
+        builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>();
         builder.AddStarSyncWeb();             // auth, pages, API, live log
 
         var app = builder.Build();
         app.MapStarSyncWeb();
+        app.MapGroup("/api/v1").MapStarSyncApi();
         return app;
     }
 }

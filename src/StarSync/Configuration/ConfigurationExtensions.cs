@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
-using Microsoft.Extensions.Options;
 using StarSync.Plex;
 
 namespace StarSync.Configuration;
@@ -41,7 +40,14 @@ public static class ConfigurationExtensions
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IOptions<PlexOptions>>(Options.Create(plex));
+        builder.Services.AddOptions<PlexOptions>().Configure(o =>
+        {
+            o.Url = plex.Url;
+            o.Token = plex.Token;
+            o.ClientIdentifier = plex.ClientIdentifier;
+            o.TimeoutSeconds = plex.TimeoutSeconds;
+            o.PageSize = plex.PageSize;
+        });
         return builder;
     }
 
