@@ -3,6 +3,7 @@ using StarSync.Api;
 using StarSync.Automation;
 using StarSync.Cli;
 using StarSync.Configuration;
+using StarSync.Demo;
 using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
@@ -24,6 +25,11 @@ public static class StarSyncApp
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
                 return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancel.Token);
+            }
+
+            if (DemoMode.IsRequested(args))
+            {
+                return await DemoMode.RunAsync(args);
             }
 
             var app = Build(args);

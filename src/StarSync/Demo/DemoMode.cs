@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using StarSync.Configuration;
+using StarSync.PlexEmulator;
+
+namespace StarSync.Demo;
+
+/// <summary>
+/// <c>--demo</c>: StarSync against the built-in emulated Plex with a generated library, demo credentials printed on
+/// start, and a new album "arriving" every minute through a real webhook, so the automation can be watched.
+/// </summary>
+public static class DemoMode
+{
+    /// <summary>True when the arguments ask for demo mode.</summary>
+    public static bool IsRequested(string[] args) => args.Contains("--demo");
+
+    /// <summary>Starts the emulator, then the app configured against it; runs until stopped.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var options = new EmulatorOptions { Tracks = 4000, MusicLibraries = 2, HandRatedShare = 0.15, Seed = 42, FriendlyName = "StarSync Demo Plex" };
+        // A little latency makes progress visible, as on a real server.
+        options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(4);
+        await using var plex = await PlexEmulatorServer.StartAsync(options, cancellationToken);
+
+        var dataDir = Path.Combine(Path.GetTempPath(), "starsync-demo");
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        var app = StarSyncApp.Build(args.Where(a => a != "--demo").ToArray(), builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["PLEX_URL"] = plex.BaseUri.ToString(),
+                ["PLEX_TOKEN"] = plex.Token,
+                ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.Type == "artist").Select(s => s.Title)),
+                ["APP_USERNAME"] = "demo",
+                ["APP_PASSWORD"] = password,
+                ["CONFIG_DIR"] = Path.Combine(dataDir, "config"),
+                ["LOGS_DIR"] = Path.Combine(dataDir, "logs"),
+                ["BATCH_INTERVAL_MINUTES"] = "5",
+                ["WEBHOOK_DEBOUNCE_SECONDS"] = "5",
+                ["DOTENV_PATH"] = Path.Combine(dataDir, "demo.env"),
+            });
+            builder.Services.AddSingleton(plex);
+            builder.Services.AddHostedService<DemoArrivals>();
+        });
+
+        await app.StartAsync(cancellationToken);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
+        await Console.Out.WriteLineAsync($"""
+
+            StarSync demo is running at {url}
+              sign in as:  demo / {password}
+              emulated Plex: {plex.Library.TotalTracks} tracks in {plex.Library.Sections.Count(s => s.Type == "artist")} music libraries, some rated by hand
+              a new album arrives every minute through a real Plex webhook
+              demo data: {dataDir} (delete it to start over)
+            Press Ctrl+C to stop.
+
+            """);
+        await app.WaitForShutdownAsync(cancellationToken);
+        await app.DisposeAsync();
+        return 0;
+    }
+}
+
+/// <summary>Adds an album to the emulated Plex every minute and posts the webhook PMS would send to this app.</summary>
+internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStore settings, IServer server, TimeProvider time, ILogger<DemoArrivals> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
+        var sections = plex.Library.Sections.Where(s => s.Type == "artist").ToArray();
+        var n = 0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var section = sections[n++ % sections.Length];
+            var album = plex.Library.AddAlbum(section.Key, 8 + (n % 7));
+            var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            if (address is null)
+            {
+                continue;
+            }
+
+            var target = new Uri($"{address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)}/plex-webhook/{settings.Current.WebhookSecret}");
+            try
+            {
+                using var response = await plex.Webhooks.SendLibraryNewAsync(target, album.AlbumRatingKey, stoppingToken);
+                LogArrived(album.AlbumTitle, album.ArtistTitle, section.Title, (int)response.StatusCode);
+            }
+            catch (HttpRequestException ex)
+            {
+                LogSendFailed(ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Demo: new album '{Album}' by {Artist} arrived in {Library}; webhook answered {Status}")]
+    private partial void LogArrived(string album, string artist, string library, int status);
+
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Demo: could not send the webhook: {Reason}")]
+    private partial void LogSendFailed(string reason);
+}
