@@ -4,6 +4,7 @@ using StarSync.Automation;
 using StarSync.Cli;
 using StarSync.Configuration;
 using StarSync.Demo;
+using StarSync.Health;
 using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
@@ -67,12 +68,15 @@ public static class StarSyncApp
         builder.Services.AddRating();         // rating scale, policy, rating job
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, runner, progress events
-        builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>();
+        builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
         builder.AddStarSyncWeb();             // auth, pages, API, live log
 
         var app = builder.Build();
+        // Created now so it counts every job from the first one.
+        app.Services.GetRequiredService<StarSyncMetrics>();
         app.MapStarSyncWeb();
         app.MapGroup("/api/v1").MapStarSyncApi();
+        app.MapHealth();
         return app;
     }
 }

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using StarSync.Journal;
+using StarSync.Plex;
+
+namespace StarSync.Health;
+
+/// <summary>Liveness, readiness and Prometheus metrics; anonymous, they reveal no secrets or track data.</summary>
+public static class HealthEndpoints
+{
+    /// <summary>Health check result.</summary>
+    public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
+
+    /// <summary>Maps /health (liveness), /health/ready (readiness: journal and Plex) and /metrics.</summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", () => TypedResults.Ok(new HealthDto("healthy", new Dictionary<string, string> { ["process"] = "running" })))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/health/ready", Ready).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/metrics", (StarSyncMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<Results<Ok<HealthDto>, JsonHttpResult<HealthDto>>> Ready(PlexStatus plex, JournalStore journal, CancellationToken cancellationToken)
+    {
+        var checks = new Dictionary<string, string>();
+        var healthy = true;
+        try
+        {
+            await journal.GetJobsAsync(1, cancellationToken);
+            checks["journal"] = "ok";
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            healthy = false;
+            checks["journal"] = ex.Message;
+        }
+
+        var connection = await plex.GetConnectionAsync(refresh: false, cancellationToken);
+        checks["plex"] = connection.Ok ? $"ok ({connection.ServerName} {connection.Version})" : connection.Error ?? "unreachable";
+        healthy &= connection.Ok;
+        var result = new HealthDto(healthy ? "healthy" : "unhealthy", checks);
+        return healthy ? TypedResults.Ok(result) : TypedResults.Json(result, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+}
