@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+
+namespace StarSync.PlexEmulator;
+
+/// <summary>What the emulator has been asked, for tests and benchmarks to assert on.</summary>
+public sealed class EmulatorCounters
+{
+    private readonly ConcurrentDictionary<string, long> _byRoute = new(StringComparer.Ordinal);
+    private long _requests;
+    private long _ratingWrites;
+    private long _serverErrors;
+    private long _droppedConnections;
+    private long _slowResponses;
+    private int _current;
+    private int _peak;
+
+    /// <summary>Every request received, faults and 401s included.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Ratings written through the API (/:/rate, and each item of a bulk edit).</summary>
+    public long RatingWrites => Interlocked.Read(ref _ratingWrites);
+
+    public int PeakConcurrentRequests => Volatile.Read(ref _peak);
+
+    public int CurrentRequests => Volatile.Read(ref _current);
+
+    /// <summary>Injected 500s.</summary>
+    public long ServerErrorsInjected => Interlocked.Read(ref _serverErrors);
+
+    /// <summary>Injected connection aborts.</summary>
+    public long ConnectionsDropped => Interlocked.Read(ref _droppedConnections);
+
+    /// <summary>Injected slow responses.</summary>
+    public long SlowResponsesInjected => Interlocked.Read(ref _slowResponses);
+
+    /// <summary>Requests per route template, e.g. "/library/sections/{id}/all", "/:/rate".</summary>
+    public IReadOnlyDictionary<string, long> RequestsByRoute => new Dictionary<string, long>(_byRoute, StringComparer.Ordinal);
+
+    public long RequestsFor(string routeTemplate) => _byRoute.TryGetValue(routeTemplate, out var n) ? n : 0;
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _requests, 0);
+        Interlocked.Exchange(ref _ratingWrites, 0);
+        Interlocked.Exchange(ref _serverErrors, 0);
+        Interlocked.Exchange(ref _droppedConnections, 0);
+        Interlocked.Exchange(ref _slowResponses, 0);
+        // Requests in flight stay counted, so the peak restarts from what is running now.
+        Volatile.Write(ref _peak, Volatile.Read(ref _current));
+        _byRoute.Clear();
+    }
+
+    internal void RequestStarted(string route)
+    {
+        Interlocked.Increment(ref _requests);
+        _byRoute.AddOrUpdate(route, 1, static (_, n) => n + 1);
+        var now = Interlocked.Increment(ref _current);
+        var peak = Volatile.Read(ref _peak);
+        while (now > peak)
+        {
+            var seen = Interlocked.CompareExchange(ref _peak, now, peak);
+            if (seen == peak)
+            {
+                break;
+            }
+
+            peak = seen;
+        }
+    }
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _current);
+
+    internal void RatingWritten() => Interlocked.Increment(ref _ratingWrites);
+
+    internal void ServerErrorInjected() => Interlocked.Increment(ref _serverErrors);
+
+    internal void ConnectionDropped() => Interlocked.Increment(ref _droppedConnections);
+
+    internal void SlowResponseInjected() => Interlocked.Increment(ref _slowResponses);
+}

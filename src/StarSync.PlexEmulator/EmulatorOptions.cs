@@ -1,0 +1,79 @@
+namespace StarSync.PlexEmulator;
+
+/// <summary>How the emulated Plex Media Server is built and how it behaves.</summary>
+public sealed class EmulatorOptions
+{
+    /// <summary>Seed for the generated library; the same seed gives the same library.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Total tracks across the music libraries.</summary>
+    public int Tracks { get; set; } = 1000;
+
+    /// <summary>Music libraries, named "Music", "Live Music", "Music 3"…; one "Movies" section is always added.</summary>
+    public int MusicLibraries { get; set; } = 1;
+
+    /// <summary>Share of tracks already rated by hand (values 0..10, half stars and 0 included).</summary>
+    public double HandRatedShare { get; set; } = 0.1;
+
+    /// <summary>The owner's token; its ratings are what <see cref="EmulatedLibrary.GetUserRating(string)"/> reads.</summary>
+    public string Token { get; set; } = "emulator-token";
+
+    /// <summary>Tokens of shared users: accepted, each with its own ratings (PMS keeps user state per account).</summary>
+    public IList<string> UserTokens { get; } = new List<string>();
+
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>0 lets the OS pick a free port.</summary>
+    public int Port { get; set; }
+
+    public string FriendlyName { get; set; } = "Emulated Plex";
+
+    /// <summary>Clock for addedAt/lastRatedAt and for injected delays.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Latency model; may be changed while the server runs.</summary>
+    public LatencyOptions Latency { get; } = new();
+
+    /// <summary>Fault injection; may be changed while the server runs.</summary>
+    public FaultOptions Faults { get; } = new();
+
+    /// <summary>0 = unlimited; otherwise a larger (or missing) X-Plex-Container-Size is clamped to it, i.e. forced paging.</summary>
+    public int MaxPageSize { get; set; }
+}
+
+/// <summary>Delays that model a real server's speed.</summary>
+public sealed class LatencyOptions
+{
+    /// <summary>Added to every request before it is handled.</summary>
+    public TimeSpan PerRequest { get; set; }
+
+    /// <summary>Added to every rating write (/:/rate and bulk edits).</summary>
+    public TimeSpan PerRatingWrite { get; set; }
+
+    /// <summary>Models PMS's single database writer: rating writes hold one lock for <see cref="PerRatingWrite"/>.</summary>
+    public bool SerializeWrites { get; set; }
+}
+
+/// <summary>Seeded fault injection.</summary>
+public sealed class FaultOptions
+{
+    /// <summary>Share of requests answered 500.</summary>
+    public double ServerErrorRate { get; set; }
+
+    /// <summary>Share of requests whose connection is aborted without a response.</summary>
+    public double DropConnectionRate { get; set; }
+
+    /// <summary>Share of requests delayed by <see cref="SlowResponseDelay"/>.</summary>
+    public double SlowResponseRate { get; set; }
+
+    public TimeSpan SlowResponseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Seed of the fault dice; changing it restarts the sequence.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>null = all routes; else only paths starting with one of these (e.g. "/:/rate") get faults.</summary>
+    public string[]? Routes { get; set; }
+
+    /// <summary>Every request (even /identity) gets 401, as after the owner signs the device out.</summary>
+    public bool RevokeToken { get; set; }
+}

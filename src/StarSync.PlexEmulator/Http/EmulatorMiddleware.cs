@@ -1,0 +1,170 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace StarSync.PlexEmulator;
+
+/// <summary>
+/// Runs before every endpoint, in PMS's order: count, inject faults and latency, check the token (401 before
+/// 404, as PMS answers unknown paths without a token with 401), then 404 for unknown routes.
+/// </summary>
+internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState state)
+{
+    internal const string UserItemKey = "StarSync.PlexEmulator.User";
+    private readonly Lock _diceGate = new();
+    private Random? _dice;
+    private int _diceSeed;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
+        var counters = state.Counters;
+        counters.RequestStarted(route);
+        try
+        {
+            await HandleAsync(context, route);
+        }
+        finally
+        {
+            counters.RequestEnded();
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context, string route)
+    {
+        var options = state.Options;
+        var faults = options.Faults;
+        var time = options.TimeProvider;
+        var ct = context.RequestAborted;
+        if (faults.RevokeToken)
+        {
+            await PlexResults.WriteUnauthorizedAsync(context);
+            return;
+        }
+
+        if (AppliesTo(faults, context.Request.Path))
+        {
+            var (error, drop, slow) = RollDice(faults);
+            if (slow)
+            {
+                state.Counters.SlowResponseInjected();
+                await DelayAsync(faults.SlowResponseDelay, time, ct);
+            }
+
+            if (error)
+            {
+                state.Counters.ServerErrorInjected();
+                await PlexResults.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "Internal Server Error");
+                return;
+            }
+
+            if (drop)
+            {
+                state.Counters.ConnectionDropped();
+                context.Abort();
+                return;
+            }
+        }
+
+        await DelayAsync(options.Latency.PerRequest, time, ct);
+
+        if (route != "/identity")
+        {
+            var token = context.Request.Headers["X-Plex-Token"].FirstOrDefault() ?? context.Request.Query["X-Plex-Token"].FirstOrDefault();
+            if (string.IsNullOrEmpty(token))
+            {
+                await PlexResults.WriteUnauthorizedAsync(context);
+                return;
+            }
+
+            if (!string.Equals(token, options.Token, StringComparison.Ordinal))
+            {
+                if (!options.UserTokens.Contains(token))
+                {
+                    await PlexResults.WriteUnauthorizedAsync(context);
+                    return;
+                }
+
+                context.Items[UserItemKey] = state.Library.UserFor(token);
+            }
+        }
+
+        if (context.GetEndpoint() is null)
+        {
+            await PlexResults.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not Found");
+            return;
+        }
+
+        await next(context);
+    }
+
+    private static bool AppliesTo(FaultOptions faults, PathString path)
+    {
+        if (faults.ServerErrorRate <= 0 && faults.DropConnectionRate <= 0 && faults.SlowResponseRate <= 0)
+        {
+            return false;
+        }
+
+        if (faults.Routes is not { } routes)
+        {
+            return true;
+        }
+
+        var value = path.Value ?? "";
+        foreach (var prefix in routes)
+        {
+            if (value.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One seeded sequence for the whole server, so a run with the same seed and order repeats.</summary>
+    private (bool Error, bool Drop, bool Slow) RollDice(FaultOptions faults)
+    {
+        lock (_diceGate)
+        {
+            if (_dice is null || _diceSeed != faults.Seed)
+            {
+                _diceSeed = faults.Seed;
+                _dice = new Random(faults.Seed);
+            }
+
+            var fault = _dice.NextDouble();
+            var slow = _dice.NextDouble() < faults.SlowResponseRate;
+            var error = fault < faults.ServerErrorRate;
+            var drop = !error && fault < faults.ServerErrorRate + faults.DropConnectionRate;
+            return (error, drop, slow);
+        }
+    }
+
+    internal static Task DelayAsync(TimeSpan delay, TimeProvider time, CancellationToken cancellationToken) =>
+        delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
+}
+
+/// <summary>PMS's non-XML answers: HTML stubs for errors, as real servers send them.</summary>
+internal static class PlexResults
+{
+    public static Task WriteUnauthorizedAsync(HttpContext context)
+    {
+        context.Response.Headers["X-Plex-Protocol"] = "1.0";
+        context.Response.Headers.CacheControl = "no-cache";
+        return WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized");
+    }
+
+    public static Task WriteErrorAsync(HttpContext context, int status, string title)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html";
+        var code = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return context.Response.WriteAsync(
+            "<html><head><title>" + title + "</title></head><body><h1>" + code + " " + title + "</h1></body></html>",
+            context.RequestAborted);
+    }
+
+    public static Task BadRequest(HttpContext context) => WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Bad Request");
+
+    public static Task NotFound(HttpContext context) => WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not Found");
+}

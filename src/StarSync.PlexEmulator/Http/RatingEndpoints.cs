@@ -1,0 +1,136 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace StarSync.PlexEmulator;
+
+/// <summary>PUT /:/rate and the bulk userRating edit, with PMS's status codes (plex-api.md §7).</summary>
+internal static class RatingEndpoints
+{
+    public static async Task RateAsync(HttpContext ctx, EmulatorState state)
+    {
+        var lib = state.Library;
+        var query = PlexQuery.Parse(ctx.Request);
+        var keyText = query.Get("key");
+        var identifier = query.Get("identifier");
+        var ratingText = query.Get("rating");
+        if (string.IsNullOrEmpty(keyText) || string.IsNullOrEmpty(identifier) || string.IsNullOrEmpty(ratingText)
+            || !double.TryParse(ratingText, NumberStyles.Float, CultureInfo.InvariantCulture, out var rating)
+            || double.IsNaN(rating) || (rating != -1 && (rating < 0 || rating > 10)))
+        {
+            await PlexResults.BadRequest(ctx);
+            return;
+        }
+
+        var now = state.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+        var ratedAt = now;
+        var ratedAtText = query.Get("ratedAt");
+        if (ratedAtText is not null)
+        {
+            if (!long.TryParse(ratedAtText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ratedAt) || ratedAt > now || ratedAt < 0)
+            {
+                await PlexResults.BadRequest(ctx);
+                return;
+            }
+        }
+
+        if (identifier != PlexEndpoints.LibraryIdentifier || !lib.TryParseKey(keyText, out var key))
+        {
+            await PlexResults.NotFound(ctx);
+            return;
+        }
+
+        await WriteAsync(state, () => lib.WriteRating(key, rating == -1 ? float.NaN : (float)rating, PlexEndpoints.UserOf(ctx), ratedAt), ctx.RequestAborted);
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentLength = 0;
+    }
+
+    /// <summary>PUT /library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X[&amp;userRating.locked=1].</summary>
+    public static async Task BulkEditAsync(HttpContext ctx, EmulatorState state)
+    {
+        var lib = state.Library;
+        var section = lib.FindSection((string)ctx.GetRouteValue("id")!);
+        if (section is null)
+        {
+            await PlexResults.NotFound(ctx);
+            return;
+        }
+
+        var query = PlexQuery.Parse(ctx.Request);
+        var ids = query.Get("id");
+        var valueText = query.Get("userRating.value");
+        if (string.IsNullOrEmpty(ids) || valueText is null)
+        {
+            await PlexResults.BadRequest(ctx);
+            return;
+        }
+
+        // An empty value clears (unverified on real PMS; see plex-api.md open question 3).
+        var value = float.NaN;
+        if (valueText.Length > 0 && (!float.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out value) || value < 0 || value > 10))
+        {
+            await PlexResults.BadRequest(ctx);
+            return;
+        }
+
+        var keys = new List<int>();
+        foreach (var id in ids.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!lib.TryParseKey(id, out var key) || lib.SectionIdOf(key) != section.Id)
+            {
+                await PlexResults.BadRequest(ctx);
+                return;
+            }
+
+            keys.Add(key);
+        }
+
+        var locked = query.Get("userRating.locked") == "1";
+        var user = PlexEndpoints.UserOf(ctx);
+        var now = state.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+        foreach (var key in keys)
+        {
+            await WriteAsync(
+                state,
+                () =>
+                {
+                    lib.WriteRating(key, value, user, now);
+                    if (locked)
+                    {
+                        lib.LockRating(key);
+                    }
+                },
+                ctx.RequestAborted);
+        }
+
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        ctx.Response.ContentLength = 0;
+    }
+
+    /// <summary>Applies the write latency model: a delay per write, optionally inside one global writer lock.</summary>
+    private static async Task WriteAsync(EmulatorState state, Action write, CancellationToken cancellationToken)
+    {
+        var latency = state.Options.Latency;
+        var time = state.Options.TimeProvider;
+        if (latency.SerializeWrites)
+        {
+            await state.WriteGate.WaitAsync(cancellationToken);
+            try
+            {
+                await EmulatorMiddleware.DelayAsync(latency.PerRatingWrite, time, cancellationToken);
+                write();
+            }
+            finally
+            {
+                state.WriteGate.Release();
+            }
+        }
+        else
+        {
+            await EmulatorMiddleware.DelayAsync(latency.PerRatingWrite, time, cancellationToken);
+            write();
+        }
+
+        state.Counters.RatingWritten();
+    }
+}
