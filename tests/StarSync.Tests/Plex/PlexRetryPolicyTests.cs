@@ -55,4 +55,25 @@ public sealed class PlexRetryPolicyTests
         Assert.Contains("HTTP 503", e.Message, StringComparison.Ordinal);
         Assert.Contains("after retries", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task After_repeated_failures_the_circuit_opens_and_requests_fail_fast_with_a_message_in_words()
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.InternalServerError));
+        await using var sp = stub.BuildServices(resilience: o =>
+        {
+            o.CircuitBreakerMinimumThroughput = 2;
+            o.CircuitBreakerFailureRatio = 0.5;
+            o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
+        });
+        var client = sp.GetRequiredService<IPlexClient>();
+
+        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+        var sent = stub.Requests.Count;
+        var e = await Assert.ThrowsAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+
+        Assert.Equal(sent, stub.Requests.Count); // nothing reached the server
+        Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);
+        Assert.IsType<Polly.CircuitBreaker.BrokenCircuitException>(e.InnerException);
+    }
 }
