@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
 
@@ -222,6 +225,26 @@ public sealed class PlexClientEmulatorTests
         Assert.Contains("did not answer", e.Message, StringComparison.Ordinal);
         Assert.Contains("PLEX_TIMEOUT_SECONDS", e.Message, StringComparison.Ordinal);
         Assert.Equal(4, plex.Counters.Requests); // timeouts are retried too
+    }
+
+    [Fact]
+    public async Task A_token_fixed_in_the_settings_applies_to_the_next_request_without_a_restart()
+    {
+        await using var plex = await StartAsync();
+        var config = new ConfigurationManager();
+        config.AddInMemoryCollection(new Dictionary<string, string?> { ["Url"] = plex.BaseUri.ToString(), ["Token"] = "stale-token-1234" });
+        await using var sp = PlexTestServices.Build("unused", "unused", services: s =>
+        {
+            s.RemoveAll<IConfigureOptions<PlexOptions>>();
+            s.AddOptions<PlexOptions>().Bind(config);
+        });
+        var client = sp.GetRequiredService<IPlexClient>();
+        await Assert.ThrowsAsync<PlexAuthenticationException>(() => client.GetLibrariesAsync(Ct));
+
+        config["Token"] = plex.Token;
+        ((IConfigurationRoot)config).Reload();
+
+        Assert.NotEmpty(await client.GetLibrariesAsync(Ct));
     }
 
     private static int FreePort()
