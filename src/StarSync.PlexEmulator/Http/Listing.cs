@@ -271,10 +271,10 @@ internal sealed class Listing
                 case "userRating":
                     field = FilterField.UserRating;
                     break;
-                case "id" when dot < 0 || scope == kind:
+                case "id":
                     field = FilterField.Id;
                     break;
-                case "title" when dot < 0 || scope == kind:
+                case "title":
                     field = FilterField.Title;
                     break;
                 default:

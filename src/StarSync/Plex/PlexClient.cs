@@ -486,7 +486,14 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             HttpRequestError.ProxyTunnelError => "the proxy refused the tunnel",
             _ => "the request failed",
         };
-        return $"{what} ({PlexRedaction.Redact(e.Message)})";
+        // The innermost message is the useful one ("Connection refused (host:port)", "Connection reset by peer").
+        Exception innermost = e;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+        }
+
+        return $"{what} ({PlexRedaction.Redact(innermost.Message)})";
     }
 
     private static string PathOnly(string pathAndQuery)

@@ -36,8 +36,8 @@ internal static class PlexQueries
             // Not in Plex's documentation, but what Kometa and Plex Web's smart playlists send (plex-api.md §6).
             TrackFilter.Unrated => "&userRating=-1",
             TrackFilter.Rated => "&userRating!=-1",
-            TrackFilter.RatedOtherThan => "&userRating!=" + FormatRating(query.RatingNot
-                ?? throw new ArgumentException("RatedOtherThan needs TrackQuery.RatingNot.", nameof(query))),
+            TrackFilter.RatedOtherThan => "&userRating!=" + FormatRating(ValidRating(query.RatingNot
+                ?? throw new ArgumentException("RatedOtherThan needs TrackQuery.RatingNot.", nameof(query)))),
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Filter, "Unknown filter."),
         };
 
@@ -60,6 +60,11 @@ internal static class PlexQueries
 
     /// <summary>Shortest round-trip form with a '.' decimal point whatever the culture: 8, 7.5, -1.</summary>
     public static string FormatRating(double rating) => rating.ToString("R", CultureInfo.InvariantCulture);
+
+    private static double ValidRating(double rating) =>
+        double.IsFinite(rating) && rating is >= 0 and <= 10
+            ? rating
+            : throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
 
     private static string EscapeKey(string ratingKey)
     {

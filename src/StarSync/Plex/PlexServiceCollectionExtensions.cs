@@ -13,10 +13,12 @@ public static class PlexServiceCollectionExtensions
     {
         services.AddOptions<PlexResilienceOptions>();
         services.TryAddTransient<PlexBufferingHandler>();
+        services.TryAddSingleton<PlexHttpLogger>();
 
         var client = services.AddHttpClient<IPlexClient, PlexClient>(ConfigureHttpClient);
-        // Header values (the token among them) never reach the HttpClient's own Trace logs.
-        client.RedactLoggedHeaders(static _ => true);
+        // The factory's default loggers keep raw header values (the token) in their structured state; see PlexHttpLogger.
+        client.RemoveAllLoggers();
+        client.AddLogger<PlexHttpLogger>();
         client.AddStandardResilienceHandler().Configure(ConfigureResilience);
         // Added after the resilience handler, so it runs inside each attempt (see PlexBufferingHandler).
         client.AddHttpMessageHandler<PlexBufferingHandler>();

@@ -18,6 +18,13 @@ public sealed class PlexQueriesTests
         Assert.Throws<ArgumentException>(() => PlexQueries.TrackListing("3", new TrackQuery(TrackFilter.RatedOtherThan)));
 
     [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(-1.0)]
+    [InlineData(10.5)]
+    public void RatedOtherThan_with_a_value_outside_0_to_10_is_an_argument_error(double value) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => PlexQueries.TrackListing("3", new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: value)));
+
+    [Theory]
     [InlineData(8.0, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=8")]
     [InlineData(7.5, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=7.5")]
     [InlineData(0.0, "/:/rate?key=123&identifier=com.plexapp.plugins.library&rating=0")]

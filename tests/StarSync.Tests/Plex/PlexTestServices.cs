@@ -11,7 +11,8 @@ namespace StarSync.Tests.Plex;
 /// <summary>Builds the real AddPlex() wiring for a test, with fast retries and every log line (Trace and up) captured.</summary>
 internal static class PlexTestServices
 {
-    public static ServiceProvider Build(string url, string token, Action<PlexOptions>? plex = null, Action<IServiceCollection>? services = null)
+    // retries: after the first try; fault-injection runs raise it so that seeded fault rates of 10-30 % cannot exhaust it.
+    public static ServiceProvider Build(string url, string token, Action<PlexOptions>? plex = null, Action<IServiceCollection>? services = null, int retries = 3)
     {
         var collection = new ServiceCollection();
         collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddFakeLogging());
@@ -25,9 +26,11 @@ internal static class PlexTestServices
         collection.AddPlex();
         collection.Configure<PlexResilienceOptions>(o =>
         {
-            o.MaxRetryAttempts = 3;
+            o.MaxRetryAttempts = retries;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
             o.RetryMaxDelay = TimeSpan.FromMilliseconds(5);
+            // Fault-injection tests fail on purpose; only the breaker's own test lets it open.
+            o.CircuitBreakerMinimumThroughput = 10_000;
         });
         services?.Invoke(collection);
         return collection.BuildServiceProvider();
@@ -58,6 +61,13 @@ internal sealed class StubPlexHandler(Func<HttpRequestMessage, HttpResponseMessa
         return Task.FromResult(respond(request));
     }
 
-    public ServiceProvider BuildServices(string token = "stub-token-123456", Action<PlexOptions>? plex = null) =>
-        PlexTestServices.Build("http://plex.test:32400", token, plex, s => s.AddHttpClient<IPlexClient, PlexClient>().ConfigurePrimaryHttpMessageHandler(() => this));
+    public ServiceProvider BuildServices(string token = "stub-token-123456", Action<PlexOptions>? plex = null, Action<PlexResilienceOptions>? resilience = null) =>
+        PlexTestServices.Build("http://plex.test:32400", token, plex, s =>
+        {
+            s.AddHttpClient<IPlexClient, PlexClient>().ConfigurePrimaryHttpMessageHandler(() => this);
+            if (resilience is not null)
+            {
+                s.Configure(resilience);
+            }
+        });
 }

@@ -1,0 +1,161 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+
+namespace StarSync.Tests.Emulator;
+
+/// <summary>Seeded faults and latency, limited to routes when asked, and the counters that record them.</summary>
+public sealed class EmulatorFaultTests
+{
+    private static string Rate(string key) => $"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=4";
+
+    [Fact]
+    public async Task Server_errors_hit_only_the_listed_routes_and_are_counted()
+    {
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.Faults.ServerErrorRate = 1;
+            o.Faults.Routes = ["/:/rate"];
+        });
+        using var client = EmulatorTestHost.Client(server);
+        var key = server.Library.TrackKeys("1")[0];
+
+        var rate = await client.StatusOfAsync(HttpMethod.Put, Rate(key));
+        var list = await client.StatusOfAsync(HttpMethod.Get, "/library/sections");
+
+        Assert.Equal(500, rate);
+        Assert.Equal(200, list);
+        Assert.Equal(1, server.Counters.ServerErrorsInjected);
+        Assert.Equal(0, server.Counters.RatingWrites);
+    }
+
+    [Fact]
+    public async Task Error_rate_is_seeded_and_roughly_the_share_asked_for()
+    {
+        async Task<int[]> RunAsync()
+        {
+            await using var server = await EmulatorTestHost.StartAsync(o => { o.Faults.ServerErrorRate = 0.3; o.Faults.Seed = 42; });
+            using var client = EmulatorTestHost.Client(server);
+            var statuses = new int[200];
+            for (var i = 0; i < statuses.Length; i++)
+            {
+                statuses[i] = await client.StatusOfAsync(HttpMethod.Get, "/identity");
+            }
+
+            Assert.Equal(statuses.Count(s => s == 500), server.Counters.ServerErrorsInjected);
+            return statuses;
+        }
+
+        var first = await RunAsync();
+        var second = await RunAsync();
+
+        Assert.Equal(first, second);
+        Assert.InRange(first.Count(s => s == 500), 35, 85);
+    }
+
+    [Fact]
+    public async Task Dropped_connection_fails_the_request_on_the_client()
+    {
+        await using var server = await EmulatorTestHost.StartAsync(o => o.Faults.DropConnectionRate = 1);
+        using var client = EmulatorTestHost.Client(server);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/library/sections", EmulatorTestHost.Ct));
+
+        Assert.Equal(1, server.Counters.ConnectionsDropped);
+    }
+
+    [Fact]
+    public async Task Revoked_token_gets_401_everywhere_until_restored()
+    {
+        await using var server = await EmulatorTestHost.StartAsync();
+        using var client = EmulatorTestHost.Client(server);
+
+        server.Options.Faults.RevokeToken = true;
+        var revoked = await client.StatusOfAsync(HttpMethod.Get, "/library/sections");
+        var identity = await client.StatusOfAsync(HttpMethod.Get, "/identity");
+        server.Options.Faults.RevokeToken = false;
+        var restored = await client.StatusOfAsync(HttpMethod.Get, "/library/sections");
+
+        Assert.Equal(401, revoked);
+        Assert.Equal(401, identity);
+        Assert.Equal(200, restored);
+    }
+
+    [Fact]
+    public async Task Slow_response_waits_on_the_time_provider()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55));
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.TimeProvider = time;
+            o.Faults.SlowResponseRate = 1;
+            o.Faults.SlowResponseDelay = TimeSpan.FromSeconds(30);
+        });
+        using var client = EmulatorTestHost.Client(server);
+
+        var pending = client.StatusOfAsync(HttpMethod.Get, "/library/sections");
+        await EmulatorTestHost.WaitUntilAsync(() => server.Counters.SlowResponsesInjected == 1, "the slow response started");
+        Assert.False(pending.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(200, await pending);
+    }
+
+    [Fact]
+    public async Task Serialized_writes_hold_one_lock_for_the_write_latency()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55));
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.TimeProvider = time;
+            o.HandRatedShare = 0;
+            o.Latency.PerRatingWrite = TimeSpan.FromSeconds(1);
+            o.Latency.SerializeWrites = true;
+        });
+        using var client = EmulatorTestHost.Client(server);
+        var keys = server.Library.TrackKeys("1").Take(3).ToArray();
+
+        var writes = keys.Select(k => client.StatusOfAsync(HttpMethod.Put, Rate(k))).ToArray();
+        await EmulatorTestHost.WaitUntilAsync(() => server.Counters.CurrentRequests == 3, "three writes are in flight");
+        // Each second of (fake) time lets at most one write through the single writer. A write whose delay was
+        // not armed yet when time moved simply finishes on a later step, so step until all are done.
+        for (var steps = 0; server.Counters.RatingWrites < 3; steps++)
+        {
+            Assert.True(steps < 200, "writes never finished");
+            var before = server.Counters.RatingWrites;
+            time.Advance(TimeSpan.FromSeconds(1));
+            var deadline = Environment.TickCount64 + 100;
+            while (server.Counters.RatingWrites == before && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(2);
+            }
+
+            Assert.InRange(server.Counters.RatingWrites - before, 0, 1);
+        }
+
+        Assert.All(await Task.WhenAll(writes), s => Assert.Equal(200, s));
+        Assert.Equal(3, server.Counters.PeakConcurrentRequests);
+    }
+
+    [Fact]
+    public async Task Counters_record_route_templates_and_reset()
+    {
+        await using var server = await EmulatorTestHost.StartAsync();
+        using var client = EmulatorTestHost.Client(server);
+        var key = server.Library.TrackKeys("1")[0];
+
+        await client.StatusOfAsync(HttpMethod.Get, "/library/sections/1/all?type=10");
+        await client.StatusOfAsync(HttpMethod.Get, "/library/sections/1/all?type=9");
+        await client.StatusOfAsync(HttpMethod.Put, Rate(key));
+        await client.StatusOfAsync(HttpMethod.Get, "/library/metadata/" + key);
+
+        var byRoute = server.Counters.RequestsByRoute;
+        Assert.Equal(2, byRoute["/library/sections/{id}/all"]);
+        Assert.Equal(1, byRoute["/:/rate"]);
+        Assert.Equal(1, byRoute["/library/metadata/{ids}"]);
+        Assert.Equal(4, server.Counters.Requests);
+        Assert.Equal(1, server.Counters.RatingWrites);
+        server.Counters.Reset();
+        Assert.Equal(0, server.Counters.Requests);
+        Assert.Empty(server.Counters.RequestsByRoute);
+    }
+}

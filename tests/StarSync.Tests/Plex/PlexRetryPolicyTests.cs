@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using StarSync.Plex;
+
+namespace StarSync.Tests.Plex;
+
+/// <summary>Which answers the pipeline retries, with a stub whose answers are scripted (the emulator covers the same with real faults).</summary>
+public sealed class PlexRetryPolicyTests
+{
+    private static CancellationToken Ct => PlexTestServices.TestTimeout();
+
+    [Theory]
+    [InlineData(HttpStatusCode.InternalServerError)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    [InlineData(HttpStatusCode.RequestTimeout)]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    public async Task Rating_write_is_retried_after_a_transient_answer(HttpStatusCode transient)
+    {
+        var calls = 0;
+        var stub = new StubPlexHandler(_ => Interlocked.Increment(ref calls) == 1 ? StubPlexHandler.Status(transient) : new HttpResponseMessage(HttpStatusCode.OK));
+        await using var sp = stub.BuildServices();
+
+        await sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, Ct);
+
+        Assert.Equal(2, calls);
+        Assert.All(stub.Requests, r => Assert.Equal(HttpMethod.Put, r.Method));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest, typeof(PlexException))]
+    [InlineData(HttpStatusCode.Unauthorized, typeof(PlexAuthenticationException))]
+    [InlineData(HttpStatusCode.NotFound, typeof(PlexNotFoundException))]
+    public async Task Client_errors_are_not_retried(HttpStatusCode status, Type expected)
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(status));
+        await using var sp = stub.BuildServices();
+
+        var e = await Assert.ThrowsAnyAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, Ct));
+
+        Assert.IsType(expected, e);
+        Assert.Equal((int)status, e.StatusCode);
+        Assert.Single(stub.Requests);
+    }
+
+    [Fact]
+    public async Task A_persistent_server_error_gives_up_after_the_configured_retries_with_the_status_in_words()
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.ServiceUnavailable));
+        await using var sp = stub.BuildServices();
+
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+
+        Assert.Equal(4, stub.Requests.Count); // 1 + MaxRetryAttempts (3 in tests)
+        Assert.Equal(503, e.StatusCode);
+        Assert.Contains("HTTP 503", e.Message, StringComparison.Ordinal);
+        Assert.Contains("after retries", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task After_repeated_failures_the_circuit_opens_and_requests_fail_fast_with_a_message_in_words()
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.InternalServerError));
+        await using var sp = stub.BuildServices(resilience: o =>
+        {
+            o.CircuitBreakerMinimumThroughput = 2;
+            o.CircuitBreakerFailureRatio = 0.5;
+            o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
+        });
+        var client = sp.GetRequiredService<IPlexClient>();
+
+        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+        var sent = stub.Requests.Count;
+        var e = await Assert.ThrowsAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+
+        Assert.Equal(sent, stub.Requests.Count); // nothing reached the server
+        Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);
+        Assert.IsType<Polly.CircuitBreaker.BrokenCircuitException>(e.InnerException);
+    }
+}
