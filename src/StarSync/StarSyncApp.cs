@@ -70,6 +70,7 @@ public static class StarSyncApp
         builder.Services.AddJobs();           // queue, runner, progress events
         builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
         builder.AddStarSyncWeb();             // auth, pages, API, live log
+        builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 
         var app = builder.Build();
         // Created now so it counts every job from the first one.
@@ -77,6 +78,7 @@ public static class StarSyncApp
         app.MapStarSyncWeb();
         app.MapGroup("/api/v1").MapStarSyncApi();
         app.MapHealth();
+        app.MapOpenApi();
         return app;
     }
 }
