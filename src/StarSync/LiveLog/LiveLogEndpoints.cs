@@ -38,7 +38,7 @@ public static class LiveLogEndpoints
         return TypedResults.ServerSentEvents(Frames(feed, afterId, context.RequestAborted));
     }
 
-    internal static Results<FileStreamHttpResult, ProblemHttpResult> DownloadLog(StarSyncPaths paths, TimeProvider timeProvider)
+    internal static Results<PushStreamHttpResult, ProblemHttpResult> DownloadLog(StarSyncPaths paths, TimeProvider timeProvider)
     {
         var directory = new DirectoryInfo(paths.LogsDirectory);
         var current = directory.Exists
@@ -49,10 +49,28 @@ public static class LiveLogEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No log file yet", detail: $"Nothing has been written to {paths.LogsDirectory} yet.");
         }
 
-        // The file is still being written: share it with the writer and send what is there now.
-        var stream = new FileStream(current.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         var name = string.Create(CultureInfo.InvariantCulture, $"starsync-{timeProvider.GetLocalNow():yyyyMMdd-HHmmss}.log");
-        return TypedResults.Stream(stream, "text/plain; charset=utf-8", name);
+        return TypedResults.Stream(body => CopyCurrentContentAsync(current.FullName, body), "text/plain; charset=utf-8", name);
+    }
+
+    // The file is still being written: share it with the writer and send exactly what it held when the download
+    // started (no Content-Length, so lines written meanwhile cannot make the response overrun).
+    private static async Task CopyCurrentContentAsync(string path, Stream body)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, useAsync: true);
+        var remaining = file.Length;
+        var buffer = new byte[81920];
+        while (remaining > 0)
+        {
+            var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)));
+            if (read == 0)
+            {
+                break;
+            }
+
+            await body.WriteAsync(buffer.AsMemory(0, read));
+            remaining -= read;
+        }
     }
 
     private static async IAsyncEnumerable<SseItem<object>> Frames(LiveFeed feed, long? afterId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

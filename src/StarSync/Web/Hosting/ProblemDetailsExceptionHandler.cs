@@ -8,15 +8,18 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        // The middleware has already pointed Request.Path at /error; the feature keeps the original path.
+        var path = httpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path ?? httpContext.Request.Path;
+        if (!WebPaths.IsApi(path))
+        {
+            return false; // the middleware logs and re-executes /error, which renders the same map as a page
+        }
+
         var (status, title, detail) = ExceptionMap.Describe(exception);
         if (status >= StatusCodes.Status500InternalServerError)
         {
-            LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
-        }
-
-        if (!WebPaths.IsApi(httpContext.Request.Path))
-        {
-            return false; // the exception handler re-executes /error, which renders the same map as a page
+            // Handled exceptions are not logged by the middleware (.NET 10), so log here, once.
+            LogUnhandled(logger, exception, httpContext.Request.Method, path);
         }
 
         httpContext.Response.StatusCode = status;
