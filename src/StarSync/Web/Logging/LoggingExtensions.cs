@@ -27,8 +27,7 @@ internal static class LoggingExtensions
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 // Keys sit unencrypted in the private config directory on purpose (as the old tool's secret sat in .env);
                 // the warning about that on every fresh install would only alarm.
-                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository"] = "Error",
-                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager"] = "Error",
+                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
             },
         });
 
@@ -60,6 +59,7 @@ internal static class LoggingExtensions
         // Logging:LogLevel, and Logging:LiveLog:LogLevel:... can still change them.
         builder.Logging.AddFilter<LiveLogLoggerProvider>(null, LogLevel.Warning);
         builder.Logging.AddFilter<LiveLogLoggerProvider>("StarSync", LogLevel.Information);
+        builder.Logging.AddFilter<LiveLogLoggerProvider>("Microsoft.AspNetCore.DataProtection", LogLevel.Error); // see above
         return builder;
     }
 }
