@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using StarSync.Web;
+using StarSync.Web.Auth;
+
+namespace StarSync.Pages;
+
+/// <summary>The login form: constant-time check, throttled per client address, local return URLs only.</summary>
+public sealed class LoginModel(CredentialChecker credentials, LoginThrottle throttle, ILogger<LoginModel> logger) : PageModel
+{
+    /// <summary>Where to go after logging in; ignored unless it is a local URL.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    /// <summary>The user name typed, kept after a failed attempt.</summary>
+    [BindProperty]
+    public string? Username { get; set; }
+
+    /// <summary>Never echoed back.</summary>
+    [BindProperty]
+    public string? Password { get; set; }
+
+    /// <summary>Shown above the form.</summary>
+    public string? ErrorMessage { get; private set; }
+
+    public IActionResult OnGet()
+    {
+        if (User.Identity?.IsAuthenticated == true)
+        {
+            return LocalRedirect(SafeReturnUrl());
+        }
+
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var address = HttpContext.Connection.RemoteIpAddress;
+        var addressText = address?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            return Throttled(addressText, wait);
+        }
+
+        if (!credentials.IsValid(Username, Password))
+        {
+            throttle.RecordFailure(address);
+            WebLog.LoginFailed(logger, addressText);
+            if (throttle.RetryAfter(address) is { } blocked)
+            {
+                return Throttled(addressText, blocked);
+            }
+
+            ErrorMessage = "Wrong user name or password.";
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Page();
+        }
+
+        throttle.Reset(address);
+        await HttpContext.SignInUserAsync(Username!);
+        WebLog.LoggedIn(logger, Username!, addressText);
+        return LocalRedirect(SafeReturnUrl());
+    }
+
+    private PageResult Throttled(string address, TimeSpan wait)
+    {
+        var minutes = Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes));
+        WebLog.LoginThrottled(logger, address, minutes);
+        ErrorMessage = minutes == 1
+            ? "Too many failed logins from your address. Try again in 1 minute."
+            : $"Too many failed logins from your address. Try again in {minutes} minutes.";
+        Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Page();
+    }
+
+    // Only local paths: an absolute or protocol-relative URL (//evil.com) would make the login page an open redirect.
+    private string SafeReturnUrl() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
+}

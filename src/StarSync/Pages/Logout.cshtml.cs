@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using StarSync.Web;
+
+namespace StarSync.Pages;
+
+/// <summary>Logs out on POST (with antiforgery, like every form); a GET just goes home.</summary>
+public sealed class LogoutModel(ILogger<LogoutModel> logger) : PageModel
+{
+    public IActionResult OnGet() => Redirect("/");
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        WebLog.LoggedOut(logger, User.Identity?.Name ?? "?");
+        return Redirect(WebPaths.Login);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StarSync.Configuration;
+
+namespace StarSync.Web.Auth;
+
+/// <summary>Login cookie, API key, antiforgery, Data Protection keys and the "everything needs a login" policy.</summary>
+internal static class AuthExtensions
+{
+    /// <summary>Picks the cookie or the API key per request.</summary>
+    public const string PolicyScheme = "StarSync";
+
+    public const string SessionCookieName = "StarSync.Session";
+    public const string AntiforgeryCookieName = "StarSync.Antiforgery";
+    public const string AntiforgeryHeaderName = "RequestVerificationToken";
+
+    /// <summary>Sliding session lifetime: a week without a visit logs out.</summary>
+    public static readonly TimeSpan SessionLifetime = TimeSpan.FromDays(7);
+
+    public static WebApplicationBuilder AddStarSyncAuth(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                options.Username = configuration["APP_USERNAME"] ?? "";
+                options.Password = configuration["APP_PASSWORD"] ?? "";
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<CredentialChecker>();
+        services.AddSingleton<LoginThrottle>();
+        services.TryAddSingleton<IApiKeyProvider, NoApiKeyProvider>();
+
+        // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container.
+        var paths = new StarSyncPaths(builder.Configuration);
+        services.AddDataProtection()
+            .PersistKeysToFileSystem(new DirectoryInfo(paths.KeysDirectory))
+            .SetApplicationName("StarSync");
+
+        services.AddAuthentication(PolicyScheme)
+            .AddPolicyScheme(PolicyScheme, "Cookie or API key", options =>
+            {
+                options.ForwardDefaultSelector = context =>
+                    WebPaths.IsApi(context.Request.Path) && context.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.HeaderName)
+                        ? ApiKeyAuthenticationHandler.SchemeName
+                        : CookieAuthenticationDefaults.AuthenticationScheme;
+            })
+            .AddCookie(options =>
+            {
+                options.Cookie.Name = SessionCookieName;
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;              // Strict would log out links from other sites
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // Secure behind an https proxy (X-Forwarded-Proto)
+                options.ExpireTimeSpan = SessionLifetime;
+                options.SlidingExpiration = true;
+                options.LoginPath = WebPaths.Login;
+                options.LogoutPath = WebPaths.Logout;
+                options.AccessDeniedPath = WebPaths.Login;
+                options.ReturnUrlParameter = "returnUrl";
+                options.Events.OnRedirectToLogin = context => ApiAwareRedirect(context, StatusCodes.Status401Unauthorized);
+                options.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        services.AddAntiforgery(options =>
+        {
+            options.HeaderName = AntiforgeryHeaderName;
+            options.Cookie.Name = AntiforgeryCookieName;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+
+        return builder;
+    }
+
+    /// <summary>Signs in the single user with a persistent, sliding session cookie.</summary>
+    public static Task SignInUserAsync(this HttpContext context, string username)
+    {
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, username)], CookieAuthenticationDefaults.AuthenticationScheme);
+        return context.SignInAsync(
+            CookieAuthenticationDefaults.AuthenticationScheme,
+            new ClaimsPrincipal(identity),
+            new AuthenticationProperties { IsPersistent = true });
+    }
+
+    // Scripts and fetch() need a status code, not an HTML login page.
+    private static Task ApiAwareRedirect(RedirectContext<CookieAuthenticationOptions> context, int apiStatus)
+    {
+        if (WebPaths.IsApi(context.Request.Path))
+        {
+            context.Response.StatusCode = apiStatus;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
+    }
+}

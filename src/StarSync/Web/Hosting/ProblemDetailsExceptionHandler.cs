@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace StarSync.Web.Hosting;
+
+/// <summary>Answers unhandled exceptions on API paths with ProblemDetails; pages fall through to the /error page.</summary>
+internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        // The middleware has already pointed Request.Path at /error; the feature keeps the original path.
+        var path = httpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path ?? httpContext.Request.Path;
+        if (!WebPaths.IsApi(path))
+        {
+            return false; // the middleware logs and re-executes /error, which renders the same map as a page
+        }
+
+        var (status, title, detail) = ExceptionMap.Describe(exception);
+        if (status >= StatusCodes.Status500InternalServerError)
+        {
+            // Handled exceptions are not logged by the middleware (.NET 10), so log here, once.
+            LogUnhandled(logger, exception, httpContext.Request.Method, path);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Logging.Console;
+using Serilog;
+using StarSync.Configuration;
+using StarSync.LiveLog;
+
+namespace StarSync.Web.Logging;
+
+/// <summary>Console, rolling file and live log, all with secrets masked.</summary>
+internal static class LoggingExtensions
+{
+    private const long FileSizeLimitBytes = 10 * 1024 * 1024;
+    private const int RetainedFiles = 7;
+
+    /// <summary>File name pattern of the rolling log; Serilog inserts the date (and _001.. on a size roll) before the extension.</summary>
+    public const string LogFilePattern = "starsync*.log";
+
+    public static WebApplicationBuilder AddStarSyncLogging(this WebApplicationBuilder builder)
+    {
+        // Quieter defaults for framework chatter, inserted as the *first* configuration source so that
+        // Logging__LogLevel__... from the environment or appsettings still wins.
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // Keys sit unencrypted in the private config directory on purpose (as the old tool's secret sat in .env);
+                // the warning about that on every fresh install would only alarm.
+                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            },
+        });
+
+        var redactor = SecretRedactor.FromConfiguration(builder.Configuration);
+        builder.Services.AddSingleton(redactor);
+
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName = RedactingConsoleFormatter.FormatterName);
+        builder.Logging.AddConsoleFormatter<RedactingConsoleFormatter, ConsoleFormatterOptions>();
+
+        var paths = new StarSyncPaths(builder.Configuration);
+        var fileLogger = new LoggerConfiguration()
+            .MinimumLevel.Verbose() // Microsoft.Extensions.Logging's filters decide what gets here
+            .WriteTo.File(
+                new RedactingTextFormatter(redactor),
+                paths.LogFile,
+                rollingInterval: RollingInterval.Day,
+                fileSizeLimitBytes: FileSizeLimitBytes,
+                rollOnFileSizeLimit: true,
+                retainedFileCountLimit: RetainedFiles,
+                shared: false, // one writer; the download endpoint opens the file with FileShare.ReadWrite
+                flushToDiskInterval: TimeSpan.FromSeconds(1))
+            .CreateLogger();
+        builder.Logging.AddSerilog(fileLogger, dispose: true);
+
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<LiveFeed>());
+        builder.Services.AddSingleton<ILoggerProvider, LiveLogLoggerProvider>();
+        // Only StarSync's own lines and others' warnings reach the live log; provider-specific rules win over
+        // Logging:LogLevel, and Logging:LiveLog:LogLevel:... can still change them.
+        builder.Logging.AddFilter<LiveLogLoggerProvider>(null, LogLevel.Warning);
+        builder.Logging.AddFilter<LiveLogLoggerProvider>("StarSync", LogLevel.Information);
+        builder.Logging.AddFilter<LiveLogLoggerProvider>("Microsoft.AspNetCore.DataProtection", LogLevel.Error); // see above
+        return builder;
+    }
+}

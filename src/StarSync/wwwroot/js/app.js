@@ -1,0 +1,160 @@
+// StarSync shared helpers: JSON API calls with the antiforgery header, safe DOM building, formatting.
+// No framework, no build step. Text always goes in through textContent, never innerHTML.
+"use strict";
+
+window.StarSync = (() => {
+  const tokenMeta = document.querySelector('meta[name="request-verification-token"]');
+
+  /** Calls the JSON API. Resolves to { ok, status, data, problem }; never throws for HTTP errors. */
+  async function api(method, url, body) {
+    const headers = { Accept: "application/json" };
+    if (method !== "GET" && method !== "HEAD") {
+      headers["RequestVerificationToken"] = tokenMeta ? tokenMeta.content : "";
+    }
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      return { ok: false, status: 0, data: null, problem: { detail: "The StarSync server cannot be reached. Is it running?" } };
+    }
+    if (response.status === 401) {
+      // The session ended (expired or the keys changed): log in again and come back here.
+      location.href = "/login?returnUrl=" + encodeURIComponent(location.pathname + location.search);
+      return { ok: false, status: 401, data: null, problem: { detail: "Please log in again." } };
+    }
+    let data = null;
+    const type = response.headers.get("Content-Type") || "";
+    if (type.includes("json")) {
+      try { data = await response.json(); } catch { data = null; }
+    }
+    if (response.ok) return { ok: true, status: response.status, data, problem: null };
+    return { ok: false, status: response.status, data: null, problem: data || { title: response.statusText } };
+  }
+
+  /** A one-line, human message for a failed call. */
+  function problemMessage(result, what) {
+    const p = result.problem || {};
+    let text = p.detail || p.title || ("HTTP " + result.status);
+    if (result.status === 404 && !p.detail) text = "not available yet (HTTP 404)";
+    if (p.errors) {
+      const all = Object.values(p.errors).flat();
+      if (all.length) text = all.join(" ");
+    }
+    return what ? what + ": " + text : text;
+  }
+
+  /** Creates an element: el("td", { class: "num" }, "12"). Children may be strings, nodes, null or arrays. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    append(node, children);
+    return node;
+  }
+
+  function append(node, children) {
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      if (Array.isArray(child)) append(node, child);
+      else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+
+  function clear(node) { node.replaceChildren(); }
+
+  /** Sets a status message element's text and tone ("ok" | "error" | ""). */
+  function say(node, text, tone) {
+    node.textContent = text || "";
+    node.classList.remove("ok", "error");
+    if (tone) node.classList.add(tone);
+  }
+
+  /** Plex 0..10 rating as stars: 7 -> ★★★½, null -> "unrated", 0 -> "0 (no stars)". */
+  function stars(value) {
+    if (value === null || value === undefined || value < 0) return el("span", { class: "muted" }, "unrated");
+    if (value === 0) return el("span", { title: "0 of 10" }, "☆ 0");
+    const full = Math.floor(value / 2);
+    const half = value % 2 >= 1;
+    const text = "★".repeat(full) + (half ? "½" : "");
+    return el("span", { class: "stars", title: (value / 2) + " of 5 stars", "aria-label": (value / 2) + " stars" }, text);
+  }
+
+  const numberFormat = new Intl.NumberFormat();
+  function num(value) { return value === null || value === undefined ? "–" : numberFormat.format(value); }
+
+  function time(iso) {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString();
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleTimeString();
+  }
+
+  /** Seconds as "1 h 02 min", "3 min 05 s", "12 s". */
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined || !isFinite(seconds) || seconds < 0) return "–";
+    seconds = Math.round(seconds);
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) return h + " h " + String(m).padStart(2, "0") + " min";
+    if (m) return m + " min " + String(s).padStart(2, "0") + " s";
+    return s + " s";
+  }
+
+  function jobDuration(job) {
+    if (!job || !job.startedAt) return "–";
+    const end = job.finishedAt ? new Date(job.finishedAt) : new Date();
+    return duration((end - new Date(job.startedAt)) / 1000);
+  }
+
+  const modeNames = {
+    "all": "Rate all", "recent": "Last batch", "unrated-batch": "Unrated batch", "items": "New items",
+    "undo": "Undo job", "undo-all": "Undo all", "clear": "Clear ratings",
+  };
+  function modeName(job) { return (modeNames[job.mode] || job.mode) + (job.dryRun ? " (dry run)" : ""); }
+
+  function statusBadge(status) { return el("span", { class: "status status-" + status }, status); }
+
+  function isFinished(job) { return job && ["succeeded", "failed", "cancelled"].includes(job.status); }
+
+  /** Polls a job until it finishes; calls onUpdate with each version. */
+  async function waitForJob(id, onUpdate, intervalMs = 1000) {
+    for (;;) {
+      const result = await api("GET", "/api/v1/jobs/" + encodeURIComponent(id));
+      if (!result.ok) throw new Error(problemMessage(result, "Could not follow the job"));
+      onUpdate(result.data);
+      if (isFinished(result.data)) return result.data;
+      await new Promise(r => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** Copies an input's value; falls back to selection + execCommand on plain http, where the Clipboard API is missing. */
+  async function copyFrom(input) {
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(input.value);
+        return true;
+      }
+    } catch { /* fall through */ }
+    input.select();
+    try { return document.execCommand("copy"); } catch { return false; }
+  }
+
+  return {
+    api, problemMessage, el, clear, say, stars, num, time, clock, duration, jobDuration, modeName,
+    statusBadge, isFinished, waitForJob, copyFrom,
+  };
+})();

@@ -1,0 +1,57 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using StarSync.Web.Auth;
+
+namespace StarSync.Tests.Web;
+
+public sealed class LoginThrottleTests
+{
+    private static readonly IPAddress Client = IPAddress.Parse("192.0.2.10");
+    private readonly FakeTimeProvider _time = new();
+    private readonly LoginThrottle _throttle;
+
+    public LoginThrottleTests() => _throttle = new LoginThrottle(_time);
+
+    [Fact]
+    public void Fifth_failure_within_five_minutes_blocks_until_the_first_leaves_the_window()
+    {
+        for (var i = 0; i < LoginThrottle.MaxFailures; i++)
+        {
+            Assert.Null(_throttle.RetryAfter(Client));
+            _throttle.RecordFailure(Client);
+            _time.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(150), _throttle.RetryAfter(Client));
+        Assert.Null(_throttle.RetryAfter(IPAddress.Parse("192.0.2.11")));
+        _time.Advance(TimeSpan.FromSeconds(150));
+        Assert.Null(_throttle.RetryAfter(Client));
+    }
+
+    [Fact]
+    public void Failures_spread_over_more_than_five_minutes_do_not_block()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            _throttle.RecordFailure(Client);
+            _time.Advance(TimeSpan.FromMinutes(1.5));
+        }
+
+        Assert.Null(_throttle.RetryAfter(Client));
+    }
+
+    [Fact]
+    public void Success_forgets_earlier_failures_and_mapped_ipv6_counts_as_ipv4()
+    {
+        for (var i = 0; i < LoginThrottle.MaxFailures - 1; i++)
+        {
+            _throttle.RecordFailure(Client.MapToIPv6());
+        }
+
+        _throttle.RecordFailure(Client);
+        Assert.NotNull(_throttle.RetryAfter(Client));
+
+        _throttle.Reset(Client);
+        Assert.Null(_throttle.RetryAfter(Client));
+    }
+}
