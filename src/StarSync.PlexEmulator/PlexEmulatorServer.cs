@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace StarSync.PlexEmulator;
@@ -70,6 +71,8 @@ public sealed class PlexEmulatorServer : IAsyncDisposable
             }
         });
         builder.Services.AddSingleton(state);
+        // A library must not take over the process's Ctrl+C/SIGTERM handling; the host program decides when to stop.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
 
         var app = builder.Build();
         app.UseRouting();
@@ -115,4 +118,12 @@ internal sealed class EmulatorState(EmulatorOptions options, EmulatedLibrary lib
     public SemaphoreSlim WriteGate { get; } = new(1, 1);
 
     public SortCache SortCache { get; } = new();
+}
+
+/// <summary>A host lifetime that listens to no signals.</summary>
+internal sealed class PassiveLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

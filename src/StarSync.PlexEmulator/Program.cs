@@ -9,11 +9,9 @@ if (!EmulatorCommandLine.TryParse(args, out var options, out var error))
 }
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
+// Ctrl+C and `docker stop`/kill both end the run cleanly.
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
 
 await using var server = await PlexEmulatorServer.StartAsync(options, stop.Token);
 Console.WriteLine($"Emulated Plex Media Server listening on {server.BaseUri}");
@@ -28,3 +26,9 @@ catch (OperationCanceledException)
 }
 
 return 0;
+
+void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}

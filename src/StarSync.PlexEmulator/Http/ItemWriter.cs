@@ -110,9 +110,11 @@ internal static class ItemWriter
         WriteRating(w, lib, user, key);
         WriteViews(w, lib, key, added);
         w.Attr("parentYear", lib.AlbumYear(album));
-        w.Attr("thumb", Thumb(albumKey, updated));
-        w.Attr("parentThumb", Thumb(albumKey, updated));
-        w.Attr("grandparentThumb", Thumb(artistKey, updated));
+        // A track shows its album's cover; image URLs carry the owner's updatedAt as a cache buster.
+        var albumUpdated = lib.UpdatedAt(albumKey, lib.AlbumAddedAt(album));
+        w.Attr("thumb", Thumb(albumKey, albumUpdated));
+        w.Attr("parentThumb", Thumb(albumKey, albumUpdated));
+        w.Attr("grandparentThumb", Thumb(artistKey, lib.UpdatedAt(artistKey, lib.ArtistAddedAt(artist))));
         w.Attr("duration", lib.TrackDuration(t));
         w.Attr("addedAt", added);
         w.Attr("updatedAt", updated);
@@ -155,7 +157,8 @@ internal static class ItemWriter
         WriteRating(w, lib, user, key);
         w.Attr("year", year);
         w.Attr("thumb", Thumb(key, updated));
-        w.Attr("parentThumb", Thumb(artistKey, updated));
+        var artist = lib.AlbumArtist(a);
+        w.Attr("parentThumb", Thumb(artistKey, lib.UpdatedAt(artistKey, lib.ArtistAddedAt(artist))));
         w.Attr("originallyAvailableAt", year.ToString("0000", CultureInfo.InvariantCulture) + "-01-01");
         w.Attr("leafCount", lib.AlbumTrackCount(a));
         w.Attr("viewedLeafCount", 0);
