@@ -10,6 +10,7 @@ using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
 using StarSync.Web;
+using StarSync.Web.Auth;
 
 namespace StarSync;
 
@@ -60,7 +61,14 @@ public static class StarSyncApp
     /// <summary>Composes the web host. <paramref name="configure"/> lets tests and demo mode add configuration before services are built.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // Named explicitly: Razor Pages are found through the application name, which is the entry assembly's
+            // otherwise (testhost in tests, the bench in benchmarks).
+            ApplicationName = typeof(StarSyncApp).Assembly.GetName().Name,
+            ContentRootPath = args.Contains("--contentRoot") ? null : FindContentRoot(),
+        });
         configure?.Invoke(builder);
 
         builder.AddStarSyncConfiguration();   // env / .env (old variable names), settings.json, validation on start
@@ -69,6 +77,7 @@ public static class StarSyncApp
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, runner, progress events
         builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
+        builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 
@@ -80,5 +89,28 @@ public static class StarSyncApp
         app.MapHealth();
         app.MapOpenApi();
         return app;
+    }
+
+    /// <summary>
+    /// wwwroot and appsettings.json sit beside the published app; in a build tree they stay in the project folder,
+    /// a few levels above bin/. The working directory stays free for .env, config/ and logs/, as in the old tool.
+    /// </summary>
+    private static string FindContentRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        for (var probe = dir; probe is not null; probe = probe.Parent)
+        {
+            if (Directory.Exists(Path.Combine(probe.FullName, "wwwroot")) && File.Exists(Path.Combine(probe.FullName, "appsettings.json")))
+            {
+                return probe.FullName;
+            }
+
+            if (Directory.Exists(Path.Combine(probe.FullName, "src", "StarSync", "wwwroot")))
+            {
+                return Path.Combine(probe.FullName, "src", "StarSync");
+            }
+        }
+
+        return AppContext.BaseDirectory;
     }
 }

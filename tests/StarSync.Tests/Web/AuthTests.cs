@@ -208,9 +208,7 @@ public sealed class AuthTests
     public async Task Api_key_authenticates_without_antiforgery_and_a_wrong_key_is_401()
     {
         const string key = "test-api-key-0123456789";
-        await using var app = await TestApp.StartAsync(
-            configure: b => b.Services.AddSingleton<IApiKeyProvider>(new FixedApiKey(key)),
-            map: MapFakeWrite);
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["API_KEY"] = key }, map: MapFakeWrite);
         using var client = app.CreateClient();
 
         using var right = new HttpRequestMessage(HttpMethod.Post, "/api/v1/test/write") { Content = JsonContent.Create(new { }) };
@@ -306,10 +304,5 @@ public sealed class AuthTests
     private static void MapFakeWrite(WebApplication app)
     {
         app.MapMethods("/api/v1/test/write", ["GET", "POST", "PUT", "DELETE"], () => TypedResults.Ok(new { written = true }));
-    }
-
-    private sealed class FixedApiKey(string key) : IApiKeyProvider
-    {
-        public string? CurrentKey => key;
     }
 }

@@ -1,0 +1,47 @@
+using StarSync.Configuration;
+using StarSync.Jobs;
+using StarSync.LiveLog;
+using StarSync.Web.Auth;
+using StarSync.Web.Logging;
+
+namespace StarSync.Api;
+
+/// <summary>The API key lives in the settings (API_KEY or generated), so regenerating it in the UI applies at once.</summary>
+public sealed class SettingsApiKeyProvider(SettingsStore settings) : IApiKeyProvider
+{
+    /// <inheritdoc />
+    public string? CurrentKey => settings.Current.ApiKey;
+}
+
+/// <summary>
+/// Connects the engine to the web: job and progress events go to every open dashboard over SSE, and the secrets the
+/// settings hold (API key, webhook secret) are masked in every log line, including ones generated later.
+/// </summary>
+public sealed class LiveEventsBridge(JobQueue queue, IEventBus bus, SettingsStore settings, SecretRedactor redactor) : IHostedService
+{
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        redactor.AddSecret(settings.Current.ApiKey);
+        redactor.AddSecret(settings.Current.WebhookSecret);
+        settings.Changed += OnSettingsChanged;
+        queue.JobChanged += OnJobChanged;
+        queue.ProgressChanged += OnProgress;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        settings.Changed -= OnSettingsChanged;
+        queue.JobChanged -= OnJobChanged;
+        queue.ProgressChanged -= OnProgress;
+        return Task.CompletedTask;
+    }
+
+    private void OnSettingsChanged(StarSyncSettings current) => redactor.AddSecret(current.ApiKey);
+
+    private void OnJobChanged(JobRecord job) => bus.Publish(LiveEventTypes.Job, job.ToDto());
+
+    private void OnProgress(JobProgress progress) => bus.Publish(LiveEventTypes.Progress, progress.ToDto());
+}
