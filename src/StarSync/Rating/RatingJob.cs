@@ -36,12 +36,13 @@ public sealed partial class RatingJob(
                 await ItemsAsync(run, await SelectedLibrariesAsync(snapshot, cancellationToken), cancellationToken);
                 break;
             default:
+                // Recent N is per library, as the old tool's "last batch"; the scheduled batch shares N across them.
                 var budget = job.Request.Count ?? int.MaxValue;
                 foreach (var library in await SelectedLibrariesAsync(snapshot, cancellationToken))
                 {
                     run.Library = library.Title;
-                    budget -= await LibraryAsync(run, library, budget, cancellationToken);
-                    if (budget <= 0 && job.Mode == JobMode.UnratedBatch)
+                    var consumed = await LibraryAsync(run, library, budget, cancellationToken);
+                    if (job.Mode == JobMode.UnratedBatch && (budget -= consumed) <= 0)
                     {
                         break;
                     }

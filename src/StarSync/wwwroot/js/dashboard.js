@@ -20,7 +20,7 @@
     }
     const status = result.data;
     renderPlex(status.plex);
-    renderJob(status.current, status.progress);
+    renderJob(status.current, status.progress, (status.recent || [])[0]);
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
@@ -62,12 +62,18 @@
     $("queue-line").textContent = queue.length ? "Queued: " + queue.map(S.modeName).join(", ") + "." : "";
   }
 
-  function renderJob(job, progress) {
+  function renderJob(job, progress, lastJob) {
     currentJob = job && !S.isFinished(job) ? job : null;
     $("cancel").disabled = !currentJob;
     const block = $("progress");
     if (!currentJob) {
-      block.hidden = true;
+      // Keep the last run's outcome in view (a finished bar at 100%) until the next job starts.
+      if (!lastJob) { block.hidden = true; return; }
+      block.hidden = false;
+      $("progress-title").textContent = "Last run: " + S.modeName(lastJob) + " · " + lastJob.status;
+      const c = lastJob.counts || {};
+      renderProgress({ done: c.done, total: c.total, rated: (c.rated || 0) + (c.restored || 0), updated: c.updated,
+        skipped: c.skipped, failed: c.failed, writesPerSecond: null, etaSeconds: null });
       return;
     }
     block.hidden = false;

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Takes a screenshot of every page (light, dark, phone) with headless Chromium into docs/screenshots/,
+# against a real StarSync and the emulated Plex. Needs ./setup.sh to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p docs/screenshots
+STARSYNC_SCREENSHOTS="$PWD/docs/screenshots" dotnet test tests/StarSync.Tests \
+  --filter "FullyQualifiedName~BrowserFlowTests.Every_page_renders_with_real_data_in_light_and_dark"
+echo "Screenshots in docs/screenshots/"
