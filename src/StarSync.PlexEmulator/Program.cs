@@ -1,34 +1,46 @@
-// Standalone emulated Plex Media Server: prints its URL and token, serves until Ctrl+C.
-using StarSync.PlexEmulator;
+using System.Runtime.InteropServices;
 
-if (!EmulatorCommandLine.TryParse(args, out var options, out var error))
+namespace StarSync.PlexEmulator;
+
+/// <summary>
+/// Standalone emulated Plex Media Server: prints its URL and token, serves until Ctrl+C or SIGTERM. Declared in the
+/// emulator's namespace (not as top-level statements) so it does not clash with the app's global Program type.
+/// </summary>
+internal static class Program
 {
-    Console.Error.WriteLine(error);
-    Console.Error.WriteLine(EmulatorCommandLine.Usage);
-    return 2;
-}
+    public static async Task<int> Main(string[] args)
+    {
+        if (!EmulatorCommandLine.TryParse(args, out var options, out var error))
+        {
+            await Console.Error.WriteLineAsync(error);
+            await Console.Error.WriteLineAsync(EmulatorCommandLine.Usage);
+            return 2;
+        }
 
-using var stop = new CancellationTokenSource();
-// Ctrl+C and `docker stop`/kill both end the run cleanly.
-using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
-using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+        using var stop = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
 
-await using var server = await PlexEmulatorServer.StartAsync(options, stop.Token);
-Console.WriteLine($"Emulated Plex Media Server listening on {server.BaseUri}");
-Console.WriteLine($"Token: {server.Token}");
-Console.WriteLine($"Sections: {string.Join(", ", server.Library.Sections.Select(s => $"{s.Key}={s.Title} ({s.TrackCount} tracks)"))}");
-try
-{
-    await Task.Delay(Timeout.Infinite, stop.Token);
-}
-catch (OperationCanceledException)
-{
-}
+        // Ctrl+C and `docker stop`/kill both end the run cleanly.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-return 0;
+        await using var server = await PlexEmulatorServer.StartAsync(options, stop.Token);
+        Console.WriteLine($"Emulated Plex Media Server listening on {server.BaseUri}");
+        Console.WriteLine($"Token: {server.Token}");
+        Console.WriteLine($"Sections: {string.Join(", ", server.Library.Sections.Select(s => $"{s.Key}={s.Title} ({s.TrackCount} tracks)"))}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: a normal end.
+        }
 
-void Stop(System.Runtime.InteropServices.PosixSignalContext context)
-{
-    context.Cancel = true;
-    stop.Cancel();
+        return 0;
+    }
 }

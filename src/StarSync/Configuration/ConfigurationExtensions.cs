@@ -17,6 +17,11 @@ public static class ConfigurationExtensions
         var paths = new StarSyncPaths(builder.Configuration);
         var errors = new List<string>();
         var plex = ReadPlexOptions(builder.Configuration, errors);
+        if (UrlBase.Parse(builder.Configuration["URL_BASE"], out var urlBaseError) is null)
+        {
+            errors.Add(urlBaseError!);
+        }
+
         StarSyncSettings? settings = null;
         try
         {

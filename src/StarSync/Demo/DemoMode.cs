@@ -18,12 +18,30 @@ public static class DemoMode
     /// <summary>Starts the emulator, then the app configured against it; runs until stopped.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
+        await using var demo = await StartAsync(args, dataDirectory: null, cancellationToken);
+        await Console.Out.WriteLineAsync($"""
+
+            StarSync demo is running at {demo.Url}
+              sign in as:  {DemoInstance.Username} / {demo.Password}
+              emulated Plex: {demo.Plex.Library.TotalTracks} tracks in {demo.Plex.Library.Sections.Count(s => s.IsMusic)} music libraries, some rated by hand
+              a new album arrives every minute through a real Plex webhook
+              demo data: {demo.DataDirectory} (delete it to start over)
+            Press Ctrl+C to stop.
+
+            """);
+        await demo.App.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+
+    /// <summary>Starts the emulated Plex and StarSync against it. <paramref name="dataDirectory"/> defaults to a folder in the temp directory.</summary>
+    public static async Task<DemoInstance> StartAsync(string[] args, string? dataDirectory, CancellationToken cancellationToken)
+    {
         var options = new EmulatorOptions { Tracks = 4000, MusicLibraries = 2, HandRatedShare = 0.15, Seed = 42, FriendlyName = "StarSync Demo Plex" };
         // A little latency makes progress visible, as on a real server.
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(4);
-        await using var plex = await PlexEmulatorServer.StartAsync(options, cancellationToken);
+        var plex = await PlexEmulatorServer.StartAsync(options, cancellationToken);
 
-        var dataDir = Path.Combine(Path.GetTempPath(), "starsync-demo");
+        var dataDir = dataDirectory ?? Path.Combine(Path.GetTempPath(), "starsync-demo");
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
         var app = StarSyncApp.Build(args.Where(a => a != "--demo").ToArray(), builder =>
         {
@@ -31,8 +49,8 @@ public static class DemoMode
             {
                 ["PLEX_URL"] = plex.BaseUri.ToString(),
                 ["PLEX_TOKEN"] = plex.Token,
-                ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.Type == "artist").Select(s => s.Title)),
-                ["APP_USERNAME"] = "demo",
+                ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.IsMusic).Select(s => s.Title)),
+                ["APP_USERNAME"] = DemoInstance.Username,
                 ["APP_PASSWORD"] = password,
                 ["CONFIG_DIR"] = Path.Combine(dataDir, "config"),
                 ["LOGS_DIR"] = Path.Combine(dataDir, "logs"),
@@ -44,21 +62,43 @@ public static class DemoMode
             builder.Services.AddHostedService<DemoArrivals>();
         });
 
-        await app.StartAsync(cancellationToken);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            await plex.DisposeAsync();
+            throw;
+        }
+
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
-        await Console.Out.WriteLineAsync($"""
+        return new DemoInstance(app, plex, password, url, dataDir);
+    }
+}
 
-            StarSync demo is running at {url}
-              sign in as:  demo / {password}
-              emulated Plex: {plex.Library.TotalTracks} tracks in {plex.Library.Sections.Count(s => s.Type == "artist")} music libraries, some rated by hand
-              a new album arrives every minute through a real Plex webhook
-              demo data: {dataDir} (delete it to start over)
-            Press Ctrl+C to stop.
+/// <summary>A running demo: the app, its emulated Plex and the credentials to sign in with.</summary>
+public sealed class DemoInstance(WebApplication app, PlexEmulatorServer plex, string password, string url, string dataDirectory) : IAsyncDisposable
+{
+    /// <summary>The demo's user name.</summary>
+    public const string Username = "demo";
 
-            """);
-        await app.WaitForShutdownAsync(cancellationToken);
-        await app.DisposeAsync();
-        return 0;
+    public WebApplication App { get; } = app;
+
+    public PlexEmulatorServer Plex { get; } = plex;
+
+    public string Password { get; } = password;
+
+    public string Url { get; } = url;
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await Plex.DisposeAsync();
     }
 }
 

@@ -32,6 +32,12 @@ public static class WebExtensions
     /// <summary>Maps pages, API and the live log stream. Endpoints mapped after this still get auth and antiforgery.</summary>
     public static WebApplication MapStarSyncWeb(this WebApplication app)
     {
+        // URL_BASE (validated at start-up): every page, asset, API and webhook route lives under it.
+        if (UrlBase.Parse(app.Configuration["URL_BASE"], out _) is { Length: > 0 } urlBase)
+        {
+            app.UsePathBase(urlBase);
+        }
+
         app.UseStarSyncErrorHandling();
         app.UseStaticFiles();           // before auth: the login page needs its CSS
         app.UseRouting();

@@ -15,6 +15,10 @@ public static class WebPaths
     /// <summary>Prefix of every JSON endpoint: 401/403 instead of redirects, ProblemDetails, antiforgery header.</summary>
     public const string ApiPrefix = "/api";
 
+    /// <summary>The OpenAPI document describing the API; treated like the API (API key, 401 instead of a redirect).</summary>
+    public const string OpenApiPrefix = "/openapi";
+
     /// <summary>True for JSON API paths.</summary>
-    public static bool IsApi(PathString path) => path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase);
+    public static bool IsApi(PathString path) =>
+        path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(OpenApiPrefix, StringComparison.OrdinalIgnoreCase);
 }

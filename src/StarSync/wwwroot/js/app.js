@@ -4,6 +4,11 @@
 
 window.StarSync = (() => {
   const tokenMeta = document.querySelector('meta[name="request-verification-token"]');
+  // Behind a reverse proxy StarSync may live under a path (URL_BASE); every URL the scripts build starts with it.
+  const basePath = (document.querySelector('meta[name="base-path"]') || { content: "" }).content.replace(/\/$/, "");
+
+  /** An app URL under the base path: url("/history/3") -> "/starsync/history/3". */
+  function url(path) { return basePath + path; }
 
   /** Calls the JSON API. Resolves to { ok, status, data, problem }; never throws for HTTP errors. */
   async function api(method, url, body) {
@@ -14,7 +19,7 @@ window.StarSync = (() => {
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
-      response = await fetch(url, {
+      response = await fetch(basePath + url, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -25,7 +30,7 @@ window.StarSync = (() => {
     }
     if (response.status === 401) {
       // The session ended (expired or the keys changed): log in again and come back here.
-      location.href = "/login?returnUrl=" + encodeURIComponent(location.pathname + location.search);
+      location.href = basePath + "/login?returnUrl=" + encodeURIComponent(location.pathname + location.search);
       return { ok: false, status: 401, data: null, problem: { detail: "Please log in again." } };
     }
     let data = null;
@@ -154,7 +159,7 @@ window.StarSync = (() => {
   }
 
   return {
-    api, problemMessage, el, clear, say, stars, num, time, clock, duration, jobDuration, modeName,
+    api, url, problemMessage, el, clear, say, stars, num, time, clock, duration, jobDuration, modeName,
     statusBadge, isFinished, waitForJob, copyFrom,
   };
 })();

@@ -182,7 +182,7 @@
   function connect() {
     // EventSource resends Last-Event-ID itself when it reconnects; a new EventSource (after a hard failure) cannot,
     // so the last id also goes in the query string.
-    const url = "/api/v1/events" + (lastLogId ? "?lastEventId=" + encodeURIComponent(lastLogId) : "");
+    const url = S.url("/api/v1/events") + (lastLogId ? "?lastEventId=" + encodeURIComponent(lastLogId) : "");
     source = new EventSource(url);
     source.addEventListener("ready", () => { setState("Live", "ok"); retryDelay = 1000; });
     source.addEventListener("log", e => {

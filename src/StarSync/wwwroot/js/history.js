@@ -25,7 +25,7 @@
         S.el("td", { class: "num" }, S.num(c.failed)),
         S.el("td", {}, S.jobDuration(job)),
         S.el("td", {}, S.statusBadge(job.status), job.error ? S.el("div", { class: "muted" }, job.error) : null),
-        S.el("td", {}, S.el("a", { href: "/history/" + encodeURIComponent(job.id) }, "Details",
+        S.el("td", {}, S.el("a", { href: S.url("/history/" + encodeURIComponent(job.id)) }, "Details",
           S.el("span", { class: "visually-hidden" }, " of job " + job.id)))));
     }
   }
@@ -86,7 +86,7 @@
       const dryRun = $("undo-dry-run").checked;
       const result = await S.api("POST", "/api/v1/jobs/" + encodeURIComponent(jobId) + "/undo", { dryRun });
       if (!result.ok) { S.say($("job-message"), S.problemMessage(result, "Could not undo"), "error"); return; }
-      const link = "/history/" + encodeURIComponent(result.data.id);
+      const link = S.url("/history/" + encodeURIComponent(result.data.id));
       S.clear($("job-message"));
       $("job-message").classList.remove("error");
       $("job-message").append((dryRun ? "Dry run of the undo queued. " : "Undo queued. "), S.el("a", { href: link }, "Follow it"), ".");

@@ -66,7 +66,7 @@
       const started = await S.api("POST", endpoint(m), body);
       if (!started.ok) { S.say($("preview-status"), S.problemMessage(started, "Could not start"), "error"); return; }
       const job = await S.waitForJob(started.data.id, follow);
-      $("job-link").href = "/history/" + encodeURIComponent(job.id);
+      $("job-link").href = S.url("/history/" + encodeURIComponent(job.id));
       $("job-link").hidden = false;
       if (job.status !== "succeeded") {
         S.say($("preview-status"), "The " + (dryRun ? "dry run" : "reset") + " " + job.status + (job.error ? ": " + job.error : "."), "error");

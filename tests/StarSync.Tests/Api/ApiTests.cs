@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using StarSync.Configuration;
+using StarSync.PlexEmulator;
+using StarSync.Tests.Web;
+
+namespace StarSync.Tests.Api;
+
+/// <summary>The REST API with an API key, the OpenAPI document, health and metrics, against a real app and emulated Plex.</summary>
+public sealed class ApiTests : IAsyncLifetime
+{
+    private const string Key = "api-tests-key-0123456789abcdef";
+    private PlexEmulatorServer _plex = null!;
+    private TestApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 400, Seed = 21, HandRatedShare = 0.2 });
+        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["PLEX_URL"] = _plex.BaseUri.ToString(),
+            ["PLEX_TOKEN"] = _plex.Token,
+            ["API_KEY"] = Key,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _plex.DisposeAsync();
+    }
+
+    private HttpClient Client(string? key = Key)
+    {
+        var client = _app.CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
+        return client;
+    }
+
+    private static async Task<JsonElement> WaitForJobAsync(HttpClient client, long id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var job = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token);
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                return job;
+            }
+
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/status")]
+    [InlineData("GET", "/api/v1/libraries")]
+    [InlineData("GET", "/api/v1/jobs")]
+    [InlineData("GET", "/api/v1/jobs/1")]
+    [InlineData("GET", "/api/v1/jobs/1/changes")]
+    [InlineData("POST", "/api/v1/jobs")]
+    [InlineData("POST", "/api/v1/jobs/cancel")]
+    [InlineData("POST", "/api/v1/jobs/1/undo")]
+    [InlineData("POST", "/api/v1/undo-all")]
+    [InlineData("POST", "/api/v1/clear")]
+    [InlineData("GET", "/api/v1/settings")]
+    [InlineData("PUT", "/api/v1/settings")]
+    [InlineData("POST", "/api/v1/settings/test-connection")]
+    [InlineData("POST", "/api/v1/settings/api-key")]
+    [InlineData("GET", "/openapi/v1.json")]
+    public async Task Every_api_route_refuses_a_missing_or_wrong_key(string method, string path)
+    {
+        foreach (var key in new string?[] { null, Key + "x" })
+        {
+            using var client = Client(key);
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(new { }) };
+            using var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, $"{method} {path} with key '{key}' gave {(int)response.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public async Task Api_key_runs_rates_lists_changes_and_undoes()
+    {
+        using var client = Client();
+        var section = _plex.Library.Sections.First(s => s.IsMusic).Key;
+        var before = _plex.Library.TrackKeys(section).ToDictionary(k => k, k => _plex.Library.GetUserRating(k));
+
+        var status = await client.GetFromJsonAsync<JsonElement>("/api/v1/status");
+        Assert.True(status.GetProperty("plex").GetProperty("ok").GetBoolean());
+        var libraries = await client.GetFromJsonAsync<JsonElement>("/api/v1/libraries");
+        Assert.Equal(before.Count(kv => kv.Value is null), libraries.GetProperty("libraries")[0].GetProperty("unrated").GetInt32());
+
+        using var dry = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "recent", count = 50, dryRun = true });
+        Assert.Equal(HttpStatusCode.Accepted, dry.StatusCode);
+        var dryJob = await WaitForJobAsync(client, (await dry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.Equal("api", dryJob.GetProperty("trigger").GetString());
+        Assert.Equal(0, _plex.Counters.RatingWrites);
+
+        using var run = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
+        var job = await WaitForJobAsync(client, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(0, _plex.Library.CountUnrated(section));
+
+        var changes = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/changes?limit=5");
+        Assert.Equal(before.Count(kv => kv.Value is null), changes.GetProperty("total").GetInt32());
+        Assert.Equal(5, changes.GetProperty("items").GetArrayLength());
+        var title = changes.GetProperty("items")[0].GetProperty("title").GetString()!;
+        var search = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/changes?q={Uri.EscapeDataString(title)}");
+        Assert.All(search.GetProperty("items").EnumerateArray(), c => Assert.Contains(title, c.GetProperty("title").GetString(), StringComparison.OrdinalIgnoreCase));
+
+        using var undo = await client.PostAsJsonAsync($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/undo", new { });
+        Assert.Equal(HttpStatusCode.Accepted, undo.StatusCode);
+        await WaitForJobAsync(client, (await undo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.All(before, kv => Assert.Equal(kv.Value, _plex.Library.GetUserRating(kv.Key)));
+
+        var jobs = await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs");
+        Assert.Equal(3, jobs.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Malformed_requests_get_4xx_with_the_reason_never_500()
+    {
+        using var client = Client();
+        foreach (var (method, path, body, expected) in new (string, string, string, HttpStatusCode)[]
+        {
+            ("POST", "/api/v1/jobs", """{"mode":"sideways"}""", HttpStatusCode.BadRequest),
+            ("POST", "/api/v1/jobs", """{"mode":"recent","count":0}""", HttpStatusCode.BadRequest),
+            ("POST", "/api/v1/jobs", """{"mode":""", HttpStatusCode.BadRequest),
+            ("POST", "/api/v1/jobs", "not json", HttpStatusCode.BadRequest),
+            ("POST", "/api/v1/clear", """{"confirm":"yes"}""", HttpStatusCode.BadRequest),
+            ("POST", "/api/v1/jobs/999/undo", "{}", HttpStatusCode.NotFound),
+            ("GET", "/api/v1/jobs/999", "", HttpStatusCode.NotFound),
+            ("GET", "/api/v1/jobs/abc", "", HttpStatusCode.NotFound),
+            ("PUT", "/api/v1/settings", """{"ratingStyle":"7stars"}""", HttpStatusCode.BadRequest),
+            ("PUT", "/api/v1/settings", """{"targetRating":4.5}""", HttpStatusCode.BadRequest),
+            ("PUT", "/api/v1/settings", """{"batchSize":-1}""", HttpStatusCode.BadRequest),
+            ("PUT", "/api/v1/settings", """{"batchSize":"many"}""", HttpStatusCode.BadRequest),
+            ("PUT", "/api/v1/settings", """{"libraries":[]}""", HttpStatusCode.BadRequest),
+        })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method != "GET")
+            {
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            }
+
+            using var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode == expected, $"{method} {path} {body} gave {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        using var style = await client.PutAsJsonAsync("/api/v1/settings", new { targetRating = 4.5 });
+        var problem = await style.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("whole number of stars", problem.GetProperty("errors").GetProperty("targetRating")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Settings_change_applies_at_once_and_is_saved_atomically()
+    {
+        using var client = Client();
+
+        using var response = await client.PutAsJsonAsync("/api/v1/settings", new { ratingStyle = "5stars_half", targetRating = 2.5, batchIntervalMinutes = 0 });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var saved = SettingsLoader.Load(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), Path.Combine(_app.ConfigDirectory, "settings.json"));
+        Assert.Equal(5, saved.PlexTarget);
+        Assert.Equal(0, saved.BatchIntervalMinutes);
+        Assert.False(File.Exists(Path.Combine(_app.ConfigDirectory, "settings.json.tmp")));
+        var shown = await client.GetFromJsonAsync<JsonElement>("/api/v1/settings");
+        Assert.Equal("5stars_half", shown.GetProperty("ratingStyle").GetString());
+        Assert.StartsWith($"{_app.BaseAddress}plex-webhook/", shown.GetProperty("webhookUrl").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Regenerated_api_key_replaces_the_old_one()
+    {
+        using var client = Client();
+        using var response = await client.PostAsync("/api/v1/settings/api-key", null);
+        var key = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetString()!;
+
+        using var old = await client.GetAsync("/api/v1/status");
+        using var fresh = Client(key);
+        using var withNew = await fresh.GetAsync("/api/v1/status");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, old.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withNew.StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenApi_document_parses_and_lists_every_api_route()
+    {
+        using var client = Client();
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+
+        foreach (var route in new[]
+        {
+            "/api/v1/status", "/api/v1/libraries", "/api/v1/jobs", "/api/v1/jobs/cancel", "/api/v1/jobs/{id}", "/api/v1/jobs/{id}/changes",
+            "/api/v1/jobs/{id}/undo", "/api/v1/undo-all", "/api/v1/clear", "/api/v1/settings", "/api/v1/settings/test-connection", "/api/v1/settings/api-key",
+        })
+        {
+            Assert.Contains(route, paths);
+        }
+    }
+
+    [Fact]
+    public async Task Health_is_anonymous_readiness_includes_plex_and_metrics_count_jobs()
+    {
+        using var anonymous = Client(key: null);
+        using var api = Client();
+
+        using var live = await anonymous.GetAsync("/health");
+        var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready");
+        using var run = await api.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
+        await WaitForJobAsync(api, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        var metrics = await anonymous.GetStringAsync("/metrics");
+        _plex.Options.Faults.RevokeToken = true;
+        await api.PostAsync("/api/v1/settings/test-connection", null); // refreshes the cached connection state
+        using var notReady = await anonymous.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        Assert.StartsWith("ok", ready.GetProperty("checks").GetProperty("plex").GetString(), StringComparison.Ordinal);
+        Assert.Contains("starsync_jobs_total{status=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("starsync_tracks_total{kind=\"rated\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("starsync_plex_request_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.DoesNotContain(_plex.Token, await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
