@@ -23,6 +23,13 @@ public sealed class WebhookEndpointTests
         var codes = await hook.Plex.Webhooks.SendAlbumArrivedAsync(hook.Url, album, perTrack: false, Timeout());
 
         Assert.Equal([HttpStatusCode.Accepted], codes);
+        // The rest of the app requires a login: the webhook's secret is its own authentication.
+        using (var http = new HttpClient())
+        using (var api = await http.PostAsync(new Uri(hook.BaseAddress, "api/v1/jobs"), Json("""{"mode":"all"}"""), Timeout()))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+        }
+
         await hook.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
         var after = hook.Engine.Ratings();
         Assert.All(album.TrackRatingKeys, k => Assert.Equal(6.0, after[k]));
