@@ -78,6 +78,7 @@ public static class StarSyncApp
         builder.Services.AddJobs();           // queue, runner, progress events
         builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
         builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
+        builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 
@@ -85,6 +86,7 @@ public static class StarSyncApp
         // Created now so it counts every job from the first one.
         app.Services.GetRequiredService<StarSyncMetrics>();
         app.MapStarSyncWeb();
+        app.MapAutomation();
         app.MapGroup("/api/v1").MapStarSyncApi();
         app.MapHealth();
         app.MapOpenApi();

@@ -37,7 +37,8 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public string MusicKey => Plex.Library.Sections.First(s => s.Type == "artist").Key;
 
-    public static async Task<EngineHarness> StartAsync(EmulatorOptions? options = null, IDictionary<string, string?>? config = null, string? dir = null, PlexEmulatorServer? plex = null)
+    public static async Task<EngineHarness> StartAsync(EmulatorOptions? options = null, IDictionary<string, string?>? config = null, string? dir = null, PlexEmulatorServer? plex = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         plex ??= await PlexEmulatorServer.StartAsync(options ?? new EmulatorOptions { Tracks = 600, Seed = 7, HandRatedShare = 0.2 });
         dir ??= System.IO.Directory.CreateTempSubdirectory("starsync-engine-").FullName;
@@ -69,6 +70,7 @@ internal sealed class EngineHarness : IAsyncDisposable
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
                 o.RetryMaxDelay = TimeSpan.FromMilliseconds(5);
             });
+            configure?.Invoke(b);
         });
         await app.Services.GetRequiredService<JournalStore>().InitializeAsync(CancellationToken.None);
         return new EngineHarness(plex, app, dir);
