@@ -12,16 +12,19 @@ if (args is ["--child-stream", var url, var token, var title])
 var quick = args.Contains("--quick");
 var only = Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var concurrencies = Value("--concurrency")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
-    ?? (quick ? [4, 16] : [4, 8, 16, 32]);
+    ?? (quick ? [4, 16] : [16, 32]);
 var options = new BenchOptions(
     Tracks: Int("--tracks") ?? (quick ? 20_000 : 100_000),
     Concurrencies: concurrencies,
+    SweepTracks: Int("--sweep-tracks") ?? 20_000,
+    Sweep: Value("--sweep")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? (quick ? [] : [4, 8, 16, 32]),
     Headline: Int("--headline") ?? 16,
     BaselineWriteSample: Int("--baseline-sample") ?? (quick ? 300 : 2000),
     RecentN: Int("--recent") ?? 500,
     MemoryTracks: Value("--memory-tracks")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
         ?? (quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]),
-    Quick: quick);
+    Quick: quick,
+    NoLatency: args.Contains("--no-latency"));
 var output = Value("--out") ?? Path.Combine(Path.GetTempPath(), "starsync-bench-results.md");
 
 var report = new Report();
@@ -32,20 +35,30 @@ foreach (var line in Report.MachineInfo())
     report.Line(line);
 }
 
-report.Line($"- Latency model (throughput scenarios): {BenchOptions.RequestLatency.TotalMilliseconds} ms per request + {BenchOptions.WriteLatency.TotalMilliseconds} ms per rating write, writes not serialized; emulator in the bench process");
+report.Line(options.NoLatency
+    ? "- Latency model: OFF (--no-latency, diagnostics only: shows the CPU cost of both sides)"
+    : $"- Latency model (throughput scenarios): {BenchOptions.RequestLatency.TotalMilliseconds} ms per request + {BenchOptions.WriteLatency.TotalMilliseconds} ms per rating write, writes not serialized; emulator in the bench process");
+report.Line($"- Timer check at start: {await Scenarios.CalibrateDelaysAsync()}");
 report.Line();
 
 var total = Stopwatch.StartNew();
 bool Runs(string name) => only is null || only.Contains(name);
-if (Runs("rate") || Runs("steady") || Runs("recent"))
+if (Runs("rate") || Runs("sweep") || Runs("steady") || Runs("recent"))
 {
     await Scenarios.WarmUpAsync();
 }
 
 if (Runs("rate"))
 {
-    await Scenarios.RateAllAsync(report, options, 1.0);
-    await Scenarios.RateAllAsync(report, options, 0.5);
+    await Scenarios.RateAllAsync(report, options, 1.0, options.Tracks, options.Concurrencies);
+    await Scenarios.RateAllAsync(report, options, 0.5, options.Tracks, options.Concurrencies);
+}
+
+if (Runs("sweep") && options.Sweep.Length > 0)
+{
+    report.Line($"#### Write-concurrency sweep ({Report.N(options.SweepTracks)} tracks, to keep the slow low-concurrency runs short)");
+    report.Line();
+    await Scenarios.RateAllAsync(report, options, 1.0, options.SweepTracks, options.Sweep);
 }
 
 if (Runs("steady"))
@@ -63,7 +76,8 @@ if (Runs("memory"))
     await MemoryBench.RunAsync(report, options);
 }
 
-report.Line($"Total bench wall time: {Report.Secs(total.Elapsed)}");
+report.Line($"- Timer check at end: {await Scenarios.CalibrateDelaysAsync()}");
+report.Line($"- Total bench wall time: {Report.Secs(total.Elapsed)}");
 await File.WriteAllTextAsync(output, report.ToString());
 Console.WriteLine($"Results written to {output}");
 return 0;

@@ -8,11 +8,14 @@ namespace StarSync.Bench;
 internal sealed record BenchOptions(
     int Tracks,
     int[] Concurrencies,
+    int SweepTracks,
+    int[] Sweep,
     int Headline,
     int BaselineWriteSample,
     int RecentN,
     int[] MemoryTracks,
-    bool Quick)
+    bool Quick,
+    bool NoLatency)
 {
     public static readonly TimeSpan RequestLatency = TimeSpan.FromMilliseconds(2);
     public static readonly TimeSpan WriteLatency = TimeSpan.FromMilliseconds(3);
@@ -62,13 +65,13 @@ internal static class Scenarios
     }
 
     /// <summary>"Rate everything" with the given share of unrated tracks; StarSync at each concurrency of the sweep.</summary>
-    public static async Task RateAllAsync(Report report, BenchOptions o, double unratedShare)
+    public static async Task RateAllAsync(Report report, BenchOptions o, double unratedShare, int tracks, int[] concurrencies)
     {
-        await using var plex = await StartEmulatorAsync(o.Tracks, 1 - unratedShare, latency: true);
+        await using var plex = await StartEmulatorAsync(tracks, 1 - unratedShare, latency: !o.NoLatency);
         var music = plex.Library.Sections.First(s => s.IsMusic);
         var initiallyUnrated = plex.Library.TrackKeys(music.Key).Where(k => plex.Library.GetUserRating(k) is null).ToArray();
         var unratedCount = initiallyUnrated.Length;
-        report.Line($"### Rate everything: {Report.N(o.Tracks)} tracks, {Report.N(unratedCount)} unrated ({Report.F(100.0 * unratedCount / o.Tracks, "0")}%)");
+        report.Line($"### Rate everything: {Report.N(tracks)} tracks, {Report.N(unratedCount)} unrated ({Report.F(100.0 * unratedCount / tracks, "0")}%)");
         report.Line();
 
         // Naive baseline: full listing measured; serial writes measured on a sample and extrapolated linearly.
@@ -90,7 +93,7 @@ internal static class Scenarios
             plex.Library.SetUserRating(key, null);
         }
 
-        Check(seen == o.Tracks && unrated.Count == unratedCount, $"baseline saw {seen} tracks, {unrated.Count} unrated");
+        Check(seen == tracks && unrated.Count == unratedCount, $"baseline saw {seen} tracks, {unrated.Count} unrated");
 
         var rows = new List<IReadOnlyList<string>>
         {
@@ -99,11 +102,11 @@ internal static class Scenarios
                 "naive baseline (serial, pages of 100)", "1",
                 $"{Secs(baseline)} (extrapolated: listing {Secs(listing)} measured + {Report.N(unrated.Count)} writes × {Report.F(perWrite.TotalMilliseconds, "0.00")} ms measured on the first {Report.N(sample)} = {Secs(sampleTime)})",
                 $"{Report.N(baselineRequests)} ({Report.N(measuredRequests)} sent: {Report.N(1 + pages)} listing + {Report.N(sample)} writes)",
-                Report.N(unrated.Count), "1", "1.0x", "-", "-",
+                Report.N(unrated.Count), "-", "1.0x", "-", "-", "-",
             },
         };
 
-        foreach (var c in o.Concurrencies)
+        foreach (var c in concurrencies)
         {
             plex.Counters.Reset();
             await using (var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, music.Title, c))
@@ -116,6 +119,7 @@ internal static class Scenarios
                     $"StarSync c={c} rated {job.Counts.Rated}, wrote {writes}, left {plex.Library.CountUnrated(music.Key)} unrated");
                 var limit = BenchOptions.WriteLatency * writes / c;
                 var floor = (BenchOptions.RequestLatency + BenchOptions.WriteLatency) * writes / c;
+                var calibrated = perWrite * writes / c;
                 rows.Add(
                 [
                     $"StarSync WRITE_CONCURRENCY={c}", Report.N(peak), Secs(elapsed),
@@ -124,6 +128,7 @@ internal static class Scenarios
                     Report.F(baseline / elapsed, "0.0") + "x",
                     $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x",
                     $"{Secs(floor)} → {Report.F(elapsed / floor, "0.00")}x",
+                    $"{Secs(calibrated)} → {Report.F(elapsed / calibrated, "0.00")}x",
                 ]);
             }
 
@@ -134,7 +139,7 @@ internal static class Scenarios
         }
 
         report.Table(
-            ["run", "peak concurrent requests", "wall time", "requests", "rating writes", "rated", "speed-up vs baseline", "issue's limit: writes × 3 ms / c → ratio", "latency floor: writes × (2+3) ms / c → ratio"],
+            ["run", "peak concurrent requests", "wall time", "requests", "rating writes", "rated", "speed-up vs baseline", "issue's limit: writes × 3 ms / c → ratio", "nominal floor: writes × (2+3) ms / c → ratio", "calibrated floor: writes × baseline's measured ms per serial write / c → ratio"],
             rows);
     }
 
@@ -147,7 +152,7 @@ internal static class Scenarios
         var sizes = o.Quick ? new[] { (o.Tracks, 1) } : new[] { (o.Tracks / 10, 1), (o.Tracks, 1), (o.Tracks, 3) };
         foreach (var (tracks, libraries) in sizes)
         {
-            await using var plex = await StartEmulatorAsync(tracks, 1.0, latency: true, libraries);
+            await using var plex = await StartEmulatorAsync(tracks, 1.0, latency: !o.NoLatency, libraries);
             var titles = plex.Library.Sections.Where(s => s.IsMusic).Select(s => s.Title).ToArray();
             Check(titles.Sum(t => plex.Library.CountUnrated(plex.Library.Sections.First(s => s.Title == t).Key)) == 0, "library not fully rated");
 
@@ -191,7 +196,7 @@ internal static class Scenarios
     /// <summary>Recent N: the N most recently added tracks, half of them unrated.</summary>
     public static async Task RecentAsync(Report report, BenchOptions o)
     {
-        await using var plex = await StartEmulatorAsync(o.Tracks, 0.5, latency: true);
+        await using var plex = await StartEmulatorAsync(o.Tracks, 0.5, latency: !o.NoLatency);
         var music = plex.Library.Sections.First(s => s.IsMusic);
         var initiallyUnrated = plex.Library.TrackKeys(music.Key).Where(k => plex.Library.GetUserRating(k) is null).ToArray();
         report.Line($"### Recent N = {o.RecentN}: {Report.N(o.Tracks)} tracks, {Report.N(initiallyUnrated.Length)} unrated");
@@ -212,7 +217,7 @@ internal static class Scenarios
         var expected = unrated.Count;
         Reset(plex, initiallyUnrated);
 
-        foreach (var c in o.Concurrencies.Where(c => c == 4 || c == o.Headline).Distinct())
+        foreach (var c in new[] { 4, o.Headline }.Distinct())
         {
             plex.Counters.Reset();
             await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, music.Title, c);
@@ -223,6 +228,26 @@ internal static class Scenarios
         }
 
         report.Table(["run", "wall time", "requests", "rating writes", "speed-up vs baseline"], rows);
+    }
+
+    /// <summary>How long Task.Delay (the emulator's latency model) really waits here: timer granularity and a busy machine stretch it.</summary>
+    public static async Task<string> CalibrateDelaysAsync()
+    {
+        var parts = new List<string>();
+        foreach (var delay in new[] { BenchOptions.RequestLatency, BenchOptions.WriteLatency })
+        {
+            const int Steps = 100;
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < Steps; i++)
+            {
+                await Task.Delay(delay);
+            }
+
+            parts.Add($"Task.Delay({delay.TotalMilliseconds} ms) took {Report.F(Stopwatch.GetElapsedTime(started).TotalMilliseconds / Steps, "0.00")} ms");
+        }
+
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        return string.Join(", ", parts) + $" (mean of 100, serial); /proc/loadavg: {load}";
     }
 
     private static void Reset(PlexEmulatorServer plex, IEnumerable<string> unrated)
