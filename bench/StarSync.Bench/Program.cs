@@ -14,7 +14,7 @@ var only = Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | S
 var concurrencies = Value("--concurrency")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
     ?? (quick ? [4, 16] : [16, 32]);
 var options = new BenchOptions(
-    Tracks: Int("--tracks") ?? (quick ? 20_000 : 100_000),
+    Tracks: Int("--tracks") ?? (quick ? 10_000 : 100_000),
     Concurrencies: concurrencies,
     SweepTracks: Int("--sweep-tracks") ?? 20_000,
     Sweep: Value("--sweep")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? (quick ? [] : [4, 8, 16, 32]),
