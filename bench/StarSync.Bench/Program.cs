@@ -1,1 +1,91 @@
+// End-to-end benchmarks of StarSync against the emulated Plex Media Server, each beside a naive baseline measured in
+// the same run. Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--only a,b] [--out FILE]
+using System.Diagnostics;
+using System.Globalization;
+using StarSync.Bench;
+
+if (args is ["--child-stream", var url, var token, var title])
+{
+    return await MemoryBench.StreamChildAsync(url, token, title);
+}
+
+var quick = args.Contains("--quick");
+var only = Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var concurrencies = Value("--concurrency")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
+    ?? (quick ? [4, 16] : [16, 32]);
+var options = new BenchOptions(
+    Tracks: Int("--tracks") ?? (quick ? 10_000 : 100_000),
+    Concurrencies: concurrencies,
+    SweepTracks: Int("--sweep-tracks") ?? 20_000,
+    Sweep: Value("--sweep")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? (quick ? [] : [4, 8, 16, 32]),
+    Headline: Int("--headline") ?? 16,
+    BaselineWriteSample: Int("--baseline-sample") ?? (quick ? 300 : 2000),
+    RecentN: Int("--recent") ?? 500,
+    MemoryTracks: Value("--memory-tracks")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
+        ?? (quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]),
+    Quick: quick,
+    NoLatency: args.Contains("--no-latency"));
+var output = Value("--out") ?? Path.Combine(Path.GetTempPath(), "starsync-bench-results.md");
+
+var report = new Report();
+report.Line($"## Run: `{string.Join(' ', args)}`{(quick ? " (quick)" : "")}");
+report.Line();
+foreach (var line in Report.MachineInfo())
+{
+    report.Line(line);
+}
+
+report.Line(options.NoLatency
+    ? "- Latency model: OFF (--no-latency, diagnostics only: shows the CPU cost of both sides)"
+    : $"- Latency model (throughput scenarios): {BenchOptions.RequestLatency.TotalMilliseconds} ms per request + {BenchOptions.WriteLatency.TotalMilliseconds} ms per rating write, writes not serialized; emulator in the bench process");
+report.Line($"- Timer check at start: {await Scenarios.CalibrateDelaysAsync()}");
+report.Line();
+
+var total = Stopwatch.StartNew();
+bool Runs(string name) => only is null || only.Contains(name);
+if (Runs("rate") || Runs("sweep") || Runs("steady") || Runs("recent"))
+{
+    await Scenarios.WarmUpAsync();
+}
+
+if (Runs("rate"))
+{
+    await Scenarios.RateAllAsync(report, options, 1.0, options.Tracks, options.Concurrencies);
+    await Scenarios.RateAllAsync(report, options, 0.5, options.Tracks, options.Concurrencies);
+}
+
+if (Runs("sweep") && options.Sweep.Length > 0)
+{
+    report.Line($"#### Write-concurrency sweep ({Report.N(options.SweepTracks)} tracks, to keep the slow low-concurrency runs short)");
+    report.Line();
+    await Scenarios.RateAllAsync(report, options, 1.0, options.SweepTracks, options.Sweep);
+}
+
+if (Runs("steady"))
+{
+    await Scenarios.SteadyStateAsync(report, options);
+}
+
+if (Runs("recent"))
+{
+    await Scenarios.RecentAsync(report, options);
+}
+
+if (Runs("memory"))
+{
+    await MemoryBench.RunAsync(report, options);
+}
+
+report.Line($"- Timer check at end: {await Scenarios.CalibrateDelaysAsync()}");
+report.Line($"- Total bench wall time: {Report.Secs(total.Elapsed)}");
+await File.WriteAllTextAsync(output, report.ToString());
+Console.WriteLine($"Results written to {output}");
 return 0;
+
+string? Value(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+int? Int(string name) => Value(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : null;
