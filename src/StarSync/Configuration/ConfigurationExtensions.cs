@@ -17,6 +17,11 @@ public static class ConfigurationExtensions
         var paths = new StarSyncPaths(builder.Configuration);
         var errors = new List<string>();
         var plex = ReadPlexOptions(builder.Configuration, errors);
+        if (builder.Configuration["PORT"] is { Length: > 0 } port && !(int.TryParse(port, out var portNumber) && portNumber is >= 1 and <= 65535))
+        {
+            errors.Add($"PORT '{port}' is not a port number: use a number from 1 to 65535, e.g. PORT=5454.");
+        }
+
         if (UrlBase.Parse(builder.Configuration["URL_BASE"], out var urlBaseError) is null)
         {
             errors.Add(urlBaseError!);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -28,7 +29,7 @@ public sealed class ShippingTests
 
         using var toLogin = await anonymous.GetAsync("/starsync/history");
         Assert.Equal(HttpStatusCode.Redirect, toLogin.StatusCode);
-        Assert.StartsWith("/starsync/login", toLogin.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.StartsWith("/starsync/login", toLogin.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
         var login = await anonymous.GetStringAsync("/starsync/login");
         Assert.Contains("/starsync/css/site.css", login, StringComparison.Ordinal);
         Assert.Contains("content=\"/starsync\"", login, StringComparison.Ordinal);
@@ -126,11 +127,8 @@ public sealed class ShippingTests
             """);
         try
         {
-            await using var app = TestApp.Build(root, new Dictionary<string, string?>
-            {
-                ["DOTENV_PATH"] = Path.Combine(root, ".env"),
-                ["PLEX_URL"] = null, ["PLEX_TOKEN"] = null, ["APP_USERNAME"] = null, ["APP_PASSWORD"] = null,
-            });
+            // The test app's own PLEX_URL/credentials sit above .env (as real environment variables would).
+            await using var app = TestApp.Build(root, new Dictionary<string, string?> { ["DOTENV_PATH"] = Path.Combine(root, ".env") });
             await app.StartAsync();
             var settings = app.Services.GetRequiredService<SettingsStore>().Current;
 
@@ -163,7 +161,7 @@ public sealed class ShippingTests
             var dashboard = await client.GetStringAsync("/");
             Assert.Contains("Rate all", dashboard, StringComparison.Ordinal);
 
-            client.DefaultRequestHeaders.Add("RequestVerificationToken", TestApp.ReadMetaToken(dashboard));
+            client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client));
             using var start = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
             Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
             var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
