@@ -128,8 +128,9 @@ public static class CommandLine
 
     private static async Task<int> RunJobAsync(IServiceProvider services, JobRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        // No start-up recovery here: the web app may be running beside this command (cron), and its running job
+        // and pending changes are not ours to settle. The web app reconciles leftovers when it starts.
         var queue = services.GetRequiredService<JobQueue>();
-        await services.GetRequiredService<JobRunner>().RecoverAsync(cancellationToken);
         var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var lastLine = 0L;
         queue.ProgressChanged += progress =>
