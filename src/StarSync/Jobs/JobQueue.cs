@@ -21,6 +21,12 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     private JobProgress? _progress;
     private CancellationTokenSource? _currentCancellation;
 
+    /// <summary>How long the runner lease lasts without renewal; a crashed holder blocks others at most this long.</summary>
+    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(60);
+
+    /// <summary>This process's name in the runner lease.</summary>
+    private readonly string _leaseHolder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
     /// <summary>Raised when a job is queued, starts, or ends (with its final counts).</summary>
     public event Action<JobRecord>? JobChanged;
 
@@ -125,6 +131,80 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     public async Task<JobRecord> RunNextAsync(RatingJob ratingJob, CancellationToken stoppingToken)
     {
         await _signal.WaitAsync(stoppingToken);
+        try
+        {
+            await WaitForLeaseAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _signal.Release(); // the job stays queued for whoever runs next
+            throw;
+        }
+
+        try
+        {
+            using var renewing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var renewal = RenewLeaseAsync(renewing.Token);
+            try
+            {
+                return await RunLeasedAsync(ratingJob, stoppingToken);
+            }
+            finally
+            {
+                await renewing.CancelAsync();
+                await renewal;
+            }
+        }
+        finally
+        {
+            await journal.ReleaseLeaseAsync(_leaseHolder, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Takes the cross-process runner lease for one piece of work (recovery), or returns false at once when another
+    /// StarSync process (the web app, or a CLI run from cron) is running a job. Release with <see cref="ReleaseLeaseAsync"/>.
+    /// </summary>
+    public Task<bool> TryAcquireLeaseAsync(CancellationToken cancellationToken) =>
+        journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken);
+
+    /// <summary>Gives the runner lease back.</summary>
+    public Task ReleaseLeaseAsync(CancellationToken cancellationToken) => journal.ReleaseLeaseAsync(_leaseHolder, cancellationToken);
+
+    /// <summary>One job at a time also across processes: wait while another process holds the lease.</summary>
+    private async Task WaitForLeaseAsync(CancellationToken cancellationToken)
+    {
+        var logged = false;
+        while (!await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken))
+        {
+            if (!logged)
+            {
+                LogWaitingForOtherProcess();
+                logged = true;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken);
+        }
+    }
+
+    private async Task RenewLeaseAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(LeaseTtl / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The job ended; the lease is released by the caller.
+        }
+    }
+
+    private async Task<JobRecord> RunLeasedAsync(RatingJob ratingJob, CancellationToken stoppingToken)
+    {
         JobRecord job;
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         lock (_lock)
@@ -179,6 +259,9 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             ProgressChanged?.Invoke(progress);
         }
     }
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Another StarSync process (the web app or a CLI run) is running a job; the next job starts when it ends")]
+    private partial void LogWaitingForOtherProcess();
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job #{JobId} queued: {Description} (trigger: {Trigger})")]
     private partial void LogQueued(long jobId, string description, JobTrigger trigger);

@@ -44,6 +44,25 @@ public sealed partial class JobRunner(
     /// <summary>Closes jobs a previous process left open and reconciles pending changes against Plex.</summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
+        // A CLI run from cron may be running a job right now: its job and pending changes are not leftovers.
+        if (!await queue.TryAcquireLeaseAsync(cancellationToken))
+        {
+            LogRecoverySkipped();
+            return;
+        }
+
+        try
+        {
+            await RecoverLeasedAsync(cancellationToken);
+        }
+        finally
+        {
+            await queue.ReleaseLeaseAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task RecoverLeasedAsync(CancellationToken cancellationToken)
+    {
         foreach (var job in await journal.GetUnfinishedJobsAsync(cancellationToken))
         {
             var closed = job.Status == JobStatus.Queued
@@ -84,6 +103,9 @@ public sealed partial class JobRunner(
             LogReconcileFailed(pending.Count, ex.Message);
         }
     }
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Another StarSync process is running a job; leaving its journal entries alone")]
+    private partial void LogRecoverySkipped();
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Reconciled {Count} changes left pending by the last run against Plex: {Applied} had been applied")]
     private partial void LogReconciled(int count, int applied);

@@ -63,7 +63,43 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
             CREATE INDEX IF NOT EXISTS changes_by_job ON changes(job_id, id);
             CREATE INDEX IF NOT EXISTS changes_by_key ON changes(rating_key, id);
             CREATE INDEX IF NOT EXISTS changes_pending ON changes(state) WHERE state = 'Pending';
+            -- One job at a time across processes (the web app and a CLI run from cron share this journal).
+            CREATE TABLE IF NOT EXISTS runner_lease (
+                id         INTEGER PRIMARY KEY CHECK (id = 1),
+                holder     TEXT NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
             """, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes (or renews) the runner lease for <paramref name="holder"/> until now + <paramref name="ttl"/>. Fails while
+    /// another live process holds it; a lease its holder stopped renewing (a crash) expires and can be taken.
+    /// </summary>
+    public async Task<bool> TryAcquireLeaseAsync(string holder, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO runner_lease (id, holder, expires_at) VALUES (1, $holder, $expires)
+            ON CONFLICT(id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+            WHERE runner_lease.holder = excluded.holder OR runner_lease.expires_at < $now;
+            """;
+        command.Parameters.AddWithValue("$holder", holder);
+        command.Parameters.AddWithValue("$expires", now + (long)ttl.TotalMilliseconds);
+        command.Parameters.AddWithValue("$now", now);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Gives the runner lease back, if <paramref name="holder"/> has it.</summary>
+    public async Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM runner_lease WHERE id = 1 AND holder = $holder;";
+        command.Parameters.AddWithValue("$holder", holder);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Records a new queued job.</summary>

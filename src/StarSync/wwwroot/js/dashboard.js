@@ -72,23 +72,32 @@
       block.hidden = false;
       $("progress-title").textContent = "Last run: " + S.modeName(lastJob) + " · " + lastJob.status;
       const c = lastJob.counts || {};
-      renderProgress({ done: c.done, total: c.total, rated: (c.rated || 0) + (c.restored || 0), updated: c.updated,
-        skipped: c.skipped, failed: c.failed, writesPerSecond: null, etaSeconds: null });
+      renderProgress(Object.assign({ writesPerSecond: null, etaSeconds: null }, c), lastJob.mode);
       return;
     }
     block.hidden = false;
     $("progress-title").textContent = S.modeName(currentJob) + " · " + currentJob.status;
-    if (progress) renderProgress(progress);
+    if (progress) renderProgress(progress, currentJob.mode);
   }
 
-  function renderProgress(p) {
+  // The first counter says what the job does: an undo restores, a reset clears, everything else rates.
+  function mainCount(p, mode) {
+    if (mode === "undo" || mode === "undo-all") return ["Restored", p.restored];
+    if (mode === "clear") return ["Cleared", p.cleared];
+    return ["Rated", p.rated];
+  }
+
+  function renderProgress(p, mode) {
+    mode = mode || (currentJob && currentJob.mode);
     $("progress").hidden = false;
     const total = Math.max(p.total || 0, 0);
     const bar = $("progress-bar");
     bar.max = total || 1;
     bar.value = Math.min(p.done || 0, total || 1);
     $("progress-numbers").textContent = S.num(p.done) + " / " + S.num(total) + (p.library ? " · " + p.library : "");
-    $("p-rated").textContent = S.num(p.rated);
+    const [label, count] = mainCount(p, mode);
+    $("p-rated-label").textContent = label;
+    $("p-rated").textContent = S.num(count);
     $("p-updated").textContent = S.num(p.updated);
     $("p-skipped").textContent = S.num(p.skipped);
     $("p-failed").textContent = S.num(p.failed);
