@@ -20,6 +20,10 @@ public sealed partial class EmulatedLibrary
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
+
+    // Play history is derived up to the moment the library was generated, so lastViewedAt (and any sort on it) stays
+    // the same for the whole run instead of drifting with the clock.
+    private readonly long _historyEnd;
     private readonly List<EmulatedSection> _sections = [];
     private readonly ConcurrentDictionary<string, UserState> _users = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, string> _customTitles = new();
@@ -65,6 +69,7 @@ public sealed partial class EmulatedLibrary
     {
         Seed = options.Seed;
         _time = options.TimeProvider;
+        _historyEnd = _time.GetUtcNow().ToUnixTimeSeconds();
         var albums = (expectedTracks / 8) + 16;
         var keys = FirstKey + expectedTracks + (albums * 2) + 16;
         _kind = new byte[keys];
@@ -347,8 +352,7 @@ public sealed partial class EmulatedLibrary
             return 0;
         }
 
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var span = Math.Max(1, now - addedAt);
+        var span = Math.Max(1, _historyEnd - addedAt);
         return addedAt + (long)(Names.Hash(Seed, key, 10) % (ulong)span);
     }
 

@@ -243,6 +243,21 @@ public sealed class EmulatorListingTests(SharedEmulatorFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Last_viewed_and_its_sort_do_not_drift_with_the_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.Parse("2026-06-01T00:00:00Z", CultureInfo.InvariantCulture));
+        await using var server = await EmulatorTestHost.StartAsync(o => o.TimeProvider = clock);
+        using var client = EmulatorTestHost.Client(server);
+
+        var before = await client.GetXmlAsync(Tracks + "&sort=lastViewedAt:desc", start: 0, size: 50);
+        clock.Advance(TimeSpan.FromDays(30));
+        var after = await client.GetXmlAsync(Tracks + "&sort=lastViewedAt:desc", start: 0, size: 50);
+
+        Assert.Equal(before.Keys(), after.Keys());
+        Assert.Equal(before.Elements("Track").Select(t => (string?)t.Attribute("lastViewedAt")), after.Elements("Track").Select(t => (string?)t.Attribute("lastViewedAt")));
+    }
+
+    [Fact]
     public async Task Malformed_filter_value_is_400()
     {
         using var response = await EmulatorTestHost.SendAsync(fixture.Xml, HttpMethod.Get, Tracks + "&userRating=abc");
