@@ -160,7 +160,7 @@ public sealed class PlexClientEmulatorTests
     {
         await using var plex = await StartAsync();
         await using var sp = Services(plex);
-        var key = plex.Library.TrackKeys(MusicKey(plex))[0];
+        var key = plex.Library.TrackKeys(MusicKey(plex)).First(k => plex.Library.GetUserRating(k) is null);
         plex.Options.Faults.Routes = [RateRoute];
         plex.Options.Faults.ServerErrorRate = 1;
         plex.Counters.Reset();
