@@ -19,6 +19,11 @@ public static class PlexServiceCollectionExtensions
         // The factory's default loggers keep raw header values (the token) in their structured state; see PlexHttpLogger.
         client.RemoveAllLoggers();
         client.AddLogger<PlexHttpLogger>();
+        // The rating job and the status cache are singletons that keep their typed client, so the factory's handler
+        // rotation never happens for them; recycling pooled connections instead picks up a Plex host whose address
+        // changed (DHCP, container restart), as Microsoft's guidance for long-lived clients advises.
+        client.ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         client.AddStandardResilienceHandler().Configure(ConfigureResilience);
         // Added after the resilience handler, so it runs inside each attempt (see PlexBufferingHandler).
         client.AddHttpMessageHandler<PlexBufferingHandler>();
