@@ -128,8 +128,9 @@ public static class CommandLine
 
     private static async Task<int> RunJobAsync(IServiceProvider services, JobRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        // No start-up recovery here: the web app may be running beside this command (cron), and its running job
-        // and pending changes are not ours to settle. The web app reconciles leftovers when it starts.
+        // Settle what a killed earlier run left (a running job, pending changes), but only when no other process runs
+        // a job now (the runner lease), and never the queued jobs: they may belong to a web app running beside us.
+        await services.GetRequiredService<JobRunner>().RecoverAsync(includeQueued: false, cancellationToken);
         var queue = services.GetRequiredService<JobQueue>();
         var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var lastLine = 0L;
@@ -151,7 +152,19 @@ public static class CommandLine
         };
 
         var job = await queue.EnqueueAsync(request, cancellationToken);
-        var done = await queue.RunNextAsync(services.GetRequiredService<RatingJob>(), cancellationToken);
+        JobRecord done;
+        try
+        {
+            done = await queue.RunNextAsync(services.GetRequiredService<RatingJob>(), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C while waiting for another process's job: the job never started; record it as cancelled.
+            await queue.CancelAsync(job.Id, CancellationToken.None);
+            await error.WriteLineAsync("starsync: cancelled before the job started.");
+            return Cancelled;
+        }
+
         if (interactive)
         {
             await output.WriteLineAsync();

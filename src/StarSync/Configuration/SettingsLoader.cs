@@ -161,7 +161,7 @@ public static class SettingsLoader
                     {
                         JsonValueKind.True => true,
                         JsonValueKind.False => false,
-                        JsonValueKind.String => ParseBool(o.GetValue<string>()) ?? false,
+                        JsonValueKind.String => ParseBool(o.GetValue<string>()) ?? throw new FormatException($"override_rating '{o.GetValue<string>()}' is not true or false"),
                         _ => o.GetValue<double>() != 0,
                     }
                     : settings.OverrideRating,
@@ -244,7 +244,7 @@ public static class SettingsLoader
         config[name] is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
     private static string[] SplitList(string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
 
     /// <summary>Accepts what the old tool accepted (true/1/yes) and their opposites; anything else is an error, not false.</summary>
     public static bool? ParseBool(string value) => value.Trim().ToLowerInvariant() switch

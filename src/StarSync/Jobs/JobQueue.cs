@@ -17,6 +17,10 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     private readonly Lock _lock = new();
     private readonly List<JobRecord> _queued = [];
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly SemaphoreSlim _enqueueGate = new(1, 1);
+
+    /// <summary>A waiting webhook job absorbs new items up to this many; a huge import then becomes a few jobs, not one unbounded list.</summary>
+    private const int MaxItemsPerJob = 10_000;
     private JobRecord? _current;
     private JobProgress? _progress;
     private CancellationTokenSource? _currentCancellation;
@@ -36,6 +40,21 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     /// <summary>Queues a job, or returns the queued job that already covers this request.</summary>
     public async Task<JobRecord> EnqueueAsync(JobRequest request, CancellationToken cancellationToken)
     {
+        // One enqueue at a time: the "already queued?" check and the insert must not interleave, or two identical
+        // requests arriving together would both become jobs.
+        await _enqueueGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await EnqueueGatedAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _enqueueGate.Release();
+        }
+    }
+
+    private async Task<JobRecord> EnqueueGatedAsync(JobRequest request, CancellationToken cancellationToken)
+    {
         lock (_lock)
         {
             var same = _queued.FirstOrDefault(q => q.Request.SameWorkAs(request));
@@ -46,7 +65,8 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             }
 
             var itemsJob = request.Mode == JobMode.Items
-                ? _queued.FindIndex(q => q.Mode == JobMode.Items && q.DryRun == request.DryRun)
+                ? _queued.FindIndex(q => q.Mode == JobMode.Items && q.DryRun == request.DryRun &&
+                    (q.Request.ItemKeys?.Count ?? 0) + (request.ItemKeys?.Count ?? 0) <= MaxItemsPerJob)
                 : -1;
             if (itemsJob >= 0)
             {
@@ -99,7 +119,15 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
 
         if (running is not null)
         {
-            await running.CancelAsync();
+            try
+            {
+                await running.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // the job ended between the look-up and the cancel
+            }
+
             return true;
         }
 
@@ -130,7 +158,19 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     /// <summary>Waits for the next queued job and runs it to the end. Used by <see cref="JobRunner"/> and the CLI.</summary>
     public async Task<JobRecord> RunNextAsync(RatingJob ratingJob, CancellationToken stoppingToken)
     {
-        await _signal.WaitAsync(stoppingToken);
+        while (true)
+        {
+            await _signal.WaitAsync(stoppingToken);
+            lock (_lock)
+            {
+                // A queued job cancelled by id leaves its signal behind: nothing to run for it.
+                if (_queued.Count > 0)
+                {
+                    break;
+                }
+            }
+        }
+
         try
         {
             await WaitForLeaseAsync(stoppingToken);
@@ -194,7 +234,18 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken);
+                try
+                {
+                    if (!await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken))
+                    {
+                        LogLeaseLost();
+                    }
+                }
+                catch (Microsoft.Data.Sqlite.SqliteException ex)
+                {
+                    // A busy or locked journal must not fail the job; the next tick tries again well before expiry.
+                    LogLeaseRenewalFailed(ex);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -216,11 +267,11 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             _currentCancellation = cancellation;
         }
 
-        await journal.UpdateJobAsync(job, CancellationToken.None);
-        JobChanged?.Invoke(job);
-        LogStarted(job.Id, job.Description);
         try
         {
+            await journal.UpdateJobAsync(job, CancellationToken.None);
+            JobChanged?.Invoke(job);
+            LogStarted(job.Id, job.Description);
             var done = await ratingJob.RunAsync(job, OnProgress, cancellation.Token);
             job = done with { Status = JobStatus.Succeeded };
         }
@@ -235,13 +286,16 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             job = job with { Status = JobStatus.Failed, Counts = _progress?.Counts ?? job.Counts, Error = ex.Message };
         }
 
-        job = job with { FinishedAt = time.GetUtcNow() };
-        lock (_lock)
+        finally
         {
-            _current = null;
-            _currentCancellation = null;
+            lock (_lock)
+            {
+                _current = null;
+                _currentCancellation = null;
+            }
         }
 
+        job = job with { FinishedAt = time.GetUtcNow() };
         await journal.UpdateJobAsync(job, CancellationToken.None);
         var c = job.Counts;
         LogFinished(job.Id, job.Description, job.Status, c.Rated, c.Updated, c.Cleared, c.Restored, c.Skipped, c.Failed);
@@ -253,12 +307,21 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             lock (_lock)
             {
                 _progress = progress;
-                _current = _current! with { Counts = progress.Counts };
+                if (_current is not null)
+                {
+                    _current = _current with { Counts = progress.Counts };
+                }
             }
 
             ProgressChanged?.Invoke(progress);
         }
     }
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "The runner lease was taken by another StarSync process while a job ran here (was this process paused for over a minute?)")]
+    private partial void LogLeaseLost();
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Could not renew the runner lease; trying again shortly")]
+    private partial void LogLeaseRenewalFailed(Exception exception);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Another StarSync process (the web app or a CLI run) is running a job; the next job starts when it ends")]
     private partial void LogWaitingForOtherProcess();
@@ -279,5 +342,9 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     private partial void LogFailed(Exception exception, long jobId, string reason);
 
     /// <inheritdoc />
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _signal.Dispose();
+        _enqueueGate.Dispose();
+    }
 }

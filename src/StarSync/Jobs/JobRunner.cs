@@ -27,7 +27,16 @@ public sealed partial class JobRunner(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RecoverAsync(stoppingToken);
+        try
+        {
+            await RecoverAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A journal or Plex problem at start must not stop the app; the next start tries again.
+            LogLoopError(ex, ex.Message);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -38,11 +47,23 @@ public sealed partial class JobRunner(
             {
                 break;
             }
+            catch (Exception ex)
+            {
+                // The queue must survive anything (a locked journal, a full disk): log, wait a little, go on.
+                LogLoopError(ex, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
+            }
         }
     }
 
     /// <summary>Closes jobs a previous process left open and reconciles pending changes against Plex.</summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
+    public async Task RecoverAsync(CancellationToken cancellationToken) => await RecoverAsync(includeQueued: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RecoverAsync(CancellationToken)"/>; a CLI run passes <paramref name="includeQueued"/> false,
+    /// because queued jobs may belong to a web app that is running right now.
+    /// </summary>
+    public async Task RecoverAsync(bool includeQueued, CancellationToken cancellationToken)
     {
         // A CLI run from cron may be running a job right now: its job and pending changes are not leftovers.
         if (!await queue.TryAcquireLeaseAsync(cancellationToken))
@@ -53,7 +74,7 @@ public sealed partial class JobRunner(
 
         try
         {
-            await RecoverLeasedAsync(cancellationToken);
+            await RecoverLeasedAsync(includeQueued, cancellationToken);
         }
         finally
         {
@@ -61,10 +82,15 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task RecoverLeasedAsync(CancellationToken cancellationToken)
+    private async Task RecoverLeasedAsync(bool includeQueued, CancellationToken cancellationToken)
     {
         foreach (var job in await journal.GetUnfinishedJobsAsync(cancellationToken))
         {
+            if (job.Status == JobStatus.Queued && !includeQueued)
+            {
+                continue;
+            }
+
             var closed = job.Status == JobStatus.Queued
                 ? job with { Status = JobStatus.Cancelled, Error = "StarSync restarted before this job ran" }
                 : job with { Status = JobStatus.Failed, Error = "Interrupted: StarSync stopped while this job ran" };
@@ -103,6 +129,9 @@ public sealed partial class JobRunner(
             LogReconcileFailed(pending.Count, ex.Message);
         }
     }
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "The job runner hit an error and carries on: {Reason}")]
+    private partial void LogLoopError(Exception exception, string reason);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Another StarSync process is running a job; leaving its journal entries alone")]
     private partial void LogRecoverySkipped();

@@ -318,27 +318,42 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
     }
 
     /// <summary>
-    /// Undo candidates across every job, one per track, in ratingKey order after <paramref name="afterRatingKey"/>:
-    /// restore the value from before StarSync's first change, if the track still has the value StarSync set last.
+    /// Undo candidates across every job, one per track, in ratingKey order after <paramref name="afterRatingKey"/>.
+    /// Each track's StarSync changes are walked back from the newest while each earlier change left the value the
+    /// later one found; a gap means a person rated the track in between, and the walk stops there, so undoing
+    /// everything restores that hand rating, exactly as undoing each job newest-first would.
     /// </summary>
     public async Task<IReadOnlyList<UndoCandidate>> GetUndoAllCandidatesAsync(string afterRatingKey, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            WITH g AS (
-                SELECT c.rating_key, MIN(c.id) AS first_id, MAX(c.id) AS last_id
-                FROM changes c JOIN jobs j ON j.id = c.job_id
-                WHERE c.rating_key > $after AND c.state = 'Applied' AND c.undone_by IS NULL
-                  AND j.mode NOT IN ('Undo', 'UndoAll') AND j.dry_run = 0
-                GROUP BY c.rating_key ORDER BY c.rating_key LIMIT $limit)
-            SELECT g.last_id, f.rating_key, f.library, l.artist, l.album, l.title, f.old_value, l.new_value
-            FROM g JOIN changes f ON f.id = g.first_id JOIN changes l ON l.id = g.last_id
-            ORDER BY g.rating_key;
+            WITH eligible AS (
+                SELECT c.* FROM changes c JOIN jobs j ON j.id = c.job_id
+                WHERE c.state = 'Applied' AND c.undone_by IS NULL AND j.mode NOT IN ('Undo', 'UndoAll') AND j.dry_run = 0),
+            keys AS (SELECT DISTINCT rating_key FROM eligible WHERE rating_key > $after ORDER BY rating_key LIMIT $limit)
+            SELECT id, rating_key, library, artist, album, title, old_value, new_value FROM eligible
+            WHERE rating_key IN (SELECT rating_key FROM keys)
+            ORDER BY rating_key, id;
             """;
         command.Parameters.AddWithValue("$after", afterRatingKey);
         command.Parameters.AddWithValue("$limit", limit);
-        return await ReadCandidatesAsync(command, cancellationToken);
+        var rows = await ReadCandidatesAsync(command, cancellationToken);
+        var candidates = new List<UndoCandidate>();
+        foreach (var track in rows.GroupBy(r => r.RatingKey))
+        {
+            var changes = track.ToList(); // oldest first; each row's RestoreTo is that change's old value
+            var newest = changes[^1];
+            var restoreTo = newest.RestoreTo;
+            for (var i = changes.Count - 2; i >= 0 && Rating.RatingPolicy.SameRating(changes[i].ExpectedCurrent, restoreTo); i--)
+            {
+                restoreTo = changes[i].RestoreTo;
+            }
+
+            candidates.Add(newest with { RestoreTo = restoreTo });
+        }
+
+        return candidates;
     }
 
     private const string ChangeColumns = "id, job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error";

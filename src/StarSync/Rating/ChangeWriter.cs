@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StarSync.Journal;
 using StarSync.Plex;
 
@@ -31,12 +32,17 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
     /// <summary>Consecutive failed writes after which the job stops: Plex is down, not one track broken.</summary>
     public const int MaxConsecutiveFailures = 25;
 
-    /// <summary>Applies <paramref name="changes"/>; returns per change whether it was applied. Throws when cancelled or when Plex keeps failing.</summary>
+    /// <summary>
+    /// Applies <paramref name="changes"/>; returns per change whether Plex has it. <paramref name="failureStreak"/>
+    /// counts consecutive failures across calls of one job, so a job of many small batches stops as soon as one of
+    /// many large ones would. Throws when cancelled or when Plex keeps failing.
+    /// </summary>
     public async Task<bool[]> ApplyAsync(
         long jobId,
         IReadOnlyList<PlannedChange> changes,
         long? revertsJob,
         int concurrency,
+        StrongBox<int> failureStreak,
         Action<PlannedChange, bool> onOutcome,
         CancellationToken cancellationToken)
     {
@@ -47,10 +53,9 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
         }
 
         var ids = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-        // 0 = not sent, 1 = in flight, 2 = done (outcome known).
+        // 0 = not sent, 1 = in flight, 2 = outcome known, 3 = sent but the answer was lost (timeout, dropped connection, 5xx).
         var stage = new int[changes.Count];
         var outcomes = new ChangeOutcome?[changes.Count];
-        var consecutiveFailures = 0;
         PlexException? fatal = null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -74,27 +79,39 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
 
                         outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Applied);
                         applied[i] = true;
-                        Interlocked.Exchange(ref consecutiveFailures, 0);
+                        Interlocked.Exchange(ref failureStreak.Value, 0);
                         LogWritten(changes[i].Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
+                        Volatile.Write(ref stage[i], 2);
+                        onOutcome(changes[i], true);
                     }
                     catch (PlexException ex)
                     {
-                        outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, ex.Message);
                         LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
-                        if (ex is PlexAuthenticationException || Interlocked.Increment(ref consecutiveFailures) >= MaxConsecutiveFailures)
+                        if (IsDefiniteRefusal(ex))
+                        {
+                            outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, ex.Message);
+                            Volatile.Write(ref stage[i], 2);
+                            onOutcome(changes[i], false);
+                        }
+                        else
+                        {
+                            // Plex may have stored the value before the answer was lost: ask it afterwards.
+                            outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, ex.Message);
+                            Volatile.Write(ref stage[i], 3);
+                        }
+
+                        if (ex is PlexAuthenticationException || Interlocked.Increment(ref failureStreak.Value) >= MaxConsecutiveFailures)
                         {
                             fatal ??= ex;
                             await stop.CancelAsync();
                         }
                     }
-
-                    Volatile.Write(ref stage[i], 2);
-                    onOutcome(changes[i], applied[i]);
                 });
         }
         catch (OperationCanceledException)
         {
-            await SettleAsync(changes, ids, stage, outcomes, applied, fatal is null ? "cancelled before it was sent" : "not sent: " + fatal.Message);
+            await SettleAsync(changes, ids, stage, outcomes, applied, onOutcome,
+                fatal is null ? "cancelled before it was sent" : "not sent: " + fatal.Message);
             if (fatal is not null)
             {
                 throw new PlexException($"Stopped after repeated failures: {fatal.Message}", fatal);
@@ -103,59 +120,62 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
             throw;
         }
 
-        await journal.MarkAsync(outcomes.Select(o => o!).ToArray(), CancellationToken.None);
+        await SettleAsync(changes, ids, stage, outcomes, applied, onOutcome, "not sent");
         return applied;
     }
 
+    /// <summary>400, 401, 403, 404: Plex answered and did not store the value. Anything else may have reached it.</summary>
+    private static bool IsDefiniteRefusal(PlexException ex) =>
+        ex.StatusCode is >= 400 and < 500 and not 408 and not 429;
+
     /// <summary>
-    /// After a cancellation: changes never sent are failed; changes that were in flight are read back from Plex,
-    /// because the PUT may or may not have reached it.
+    /// Records every outcome. Changes never sent are failed; changes in flight when the job was cancelled, or whose
+    /// answer was lost, are read back from Plex, because the PUT may or may not have reached it. When Plex cannot be
+    /// asked, they stay pending and start-up reconciliation settles them.
     /// </summary>
     private async Task SettleAsync(IReadOnlyList<PlannedChange> changes, IReadOnlyList<long> ids, int[] stage,
-        ChangeOutcome?[] outcomes, bool[] applied, string notSentReason)
+        ChangeOutcome?[] outcomes, bool[] applied, Action<PlannedChange, bool> onOutcome, string notSentReason)
     {
-        var inFlight = new List<int>();
+        var unknown = new List<int>();
         for (var i = 0; i < changes.Count; i++)
         {
-            if (outcomes[i] is not null && Volatile.Read(ref stage[i]) == 2)
+            switch (Volatile.Read(ref stage[i]))
             {
-                continue;
-            }
-
-            if (Volatile.Read(ref stage[i]) == 0)
-            {
-                outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, notSentReason);
-            }
-            else
-            {
-                inFlight.Add(i);
+                case 0:
+                    outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, notSentReason);
+                    onOutcome(changes[i], false);
+                    break;
+                case 1 or 3:
+                    unknown.Add(i);
+                    break;
             }
         }
 
-        if (inFlight.Count > 0)
+        if (unknown.Count > 0)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
-                var current = (await plex.GetTracksByKeysAsync(inFlight.Select(i => changes[i].Draft.RatingKey).ToArray(), timeout.Token))
+                var current = (await plex.GetTracksByKeysAsync(unknown.Select(i => changes[i].Draft.RatingKey).ToArray(), timeout.Token))
                     .ToDictionary(t => t.RatingKey);
-                foreach (var i in inFlight)
+                foreach (var i in unknown)
                 {
                     var draft = changes[i].Draft;
-                    var now = current.GetValueOrDefault(draft.RatingKey)?.UserRating;
-                    var took = RatingPolicy.SameRating(now, draft.NewValue);
+                    var took = current.TryGetValue(draft.RatingKey, out var track) && RatingPolicy.SameRating(track.UserRating, draft.NewValue);
                     applied[i] = took;
-                    outcomes[i] = new ChangeOutcome(ids[i], took ? ChangeState.Applied : ChangeState.Failed,
-                        took ? null : "interrupted before Plex took it");
+                    outcomes[i] = took
+                        ? new ChangeOutcome(ids[i], ChangeState.Applied, "confirmed by reading it back")
+                        : new ChangeOutcome(ids[i], ChangeState.Failed, outcomes[i]?.Error ?? "interrupted before Plex took it");
+                    onOutcome(changes[i], took);
                 }
             }
             catch (Exception ex) when (ex is PlexException or OperationCanceledException)
             {
-                // Plex cannot tell us now: the rows stay pending and start-up reconciliation settles them.
-                LogReadBackFailed(ex, inFlight.Count);
-                foreach (var i in inFlight)
+                LogReadBackFailed(ex, unknown.Count);
+                foreach (var i in unknown)
                 {
                     outcomes[i] = null;
+                    onOutcome(changes[i], false);
                 }
             }
         }

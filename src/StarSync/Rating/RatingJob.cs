@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using StarSync.Configuration;
 using StarSync.Jobs;
@@ -27,6 +28,22 @@ public sealed partial class RatingJob(
     {
         var snapshot = settings.Current;
         var run = new Run(job, snapshot, report, time);
+        try
+        {
+            await RunModeAsync(run, snapshot, cancellationToken);
+        }
+        finally
+        {
+            // Also when the job fails or is cancelled: the history must show the counts the journal has.
+            run.Report(force: true);
+        }
+
+        return job with { Counts = run.Counts };
+    }
+
+    private async Task RunModeAsync(Run run, StarSyncSettings snapshot, CancellationToken cancellationToken)
+    {
+        var job = run.Job;
         switch (job.Mode)
         {
             case JobMode.Undo or JobMode.UndoAll:
@@ -50,9 +67,6 @@ public sealed partial class RatingJob(
 
                 break;
         }
-
-        run.Report(force: true);
-        return job with { Counts = run.Counts };
     }
 
     /// <summary>The configured libraries that Plex has; an unknown name is a warning that lists what Plex offers.</summary>
@@ -67,7 +81,7 @@ public sealed partial class RatingJob(
             {
                 LogUnknownLibrary(name, string.Join(", ", music.Select(l => l.Title)));
             }
-            else
+            else if (!selected.Any(l => l.Key == match.Key))
             {
                 selected.Add(match);
             }
@@ -111,7 +125,7 @@ public sealed partial class RatingJob(
         {
             if (counts[p] > 0)
             {
-                consumed += await ShrinkingSetAsync(run, library, passes[p], budget - consumed, policy, cancellationToken);
+                consumed += await ShrinkingSetAsync(run, library, passes[p], counts[p], budget - consumed, policy, cancellationToken);
             }
         }
 
@@ -123,26 +137,35 @@ public sealed partial class RatingJob(
     /// would skip tracks, so each page starts at the number of earlier tracks still in the set: the ones we skipped or
     /// failed to write (and, in a dry run, everything).
     /// </summary>
-    private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int budget, RatingPolicy policy, CancellationToken cancellationToken)
+    private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int expected, int budget, RatingPolicy policy, CancellationToken cancellationToken)
     {
         var pageSize = plexOptions.Value.PageSize;
         var stillInSet = 0;
         var consumed = 0;
+        // A server that answers 200 but does not store ratings would hand us the same tracks forever.
+        var giveUpAfter = (2L * expected) + pageSize;
         while (consumed < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var page = await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
-            if (page.Tracks.Count == 0)
+            // ServerCount, not Tracks.Count: the client's re-check may drop items the server's filter let through,
+            // and those still occupy places in the server's set.
+            if (page.ServerCount == 0)
             {
                 break;
             }
 
-            consumed += page.Tracks.Count;
+            consumed += page.ServerCount;
             var applied = await DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken);
-            stillInSet += page.Tracks.Count - (run.DryRun ? 0 : applied);
+            stillInSet += page.ServerCount - (run.DryRun ? 0 : applied);
             if (stillInSet >= page.TotalSize)
             {
                 break;
+            }
+
+            if (consumed > giveUpAfter)
+            {
+                throw new PlexException($"Plex keeps listing tracks in {library.Title} as still to do after StarSync rated them ({consumed} listed, {expected} expected); stopped so as not to loop. Is another tool changing ratings at the same time?");
             }
         }
 
@@ -244,9 +267,15 @@ public sealed partial class RatingJob(
     {
         var single = run.Job.Mode == JobMode.Undo;
         var target = run.Job.Request.UndoJobId ?? 0;
-        if (single && await journal.GetJobAsync(target, cancellationToken) is null)
+        if (single)
         {
-            throw new InvalidOperationException($"There is no job #{target} to undo.");
+            var targetJob = await journal.GetJobAsync(target, cancellationToken)
+                ?? throw new InvalidOperationException($"There is no job #{target} to undo.");
+            if (targetJob.DryRun || targetJob.Mode is JobMode.Undo or JobMode.UndoAll)
+            {
+                // Undoing an undo would write ratings that "undo everything" can no longer find.
+                throw new InvalidOperationException($"Job #{target} is {(targetJob.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+            }
         }
 
         long afterId = 0;
@@ -322,7 +351,7 @@ public sealed partial class RatingJob(
             return 0;
         }
 
-        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings.WriteConcurrency,
+        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings.WriteConcurrency, run.FailureStreak,
             (change, ok) => { run.Count(change.Kind, ok); run.Report(force: false); }, cancellationToken);
         return applied.Count(a => a);
     }
@@ -354,6 +383,9 @@ public sealed partial class RatingJob(
         public bool DryRun => Job.DryRun;
 
         public string Library { get; set; } = "";
+
+        /// <summary>Consecutive failed writes across the whole job (see <see cref="ChangeWriter.MaxConsecutiveFailures"/>).</summary>
+        public StrongBox<int> FailureStreak { get; } = new(0);
 
         public JobCounts Counts { get; private set; } = new();
 
