@@ -174,7 +174,7 @@ public static class ApiEndpoints
 
         var errors = await settings.UpdateAsync(current => current with
         {
-            Libraries = body.Libraries?.Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
+            Libraries = body.Libraries?.OfType<string>().Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
             RatingStyle = style ?? current.RatingStyle,
             TargetRating = body.TargetRating ?? current.TargetRating,
             OverrideRating = body.OverrideRating ?? current.OverrideRating,

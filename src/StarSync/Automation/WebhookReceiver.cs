@@ -30,8 +30,8 @@ public sealed partial class WebhookReceiver(
         if (!IsAuthorized(secret))
         {
             // The secret itself is never logged, right or wrong.
+            // Not recorded on the dashboard: anyone could otherwise overwrite what Plex's real webhooks show there.
             LogRefused(secret is null ? "missing" : "wrong", context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-            Record("unknown", null, "refused: wrong or missing secret in the webhook URL");
             return TypedResults.Problem(
                 title: "Wrong or missing webhook secret",
                 detail: "Copy the webhook URL from StarSync's Settings page (it ends in /plex-webhook/<secret>) and paste it into Plex Web under Account settings > Webhooks.",

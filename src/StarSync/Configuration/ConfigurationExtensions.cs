@@ -22,6 +22,11 @@ public static class ConfigurationExtensions
             errors.Add($"PORT '{port}' is not a port number: use a number from 1 to 65535, e.g. PORT=5454.");
         }
 
+        if (Web.Hosting.HostingExtensions.ParseTrustedProxies(builder.Configuration["TRUSTED_PROXIES"], out var proxiesError) is null)
+        {
+            errors.Add(proxiesError!);
+        }
+
         if (UrlBase.Parse(builder.Configuration["URL_BASE"], out var urlBaseError) is null)
         {
             errors.Add(urlBaseError!);

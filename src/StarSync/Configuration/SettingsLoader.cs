@@ -198,6 +198,12 @@ public static class SettingsLoader
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         var temp = file + ".tmp";
         await File.WriteAllTextAsync(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            // It holds the API key and the webhook secret: readable by the owner only.
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         File.Move(temp, file, overwrite: true);
     }
 

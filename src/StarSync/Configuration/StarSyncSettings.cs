@@ -51,6 +51,10 @@ public sealed record StarSyncSettings
         {
             errors["libraries"] = ["Choose at least one music library (LIBRARY_NAME, comma-separated names as Plex shows them)."];
         }
+        else if (Libraries.Count > 100 || Libraries.Any(l => l.Length > 255))
+        {
+            errors["libraries"] = ["Choose at most 100 libraries, each name at most 255 characters (LIBRARY_NAME)."];
+        }
 
         if (!RatingScale.TryToPlexValue(RatingStyle, TargetRating, out _, out var targetError))
         {

@@ -21,8 +21,12 @@ public static class HealthEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<HealthDto>, JsonHttpResult<HealthDto>>> Ready(PlexStatus plex, JournalStore journal, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<HealthDto>, JsonHttpResult<HealthDto>>> Ready(PlexStatus plex, JournalStore journal, HttpContext context,
+        CancellationToken cancellationToken)
     {
+        // Anonymous callers (Docker, monitoring) learn healthy or not; the details (Plex address, server name,
+        // version, error text) are for signed-in users.
+        var details = context.User.Identity?.IsAuthenticated == true;
         var checks = new Dictionary<string, string>();
         var healthy = true;
         try
@@ -33,11 +37,17 @@ public static class HealthEndpoints
         catch (Microsoft.Data.Sqlite.SqliteException ex)
         {
             healthy = false;
-            checks["journal"] = ex.Message;
+            checks["journal"] = details ? ex.Message : "unavailable";
         }
 
         var connection = await plex.GetConnectionAsync(refresh: false, cancellationToken);
-        checks["plex"] = connection.Ok ? $"ok ({connection.ServerName} {connection.Version})" : connection.Error ?? "unreachable";
+        checks["plex"] = (connection.Ok, details) switch
+        {
+            (true, true) => $"ok ({connection.ServerName} {connection.Version})",
+            (true, false) => "ok",
+            (false, true) => connection.Error ?? "unreachable",
+            _ => "unreachable",
+        };
         healthy &= connection.Ok;
         var result = new HealthDto(healthy ? "healthy" : "unhealthy", checks);
         return healthy ? TypedResults.Ok(result) : TypedResults.Json(result, statusCode: StatusCodes.Status503ServiceUnavailable);

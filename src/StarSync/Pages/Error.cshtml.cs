@@ -31,7 +31,12 @@ public sealed class ErrorModel : PageModel
         }
         else
         {
-            Status = code ?? Response.StatusCode;
+            // The code only counts when the status-code pages re-executed us; typed into the address bar it would let
+            // anyone make this page answer with any status line (101, 204, ...).
+            var reExecuted = HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is not null;
+            Status = reExecuted && code is >= 400 and <= 599 ? code.Value
+                : Response.StatusCode is >= 400 and <= 599 ? Response.StatusCode
+                : StatusCodes.Status404NotFound;
             (Title, Detail) = Status switch
             {
                 StatusCodes.Status400BadRequest => ("Bad request", "The form was out of date or incomplete. Reload the page and try again."),

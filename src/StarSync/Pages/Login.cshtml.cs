@@ -74,6 +74,8 @@ public sealed class LoginModel(CredentialChecker credentials, LoginThrottle thro
         return Page();
     }
 
-    // Only local paths: an absolute or protocol-relative URL (//evil.com) would make the login page an open redirect.
-    private string SafeReturnUrl() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
+    // Only local paths: an absolute or protocol-relative URL (//evil.com) would make the login page an open redirect;
+    // only printable ASCII, because anything else cannot go into a Location header. "~/" keeps URL_BASE.
+    private string SafeReturnUrl() =>
+        !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) && ReturnUrl.All(c => c is > ' ' and < (char)127) ? ReturnUrl : "~/";
 }

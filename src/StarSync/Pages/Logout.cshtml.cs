@@ -9,12 +9,12 @@ namespace StarSync.Pages;
 /// <summary>Logs out on POST (with antiforgery, like every form); a GET just goes home.</summary>
 public sealed class LogoutModel(ILogger<LogoutModel> logger) : PageModel
 {
-    public IActionResult OnGet() => Redirect("/");
+    public IActionResult OnGet() => LocalRedirect("~/");
 
     public async Task<IActionResult> OnPostAsync()
     {
         await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         WebLog.LoggedOut(logger, User.Identity?.Name ?? "?");
-        return Redirect(WebPaths.Login);
+        return RedirectToPage("/Login");
     }
 }

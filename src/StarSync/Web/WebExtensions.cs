@@ -38,6 +38,7 @@ public static class WebExtensions
             app.UsePathBase(urlBase);
         }
 
+        app.UseSecurityHeaders();
         app.UseStarSyncErrorHandling();
         app.UseStaticFiles();           // before auth: the login page needs its CSS
         app.UseRouting();

@@ -102,7 +102,7 @@ public sealed class WebhookEndpointTests
             Assert.Contains("Settings page", problem!.Detail, StringComparison.Ordinal);
         }
 
-        Assert.Equal("refused: wrong or missing secret in the webhook URL", hook.State.LastWebhook!.Outcome);
+        Assert.Null(hook.State.LastWebhook); // refused senders cannot overwrite what the dashboard shows
         using (var viaQuery = await hook.Plex.Webhooks.SendLibraryNewAsync(new Uri(hook.BaseAddress, "plex-webhook?secret=" + WebhookHarness.Secret), album.AlbumRatingKey, Timeout()))
         {
             Assert.Equal(HttpStatusCode.Accepted, viaQuery.StatusCode);

@@ -39,6 +39,12 @@ internal static class AuthExtensions
 
         // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container.
         var paths = new StarSyncPaths(builder.Configuration);
+        if (!OperatingSystem.IsWindows() && !Directory.Exists(paths.KeysDirectory))
+        {
+            // Whoever can read these keys can forge a session: owner only.
+            Directory.CreateDirectory(paths.KeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         services.AddDataProtection()
             .PersistKeysToFileSystem(new DirectoryInfo(paths.KeysDirectory))
             .SetApplicationName("StarSync");
@@ -63,6 +69,7 @@ internal static class AuthExtensions
                 options.LogoutPath = WebPaths.Logout;
                 options.AccessDeniedPath = WebPaths.Login;
                 options.ReturnUrlParameter = "returnUrl";
+                options.Events.OnValidatePrincipal = RejectStaleCredentials;
                 options.Events.OnRedirectToLogin = context => ApiAwareRedirect(context, StatusCodes.Status401Unauthorized);
                 options.Events.OnRedirectToAccessDenied = context => ApiAwareRedirect(context, StatusCodes.Status403Forbidden);
             })
@@ -84,11 +91,28 @@ internal static class AuthExtensions
     /// <summary>Signs in the single user with a persistent, sliding session cookie.</summary>
     public static Task SignInUserAsync(this HttpContext context, string username)
     {
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, username)], CookieAuthenticationDefaults.AuthenticationScheme);
+        var stamp = context.RequestServices.GetRequiredService<CredentialChecker>().CurrentStamp();
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, username), new Claim(CredentialStampClaim, stamp)],
+            CookieAuthenticationDefaults.AuthenticationScheme);
         return context.SignInAsync(
             CookieAuthenticationDefaults.AuthenticationScheme,
             new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = true });
+    }
+
+    /// <summary>Claim holding <see cref="CredentialChecker.CurrentStamp"/> at sign-in.</summary>
+    public const string CredentialStampClaim = "starsync:credentials";
+
+    // A session signed in with other credentials (APP_PASSWORD changed since) is over.
+    private static async Task RejectStaleCredentials(CookieValidatePrincipalContext context)
+    {
+        var stamp = context.Principal?.FindFirst(CredentialStampClaim)?.Value;
+        var current = context.HttpContext.RequestServices.GetRequiredService<CredentialChecker>().CurrentStamp();
+        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current))
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
     }
 
     // Scripts and fetch() need a status code, not an HTML login page.

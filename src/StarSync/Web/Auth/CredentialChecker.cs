@@ -22,4 +22,15 @@ public sealed class CredentialChecker(IOptionsMonitor<AuthOptions> options)
         CryptographicOperations.FixedTimeEquals(
             SHA256.HashData(Encoding.UTF8.GetBytes(actual)),
             SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    /// <summary>
+    /// A stamp of the current credentials, carried in the session cookie: when APP_USERNAME or APP_PASSWORD changes,
+    /// every session signed in with the old ones stops working. One-way, so the cookie reveals nothing.
+    /// </summary>
+    public string CurrentStamp()
+    {
+        var expected = options.CurrentValue;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("starsync-session\0" + expected.Username + "\0" + expected.Password));
+        return Convert.ToBase64String(hash, 0, 16);
+    }
 }

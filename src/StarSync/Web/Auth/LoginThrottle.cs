@@ -4,12 +4,18 @@ namespace StarSync.Web.Auth;
 
 /// <summary>
 /// Counts failed logins per client address: <see cref="MaxFailures"/> within <see cref="Window"/> blocks further
-/// attempts from that address until the oldest of them leaves the window. In memory only; a restart forgets.
+/// attempts from that address until the oldest of them leaves the window. On top of that, <see cref="MaxGlobalFailures"/>
+/// failures from all addresses together block every login attempt for a while, so that a guesser who can use many
+/// addresses (IPv6, a LAN full of devices) gains nothing. IPv6 addresses count per /64, the block a home gets.
+/// In memory only; a restart forgets.
 /// </summary>
 public sealed class LoginThrottle(TimeProvider timeProvider)
 {
     /// <summary>Failures allowed within <see cref="Window"/>.</summary>
     public const int MaxFailures = 5;
+
+    /// <summary>Failures from all addresses together allowed within <see cref="Window"/>.</summary>
+    public const int MaxGlobalFailures = 30;
 
     /// <summary>The sliding window failures are counted in.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
@@ -19,6 +25,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private readonly Queue<DateTimeOffset> _allFailures = new();
 
     /// <summary>How long <paramref name="address"/> must still wait, or null when it may try to log in.</summary>
     public TimeSpan? RetryAfter(IPAddress? address)
@@ -26,6 +33,12 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
         var now = timeProvider.GetUtcNow();
         lock (_lock)
         {
+            Expire(_allFailures, now);
+            if (_allFailures.Count >= MaxGlobalFailures)
+            {
+                return _allFailures.Peek() + Window - now;
+            }
+
             if (!_failures.TryGetValue(Key(address), out var times))
             {
                 return null;
@@ -66,6 +79,13 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
             {
                 times.Dequeue();
             }
+
+            Expire(_allFailures, now);
+            _allFailures.Enqueue(now);
+            while (_allFailures.Count > MaxGlobalFailures)
+            {
+                _allFailures.Dequeue();
+            }
         }
     }
 
@@ -86,6 +106,26 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
         }
     }
 
-    private static string Key(IPAddress? address) =>
-        address is null ? "unknown" : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    private static string Key(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            // A home gets a whole /64: counting single addresses would give a guesser 2^64 fresh starts.
+            var bytes = address.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return new IPAddress(bytes) + "/64";
+        }
+
+        return address.ToString();
+    }
 }

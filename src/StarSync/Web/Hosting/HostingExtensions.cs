@@ -10,10 +10,35 @@ internal static class HostingExtensions
     /// <summary>The old tool's port.</summary>
     public const int DefaultPort = 5454;
 
-    // Reverse proxies normally sit on the same host, in a Docker network or on the LAN. Forwarded headers from
-    // anywhere else are ignored, so a client on the internet cannot choose the address login throttling counts.
-    private static readonly string[] TrustedProxyNetworks =
-        ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"];
+    // Only a proxy on this host is trusted by default: X-Forwarded-For from anyone else is ignored, so nobody on the
+    // LAN can choose the address login throttling counts. A proxy elsewhere (another container, another machine) is
+    // named in TRUSTED_PROXIES.
+    private static readonly string[] DefaultTrustedProxies = ["127.0.0.0/8", "::1/128"];
+
+    /// <summary>Parses TRUSTED_PROXIES (comma-separated addresses or CIDR networks); null with an error when one is not.</summary>
+    public static IReadOnlyList<System.Net.IPNetwork>? ParseTrustedProxies(string? value, out string? error)
+    {
+        error = null;
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in DefaultTrustedProxies.Concat((value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (IPAddress.TryParse(item, out var address))
+            {
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                error = $"TRUSTED_PROXIES entry '{item}' is not an IP address or network: use e.g. TRUSTED_PROXIES=172.18.0.0/16,192.168.1.5.";
+                return null;
+            }
+        }
+
+        return networks;
+    }
 
     public static WebApplicationBuilder AddStarSyncHosting(this WebApplicationBuilder builder)
     {
@@ -24,9 +49,9 @@ internal static class HostingExtensions
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
-            foreach (var network in TrustedProxyNetworks)
+            foreach (var network in ParseTrustedProxies(builder.Configuration["TRUSTED_PROXIES"], out _) ?? [])
             {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+                options.KnownIPNetworks.Add(network);
             }
         });
 

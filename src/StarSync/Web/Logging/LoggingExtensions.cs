@@ -50,7 +50,9 @@ internal static class LoggingExtensions
                 shared: false, // one writer; the download endpoint opens the file with FileShare.ReadWrite
                 flushToDiskInterval: TimeSpan.FromSeconds(1))
             .CreateLogger();
-        builder.Logging.AddSerilog(fileLogger, dispose: true);
+        // Registered as a plain provider: AddSerilog would add a Trace-level rule of its own that beats Logging:LogLevel,
+        // filling the file with request lines (webhook URLs among them) and debug noise.
+        builder.Services.AddSingleton<ILoggerProvider>(new Serilog.Extensions.Logging.SerilogLoggerProvider(fileLogger, dispose: true));
 
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<LiveFeed>());

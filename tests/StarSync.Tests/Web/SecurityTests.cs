@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace StarSync.Tests.Web;
+
+/// <summary>Regressions from the security review: throttling, stale sessions, status injection, headers, leaks.</summary>
+public sealed class SecurityTests
+{
+    [Fact]
+    public async Task Many_addresses_together_cannot_out_guess_the_global_login_limit()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+
+        // Loopback is a trusted proxy, so each attempt may claim another address; the global limit still holds.
+        HttpStatusCode last = 0;
+        for (var i = 0; i < StarSync.Web.Auth.LoginThrottle.MaxGlobalFailures + 1; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/login");
+            request.Headers.Add("X-Forwarded-For", $"10.9.{i / 250}.{(i % 250) + 1}");
+            var form = await client.GetStringAsync("/login");
+            request.Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["username"] = TestApp.Username, ["password"] = "guess" + i, ["__RequestVerificationToken"] = TestApp.ReadFormToken(form),
+            });
+            using var response = await client.SendAsync(request);
+            last = response.StatusCode;
+        }
+
+        using var right = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password);
+        Assert.Equal((HttpStatusCode)429, last);
+        Assert.Equal((HttpStatusCode)429, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task Changing_the_password_ends_sessions_signed_in_with_the_old_one()
+    {
+        var root = Directory.CreateTempSubdirectory("starsync-test-").FullName;
+        var cookies = new CookieContainer();
+        try
+        {
+            await using (var first = await TestApp.StartAsync(rootDirectory: root))
+            {
+                using var client = await first.CreateLoggedInClientAsync(cookies);
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/settings")).StatusCode);
+            }
+
+            await using var second = await TestApp.StartAsync(new Dictionary<string, string?> { ["APP_PASSWORD"] = "a brand new password" }, rootDirectory: root);
+            var moved = new CookieContainer();
+            foreach (Cookie cookie in cookies.GetAllCookies())
+            {
+                moved.Add(second.BaseAddress, new Cookie(cookie.Name, cookie.Value));
+            }
+
+            using var again = second.CreateClient(moved);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await again.GetAsync("/api/v1/settings")).StatusCode);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("/error?code=101")]
+    [InlineData("/error?code=204")]
+    [InlineData("/error?code=-1")]
+    public async Task The_error_page_does_not_take_its_status_from_the_query(string path)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_return_url_that_cannot_be_a_location_header_goes_home_instead_of_failing()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+
+        using var response = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password, "/\u2028evil");
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task Pages_and_api_carry_security_headers()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = await app.CreateLoggedInClientAsync();
+
+        using var page = await client.GetAsync("/settings");
+        using var api = await client.GetAsync("/api/v1/settings");
+
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.True(api.Headers.CacheControl!.NoStore);
+    }
+
+    [Fact]
+    public async Task Readiness_tells_anonymous_callers_only_whether_plex_answers()
+    {
+        await using var app = await TestApp.StartAsync(); // PLEX_URL points at a closed port
+        using var anonymous = app.CreateClient();
+        using var signedIn = await app.CreateLoggedInClientAsync();
+
+        using var bare = await anonymous.GetAsync("/health/ready");
+        using var detailed = await signedIn.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, bare.StatusCode);
+        var bareText = await bare.Content.ReadAsStringAsync();
+        Assert.Contains("unreachable", bareText, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", bareText, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:9", await detailed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Settings_with_a_null_library_name_is_a_validation_error_not_a_crash()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = await app.CreateLoggedInClientAsync();
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client));
+
+        using var nulls = await client.PutAsync("/api/v1/settings", new StringContent("""{"libraries":[null]}""", System.Text.Encoding.UTF8, "application/json"));
+        using var huge = await client.PutAsJsonAsync("/api/v1/settings", new { libraries = new[] { new string('x', 300) } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, nulls.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_log_file_holds_no_request_lines_or_debug_noise()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        await client.PostAsync("/plex-webhook/not-the-secret", new StringContent("{}"));
+        await client.GetAsync("/login");
+        await app.App.StopAsync();
+
+        var text = string.Join("\n", Directory.GetFiles(app.LogsDirectory).Select(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(stream).ReadToEnd();
+        }));
+
+        Assert.NotEmpty(text);
+        Assert.DoesNotContain("Request starting", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DBG]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[VRB]", text, StringComparison.Ordinal);
+    }
+}
