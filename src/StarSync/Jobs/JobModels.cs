@@ -98,7 +98,7 @@ public sealed record JobRequest(
     public string Describe() => (Mode switch
     {
         JobMode.All => "Rate all tracks",
-        JobMode.Recent => $"Rate the {Count} most recently added tracks",
+        JobMode.Recent => $"Rate the {Count} most recently added tracks of each library",
         JobMode.UnratedBatch => $"Rate up to {Count} unrated tracks, newest first",
         JobMode.Items => $"Rate the tracks of {ItemKeys?.Count ?? 0} new item(s)",
         JobMode.Undo => $"Undo job #{UndoJobId}",
