@@ -73,7 +73,10 @@ public static class DemoMode
             throw;
         }
 
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
+        // "Listening on every interface" is not an address a browser can open.
+        var url = bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)
+            .Replace("://+", "://localhost", StringComparison.Ordinal);
         return new DemoInstance(app, plex, password, url, dataDir);
     }
 }

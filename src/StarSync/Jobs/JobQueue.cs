@@ -298,7 +298,7 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         job = job with { FinishedAt = time.GetUtcNow() };
         await journal.UpdateJobAsync(job, CancellationToken.None);
         var c = job.Counts;
-        LogFinished(job.Id, job.Description, job.Status, c.Rated, c.Updated, c.Cleared, c.Restored, c.Skipped, c.Failed);
+        LogFinished(job.Id, job.Description, job.Status.ToString().ToLowerInvariant(), c.Rated, c.Updated, c.Cleared, c.Restored, c.Skipped, c.Failed);
         JobChanged?.Invoke(job);
         return job;
 
@@ -336,7 +336,7 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
     private partial void LogStarted(long jobId, string description);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Job #{JobId} {Status}: {Description}. Rated {Rated}, updated {Updated}, cleared {Cleared}, restored {Restored}, skipped {Skipped}, failed {Failed}")]
-    private partial void LogFinished(long jobId, string description, JobStatus status, int rated, int updated, int cleared, int restored, int skipped, int failed);
+    private partial void LogFinished(long jobId, string description, string status, int rated, int updated, int cleared, int restored, int skipped, int failed);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Job #{JobId} failed: {Reason}")]
     private partial void LogFailed(Exception exception, long jobId, string reason);

@@ -26,7 +26,7 @@ public sealed class BrowserFlowTests
             var bar = browser.Find("#progress-bar");
             return bar.Displayed && bar.GetDomProperty("value") is { } value && value == bar.GetDomProperty("max") && value != "0";
         });
-        browser.Until("the log to report the finished job", () => browser.Text("#log").Contains("Job #1 Succeeded", StringComparison.Ordinal));
+        browser.Until("the log to report the finished job", () => browser.Text("#log").Contains("Job #1 succeeded", StringComparison.Ordinal));
         Assert.Contains($"{unrated:N0}".Replace(",", "", StringComparison.Ordinal), browser.Text("#log").Replace(",", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Equal(0, browser.Plex.Library.CountUnrated(section));
 
