@@ -317,6 +317,21 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         return await ReadCandidatesAsync(command, cancellationToken);
     }
 
+    /// <summary>The job of the newest applied, not undone, change to <paramref name="ratingKey"/> made after <paramref name="afterChangeId"/>, if any.</summary>
+    public async Task<long?> GetLaterJobOfTrackAsync(string ratingKey, long afterChangeId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT job_id FROM changes
+            WHERE rating_key = $key AND id > $after AND state = 'Applied' AND undone_by IS NULL
+            ORDER BY id DESC LIMIT 1;
+            """;
+        command.Parameters.AddWithValue("$key", ratingKey);
+        command.Parameters.AddWithValue("$after", afterChangeId);
+        return await command.ExecuteScalarAsync(cancellationToken) is long job ? job : null;
+    }
+
     /// <summary>
     /// Undo candidates across every job, one per track, in ratingKey order after <paramref name="afterRatingKey"/>.
     /// Each track's StarSync changes are walked back from the newest while each earlier change left the value the

@@ -310,9 +310,12 @@ public sealed partial class RatingJob(
                 }
                 else if (!RatingPolicy.SameRating(track.UserRating, candidate.ExpectedCurrent))
                 {
-                    // Someone rated it by hand after StarSync did: their rating wins.
+                    // Someone rated it after StarSync did: their rating wins. Say who, if it was a later StarSync job.
+                    var later = single ? await journal.GetLaterJobOfTrackAsync(candidate.RatingKey, candidate.LastChangeId, cancellationToken) : null;
                     skipped.Add(draft with { OldValue = track.UserRating });
-                    reasons.Add($"rating changed since StarSync set it (StarSync set {RatingScale.Describe(candidate.ExpectedCurrent)}, now {RatingScale.Describe(track.UserRating)})");
+                    reasons.Add(later is { } laterJob
+                        ? $"a later StarSync job (#{laterJob}) changed it to {RatingScale.Describe(track.UserRating)}; undo that job first"
+                        : $"rating changed since StarSync set it (StarSync set {RatingScale.Describe(candidate.ExpectedCurrent)}, now {RatingScale.Describe(track.UserRating)})");
                 }
                 else
                 {

@@ -66,6 +66,20 @@ public sealed class JournalSafetyTests
         Assert.Equal(before, engine.Ratings());
     }
 
+    [Fact]
+    public async Task Undo_names_the_later_starsync_job_that_changed_a_track_since()
+    {
+        await using var engine = await EngineHarness.StartAsync();
+        var clear = await engine.RunAsync(JobMode.Clear);      // hand ratings -> unrated
+        var rate = await engine.RunAsync(JobMode.All);         // unrated -> 6, including the cleared ones
+
+        var undo = await engine.RunAsync(JobMode.Undo, undo: clear.Id);
+
+        var skipped = (await engine.ChangesAsync(undo.Id)).Where(c => c.State == ChangeState.Skipped).ToList();
+        Assert.Equal(clear.Counts.Cleared, skipped.Count);
+        Assert.All(skipped, c => Assert.Contains($"a later StarSync job (#{rate.Id})", c.Error, StringComparison.Ordinal));
+    }
+
     // ---- ShrinkingSetAsync: a page the client-side re-check empties ends the pass ----
     [Fact]
     public async Task A_server_that_ignores_the_unrated_filter_still_gets_every_unrated_track_rated()
