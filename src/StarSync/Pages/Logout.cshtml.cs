@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using StarSync.Web;
+using StarSync.Web.Auth;
 
 namespace StarSync.Pages;
 
@@ -13,7 +14,7 @@ public sealed class LogoutModel(ILogger<LogoutModel> logger) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        await HttpContext.SignOutUserAsync();
         WebLog.LoggedOut(logger, User.Identity?.Name ?? "?");
         return RedirectToPage("/Login");
     }

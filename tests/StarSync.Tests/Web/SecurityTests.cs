@@ -62,6 +62,30 @@ public sealed class SecurityTests
         }
     }
 
+    [Fact]
+    public async Task Logging_out_ends_the_session_for_any_copy_of_its_cookie()
+    {
+        await using var app = await TestApp.StartAsync();
+        var cookies = new CookieContainer();
+        using var client = await app.CreateLoggedInClientAsync(cookies);
+        var copy = new CookieContainer();
+        foreach (Cookie cookie in cookies.GetAllCookies())
+        {
+            copy.Add(app.BaseAddress, new Cookie(cookie.Name, cookie.Value));
+        }
+
+        using var stolen = app.CreateClient(copy);
+        Assert.Equal(HttpStatusCode.OK, (await stolen.GetAsync("/api/v1/settings")).StatusCode);
+        var form = await client.GetStringAsync("/");
+        using var logout = await client.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = TestApp.ReadFormToken(form),
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stolen.GetAsync("/api/v1/settings")).StatusCode);
+    }
+
     [Theory]
     [InlineData("/error?code=101")]
     [InlineData("/error?code=204")]

@@ -35,6 +35,7 @@ internal static class AuthExtensions
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<CredentialChecker>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<SessionStore>();
         services.TryAddSingleton<IApiKeyProvider, NoApiKeyProvider>();
 
         // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container.
@@ -92,7 +93,9 @@ internal static class AuthExtensions
     public static Task SignInUserAsync(this HttpContext context, string username)
     {
         var stamp = context.RequestServices.GetRequiredService<CredentialChecker>().CurrentStamp();
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, username), new Claim(CredentialStampClaim, stamp)],
+        var session = context.RequestServices.GetRequiredService<SessionStore>().Start();
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, username), new Claim(CredentialStampClaim, stamp), new Claim(SessionClaim, session)],
             CookieAuthenticationDefaults.AuthenticationScheme);
         return context.SignInAsync(
             CookieAuthenticationDefaults.AuthenticationScheme,
@@ -103,12 +106,24 @@ internal static class AuthExtensions
     /// <summary>Claim holding <see cref="CredentialChecker.CurrentStamp"/> at sign-in.</summary>
     public const string CredentialStampClaim = "starsync:credentials";
 
-    // A session signed in with other credentials (APP_PASSWORD changed since) is over.
+    /// <summary>Claim holding the <see cref="SessionStore"/> id of the session.</summary>
+    public const string SessionClaim = "starsync:session";
+
+    /// <summary>Ends the signed-in session for good (the cookie, and any copy of it), then clears the cookie.</summary>
+    public static async Task SignOutUserAsync(this HttpContext context)
+    {
+        context.RequestServices.GetRequiredService<SessionStore>().End(context.User.FindFirst(SessionClaim)?.Value);
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    }
+
+    // A session that was logged out, or signed in with other credentials (APP_PASSWORD changed since), is over.
     private static async Task RejectStaleCredentials(CookieValidatePrincipalContext context)
     {
+        var services = context.HttpContext.RequestServices;
         var stamp = context.Principal?.FindFirst(CredentialStampClaim)?.Value;
-        var current = context.HttpContext.RequestServices.GetRequiredService<CredentialChecker>().CurrentStamp();
-        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current))
+        var current = services.GetRequiredService<CredentialChecker>().CurrentStamp();
+        var session = context.Principal?.FindFirst(SessionClaim)?.Value;
+        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current) || !services.GetRequiredService<SessionStore>().IsActive(session))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
