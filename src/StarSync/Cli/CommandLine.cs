@@ -188,15 +188,11 @@ public static class CommandLine
 
     private static async Task<int> LibrariesAsync(IServiceProvider services, TextWriter output, CancellationToken cancellationToken)
     {
-        var plex = services.GetRequiredService<IPlexClient>();
-        var selected = services.GetRequiredService<Configuration.SettingsStore>().Current.Libraries;
-        foreach (var library in (await plex.GetLibrariesAsync(cancellationToken)).Where(l => l.IsMusic))
+        // The same coverage the dashboard shows.
+        foreach (var library in await services.GetRequiredService<PlexStatus>().GetCoverageAsync(cancellationToken))
         {
-            var total = await plex.CountTracksAsync(library.Key, new TrackQuery(), cancellationToken);
-            var unrated = await plex.CountTracksAsync(library.Key, new TrackQuery(TrackFilter.Unrated), cancellationToken);
-            var mark = selected.Contains(library.Title, StringComparer.OrdinalIgnoreCase) ? "*" : " ";
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{mark} {library.Title} (section {library.Key}): {total} tracks, {total - unrated} rated, {unrated} unrated"));
+                $"{(library.Selected ? "*" : " ")} {library.Title} (section {library.Key}): {library.Total} tracks, {library.Rated} rated, {library.Unrated} unrated"));
         }
 
         await output.WriteLineAsync("(* = selected in LIBRARY_NAME / settings)");

@@ -33,9 +33,11 @@ public static class ConfigurationExtensions
         }
 
         StarSyncSettings? settings = null;
+        var mustSave = !File.Exists(paths.SettingsFile);
         try
         {
-            settings = SettingsLoader.Load(builder.Configuration, paths.SettingsFile);
+            settings = SettingsLoader.Load(builder.Configuration, paths.SettingsFile, out var generatedSecrets);
+            mustSave |= generatedSecrets;
         }
         catch (StartupConfigurationException ex)
         {
@@ -50,7 +52,11 @@ public static class ConfigurationExtensions
         Directory.CreateDirectory(paths.ConfigDirectory);
         var store = new SettingsStore(settings!, paths);
         // Like the old tool, the first start writes settings.json; generated secrets must also survive a restart.
-        store.SaveAsync(CancellationToken.None).GetAwaiter().GetResult();
+        // Otherwise the file is left as it is (an old tool's file keeps its shape until settings change).
+        if (mustSave)
+        {
+            store.SaveAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
 
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(store);

@@ -13,7 +13,11 @@ namespace StarSync.Configuration;
 public static class SettingsLoader
 {
     /// <summary>Builds the settings, or throws <see cref="StartupConfigurationException"/> listing every problem.</summary>
-    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile)
+    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile) =>
+        Load(configuration, settingsFile, out _);
+
+    /// <summary>As <see cref="Load(IConfiguration, string)"/>; <paramref name="generatedSecrets"/> says a new webhook secret or API key was made, which must be saved.</summary>
+    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile, out bool generatedSecrets)
     {
         var errors = new List<string>();
         var settings = FromEnvironment(configuration, errors);
@@ -32,6 +36,7 @@ public static class SettingsLoader
             throw new StartupConfigurationException(errors);
         }
 
+        generatedSecrets = settings.WebhookSecret.Length == 0 || settings.ApiKey.Length == 0;
         return settings with
         {
             WebhookSecret = settings.WebhookSecret.Length > 0 ? settings.WebhookSecret : NewSecret(),

@@ -74,11 +74,14 @@ public static class DemoMode
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
-        // "Listening on every interface" is not an address a browser can open.
-        var url = bound.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)
-            .Replace("://+", "://localhost", StringComparison.Ordinal);
-        return new DemoInstance(app, plex, password, url, dataDir);
+        return new DemoInstance(app, plex, password, Reachable(bound), dataDir);
     }
+
+    /// <summary>"Listening on every interface" is not an address a browser (or the webhook sender) can open.</summary>
+    internal static string Reachable(string boundAddress) => boundAddress
+        .Replace("[::]", "localhost", StringComparison.Ordinal)
+        .Replace("0.0.0.0", "localhost", StringComparison.Ordinal)
+        .Replace("://+", "://localhost", StringComparison.Ordinal);
 }
 
 /// <summary>A running demo: the app, its emulated Plex and the credentials to sign in with.</summary>
@@ -123,7 +126,7 @@ internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStor
                 continue;
             }
 
-            var target = new Uri($"{address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal)}/plex-webhook/{settings.Current.WebhookSecret}");
+            var target = new Uri($"{DemoMode.Reachable(address)}/plex-webhook/{settings.Current.WebhookSecret}");
             try
             {
                 using var response = await plex.Webhooks.SendLibraryNewAsync(target, album.AlbumRatingKey, stoppingToken);

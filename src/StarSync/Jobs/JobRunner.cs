@@ -107,20 +107,8 @@ public sealed partial class JobRunner(
         {
             var current = (await plex.GetTracksByKeysAsync(pending.Select(p => p.RatingKey).Distinct().ToArray(), cancellationToken))
                 .ToDictionary(t => t.RatingKey);
-            var outcomes = pending.Select(change =>
-            {
-                var found = current.TryGetValue(change.RatingKey, out var track);
-                if (found && RatingPolicy.SameRating(track!.UserRating, change.NewValue))
-                {
-                    return new ChangeOutcome(change.Id, ChangeState.Applied, "confirmed after restart");
-                }
-
-                return new ChangeOutcome(change.Id, ChangeState.Failed, !found
-                    ? "interrupted; the track is no longer in Plex"
-                    : RatingPolicy.SameRating(track!.UserRating, change.OldValue)
-                        ? "interrupted before Plex took it"
-                        : $"interrupted; Plex now has {RatingScale.Describe(track.UserRating)}");
-            }).ToArray();
+            var outcomes = pending.Select(change => ChangeWriter.ReadBackOutcome(change.Id, change.OldValue, change.NewValue,
+                current.GetValueOrDefault(change.RatingKey), "interrupted: StarSync stopped before Plex took it")).ToArray();
             await journal.MarkAsync(outcomes, cancellationToken);
             LogReconciled(outcomes.Length, outcomes.Count(o => o.State == ChangeState.Applied));
         }

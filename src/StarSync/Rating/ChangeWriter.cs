@@ -124,6 +124,16 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
         return applied;
     }
 
+    /// <summary>
+    /// The outcome of a journaled change whose fate only Plex knows (a lost answer, a cancel, a crash), from the
+    /// track as Plex has it now; <paramref name="whyNot"/> explains a change that did not take.
+    /// </summary>
+    public static ChangeOutcome ReadBackOutcome(long changeId, double? oldValue, double? newValue, PlexTrack? current, string whyNot) =>
+        current is null ? new ChangeOutcome(changeId, ChangeState.Failed, $"{whyNot}; the track is no longer in Plex")
+        : RatingPolicy.SameRating(current.UserRating, newValue) ? new ChangeOutcome(changeId, ChangeState.Applied, "confirmed by reading it back")
+        : RatingPolicy.SameRating(current.UserRating, oldValue) ? new ChangeOutcome(changeId, ChangeState.Failed, whyNot)
+        : new ChangeOutcome(changeId, ChangeState.Failed, $"{whyNot}; Plex now has {RatingScale.Describe(current.UserRating)}");
+
     /// <summary>400, 401, 403, 404: Plex answered and did not store the value. Anything else may have reached it.</summary>
     private static bool IsDefiniteRefusal(PlexException ex) =>
         ex.StatusCode is >= 400 and < 500 and not 408 and not 429;
@@ -161,12 +171,10 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
                 foreach (var i in unknown)
                 {
                     var draft = changes[i].Draft;
-                    var took = current.TryGetValue(draft.RatingKey, out var track) && RatingPolicy.SameRating(track.UserRating, draft.NewValue);
-                    applied[i] = took;
-                    outcomes[i] = took
-                        ? new ChangeOutcome(ids[i], ChangeState.Applied, "confirmed by reading it back")
-                        : new ChangeOutcome(ids[i], ChangeState.Failed, outcomes[i]?.Error ?? "interrupted before Plex took it");
-                    onOutcome(changes[i], took);
+                    outcomes[i] = ReadBackOutcome(ids[i], draft.OldValue, draft.NewValue, current.GetValueOrDefault(draft.RatingKey),
+                        outcomes[i]?.Error ?? "interrupted before Plex took it");
+                    applied[i] = outcomes[i]!.State == ChangeState.Applied;
+                    onOutcome(changes[i], applied[i]);
                 }
             }
             catch (Exception ex) when (ex is PlexException or OperationCanceledException)

@@ -16,7 +16,10 @@ public sealed class SessionStore(StarSyncPaths paths, TimeProvider time)
 
     private readonly Lazy<ConcurrentDictionary<string, byte>> _sessions = new(() => Load(paths, time));
 
-    private string ConnectionString => new SqliteConnectionStringBuilder { DataSource = Path.Combine(paths.ConfigDirectory, "sessions.db") }.ToString();
+    private string ConnectionString => ConnectionStringFor(paths);
+
+    private static string ConnectionStringFor(StarSyncPaths paths) =>
+        new SqliteConnectionStringBuilder { DataSource = Path.Combine(paths.ConfigDirectory, "sessions.db") }.ToString();
 
     /// <summary>Starts a session and returns its id (random, 128 bits).</summary>
     public string Start()
@@ -46,7 +49,7 @@ public sealed class SessionStore(StarSyncPaths paths, TimeProvider time)
     private static ConcurrentDictionary<string, byte> Load(StarSyncPaths paths, TimeProvider time)
     {
         Directory.CreateDirectory(paths.ConfigDirectory);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(paths.ConfigDirectory, "sessions.db") }.ToString();
+        var connectionString = ConnectionStringFor(paths);
         Execute(connectionString, """
             CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
             DELETE FROM sessions WHERE started_at < $cutoff;

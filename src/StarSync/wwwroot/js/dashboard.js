@@ -210,7 +210,7 @@
     source.addEventListener("progress", e => renderProgress(JSON.parse(e.data)));
     source.addEventListener("job", e => {
       const job = JSON.parse(e.data);
-      if (S.isFinished(job)) { loadCoverage(); }
+      if (S.isFinished(job)) { loadCoverage(); S.say($("run-message"), ""); }
       loadStatus();
     });
     source.addEventListener("error", async () => {
