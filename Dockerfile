@@ -5,10 +5,11 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props BannedSymbols.txt .editorconfig ./
 COPY src/StarSync/StarSync.csproj src/StarSync/
-COPY src/StarSync.PlexEmulator/StarSync.PlexEmulator.csproj src/StarSync.PlexEmulator/
-RUN dotnet restore src/StarSync/StarSync.csproj
-COPY src/ src/
-RUN dotnet publish src/StarSync/StarSync.csproj -c Release -o /app --no-restore
+# IncludeDemo=false: the image carries the app only. The emulated Plex behind --demo (src/StarSync.PlexEmulator) is
+# not copied, referenced or published; tests/StarSync.Tests/Shipping/ProductionBuildTests.cs repeats these steps.
+RUN dotnet restore src/StarSync/StarSync.csproj -p:IncludeDemo=false
+COPY src/StarSync/ src/StarSync/
+RUN dotnet publish src/StarSync/StarSync.csproj -c Release -o /app --no-restore -p:IncludeDemo=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 # curl answers the HEALTHCHECK; setpriv (util-linux, already in the image) drops root in the entrypoint.

@@ -3,7 +3,9 @@ using StarSync.Api;
 using StarSync.Automation;
 using StarSync.Cli;
 using StarSync.Configuration;
+#if STARSYNC_DEMO
 using StarSync.Demo;
+#endif
 using StarSync.Health;
 using StarSync.Jobs;
 using StarSync.Journal;
@@ -17,6 +19,9 @@ namespace StarSync;
 /// <summary>Builds the one StarSync host used by the web app, the CLI verbs, demo mode and the tests.</summary>
 public static class StarSyncApp
 {
+    /// <summary>The argument that starts demo mode (the app against the built-in emulated Plex).</summary>
+    public const string DemoFlag = "--demo";
+
     /// <summary>Runs the app: a CLI verb when the first argument names one, else the web host.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -29,9 +34,15 @@ public static class StarSyncApp
                 return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancel.Token);
             }
 
-            if (DemoMode.IsRequested(args))
+            if (args.Contains(DemoFlag))
             {
+#if STARSYNC_DEMO
                 return await DemoMode.RunAsync(args);
+#else
+                await Console.Error.WriteLineAsync("starsync: --demo: this build leaves the emulated Plex out (the production image does). " +
+                    "Run the demo from source instead: dotnet run --project src/StarSync -- --demo");
+                return CommandLine.Usage;
+#endif
             }
 
             var app = Build(args);

@@ -12,9 +12,6 @@ namespace StarSync.Demo;
 /// </summary>
 public static class DemoMode
 {
-    /// <summary>True when the arguments ask for demo mode.</summary>
-    public static bool IsRequested(string[] args) => args.Contains("--demo");
-
     /// <summary>Starts the emulator, then the app configured against it; runs until stopped.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
@@ -43,7 +40,7 @@ public static class DemoMode
 
         var dataDir = dataDirectory ?? Path.Combine(Path.GetTempPath(), "starsync-demo");
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
-        var app = StarSyncApp.Build(args.Where(a => a != "--demo").ToArray(), builder =>
+        var app = StarSyncApp.Build(args.Where(a => a != StarSyncApp.DemoFlag).ToArray(), builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
