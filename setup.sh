@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # One-time set-up on a fresh machine with the .NET 10 SDK: Debian's Chromium + ChromeDriver for the
-# browser tests, then the NuGet restore. Safe to run again.
+# browser tests, iproute2 + curl for the network-namespace tests, then the NuGet restore. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+   || ! command -v ip >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
     sudo_cmd=""
     if [ "$(id -u)" -ne 0 ]; then
       if ! command -v sudo >/dev/null 2>&1; then
-        echo "setup.sh: installing chromium and chromium-driver needs root; run: apt-get install -y chromium chromium-driver" >&2
+        echo "setup.sh: installing packages needs root; run: apt-get install -y chromium chromium-driver iproute2 curl" >&2
         exit 1
       fi
       sudo_cmd="sudo"
     fi
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver iproute2 curl >/dev/null
   else
-    echo "setup.sh: install Chromium and ChromeDriver for the browser tests (apt-get not found)." >&2
+    echo "setup.sh: install Chromium, ChromeDriver, iproute2 and curl for the browser and network tests (apt-get not found)." >&2
   fi
 fi
 
