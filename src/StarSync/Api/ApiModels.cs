@@ -21,7 +21,11 @@ public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt)
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,
-    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook);
+    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook)
+{
+    /// <summary>StarSync's version, as the footer shows it.</summary>
+    public string Version { get; init; } = Web.AppVersion.Current;
+}
 
 /// <summary>Music libraries with coverage, and saved names Plex no longer has.</summary>
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);

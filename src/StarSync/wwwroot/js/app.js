@@ -85,14 +85,23 @@ window.StarSync = (() => {
     if (tone) node.classList.add(tone);
   }
 
-  /** Plex 0..10 rating as stars: 7 -> ★★★½, null -> "unrated", 0 -> "0 (no stars)". */
+  /**
+   * Plex 0..10 rating as the user's style draws it: five slots with half stars (7 -> ★★★½☆), or for the one-star
+   * style one star (10 -> ★, Plexamp's empty star 0 -> ☆). Unrated is a word, never an empty row of stars.
+   */
   function stars(value) {
     if (value === null || value === undefined || value < 0) return el("span", { class: "muted" }, "unrated");
-    if (value === 0) return el("span", { title: "0 of 10" }, "☆ 0");
+    if (document.body.dataset.ratingStyle === "1star" && (value === 0 || value === 10)) {
+      return value === 10
+        ? el("span", { class: "stars", role: "img", "aria-label": "one star", title: "one star (10 of 10)" }, "★")
+        : el("span", { class: "stars", role: "img", "aria-label": "empty star", title: "empty star (0 of 10)" }, el("span", { class: "empty" }, "☆"));
+    }
     const full = Math.floor(value / 2);
     const half = value % 2 >= 1;
-    const text = "★".repeat(full) + (half ? "½" : "");
-    return el("span", { class: "stars", title: (value / 2) + " of 5 stars", "aria-label": (value / 2) + " stars" }, text);
+    const empty = 5 - full - (half ? 1 : 0);
+    const words = (value / 2) + " of 5 stars";
+    return el("span", { class: "stars", role: "img", "aria-label": words, title: words },
+      "★".repeat(full), half ? "½" : "", el("span", { class: "empty" }, "☆".repeat(empty)));
   }
 
   const numberFormat = new Intl.NumberFormat();
@@ -157,6 +166,55 @@ window.StarSync = (() => {
     input.select();
     try { return document.execCommand("copy"); } catch { return false; }
   }
+
+  /** Theme menu in the footer: Auto follows the system; Light and Dark are kept in this browser (theme.js applies them). */
+  function wireTheme() {
+    const select = document.getElementById("theme");
+    if (!select) return;
+    let saved = "auto";
+    try { saved = localStorage.getItem("starsync-theme") || "auto"; } catch { /* storage blocked */ }
+    select.value = saved;
+    select.addEventListener("change", () => {
+      const theme = select.value;
+      try { localStorage.setItem("starsync-theme", theme); } catch { /* storage blocked: this page only */ }
+      if (theme === "auto") delete document.documentElement.dataset.theme;
+      else document.documentElement.dataset.theme = theme;
+    });
+  }
+
+  /** On a phone the navigation folds behind the Menu button. */
+  function wireNav() {
+    const toggle = document.getElementById("nav-toggle");
+    if (!toggle) return;
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.closest(".topbar").classList.toggle("nav-open", open);
+    });
+  }
+
+  /**
+   * On a phone, tables are drawn as cards: each cell shows its column's name (CSS reads data-label). Rows are
+   * rendered by each page's script at any time, so every table is watched and new cells are labelled as they come.
+   */
+  function labelCells(table) {
+    const heads = [...table.querySelectorAll("thead th")].map(th => th.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        [...row.cells].forEach((cell, i) => { if (!cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i] || ""); });
+      }
+    }
+  }
+  function wireTables() {
+    for (const table of document.querySelectorAll("table.table")) {
+      labelCells(table);
+      new MutationObserver(() => labelCells(table)).observe(table, { childList: true, subtree: true });
+    }
+  }
+
+  wireTheme();
+  wireNav();
+  wireTables();
 
   return {
     api, url, problemMessage, el, clear, say, stars, num, time, clock, duration, jobDuration, modeName,

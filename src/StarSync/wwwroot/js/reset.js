@@ -14,7 +14,7 @@
     $("clear-confirm").hidden = !clearing;
     $("preview-result").hidden = true;
     previewedMode = null;
-    if (clearing) $("confirm-text").focus();
+    // Focus stays on the radio group: arrow keys move between its options and must not jump into the text box.
   }
   for (const radio of document.querySelectorAll('input[name="reset-mode"]')) radio.addEventListener("change", onModeChange);
 
