@@ -39,12 +39,14 @@ public static class ApiEndpoints
     {
         var snapshot = queue.Snapshot();
         var recent = await journal.GetJobsAsync(10, cancellationToken);
+        var lastScheduled = await journal.GetLatestJobAsync(JobMode.UnratedBatch, cancellationToken);
         var connection = await plex.GetConnectionAsync(refresh: false, cancellationToken);
         var interval = settings.Current.BatchIntervalMinutes;
         return TypedResults.Ok(new StatusDto(connection, snapshot.Current?.ToDto(),
             snapshot.Current is null ? null : snapshot.Progress?.ToDto(),
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
-            new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null), automation.LastWebhook));
+            new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null, settings.Current.BatchSize, lastScheduled?.ToDto()),
+            automation.LastWebhook));
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)
@@ -81,8 +83,18 @@ public static class ApiEndpoints
 
                 request = new JobRequest(trigger, JobMode.Recent, body.DryRun ?? false, count);
                 break;
+            case "unrated-batch":
+                // The schedule's task, run now from the dashboard's Tasks card: BATCH_SIZE unrated tracks, newest first.
+                var batch = body.Count ?? settings.Current.BatchSize;
+                if (batch is < 1 or > 1_000_000)
+                {
+                    return Invalid("count", "count must be a whole number of tracks from 1 to 1000000.");
+                }
+
+                request = new JobRequest(trigger, JobMode.UnratedBatch, body.DryRun ?? false, batch);
+                break;
             default:
-                return Invalid("mode", "mode must be \"all\" or \"recent\".");
+                return Invalid("mode", "mode must be \"all\", \"recent\" or \"unrated-batch\".");
         }
 
         var job = await queue.EnqueueAsync(request, cancellationToken);

@@ -17,7 +17,7 @@ public sealed record ProgressDto(long JobId, string Library, int Done, int Total
     int Cleared, int Restored, double WritesPerSecond, double? EtaSeconds);
 
 /// <summary>The schedule's state.</summary>
-public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt);
+public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt, int BatchSize, JobDto? LastRun);
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,

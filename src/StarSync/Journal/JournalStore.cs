@@ -166,6 +166,14 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
     public Task<IReadOnlyList<JobRecord>> GetJobsAsync(int limit, CancellationToken cancellationToken) =>
         QueryJobsAsync("ORDER BY id DESC LIMIT $p", Math.Clamp(limit, 1, 1000), cancellationToken);
 
+    /// <summary>The newest job of <paramref name="mode"/>, or null (the dashboard's Tasks card: the task's last run, scheduled or run now).</summary>
+    public async Task<JobRecord?> GetLatestJobAsync(JobMode mode, CancellationToken cancellationToken)
+    {
+        // An enum's name, not user input: safe in the SQL text. Newest first, so the scan stops at the first match.
+        var jobs = await QueryJobsAsync($"WHERE mode = '{mode}' AND $p = $p ORDER BY id DESC LIMIT 1", 0, cancellationToken);
+        return jobs.Count > 0 ? jobs[0] : null;
+    }
+
     /// <summary>Jobs left queued or running by a previous process.</summary>
     public Task<IReadOnlyList<JobRecord>> GetUnfinishedJobsAsync(CancellationToken cancellationToken) =>
         QueryJobsAsync("WHERE status IN ('Queued', 'Running') AND $p = $p ORDER BY id", 0, cancellationToken);

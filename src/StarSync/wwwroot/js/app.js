@@ -113,6 +113,18 @@ window.StarSync = (() => {
     return isNaN(d) ? iso : d.toLocaleString();
   }
 
+  /** A time relative to now, in words: "in 12 min", "3 h ago", "just now". */
+  function relative(iso) {
+    const d = new Date(iso);
+    if (!iso || isNaN(d)) return "–";
+    const seconds = Math.round((d - new Date()) / 1000);
+    const abs = Math.abs(seconds);
+    if (abs < 45) return seconds >= 0 ? "in a moment" : "just now";
+    // Minutes up to two hours ("in 90 min" reads better than a rounded "in 2 h"), then hours, then days.
+    const [amount, unit] = abs < 7200 ? [Math.round(abs / 60), "min"] : abs < 172800 ? [Math.round(abs / 3600), "h"] : [Math.round(abs / 86400), "days"];
+    return seconds >= 0 ? "in " + amount + " " + unit : amount + " " + unit + " ago";
+  }
+
   function clock(iso) {
     const d = new Date(iso);
     return isNaN(d) ? "" : d.toLocaleTimeString();
@@ -217,7 +229,7 @@ window.StarSync = (() => {
   wireTables();
 
   return {
-    api, url, problemMessage, el, clear, say, stars, num, time, clock, duration, jobDuration, modeName,
+    api, url, problemMessage, el, clear, say, stars, num, time, relative, clock, duration, jobDuration, modeName,
     statusBadge, isFinished, waitForJob, copyFrom,
   };
 })();

@@ -24,6 +24,7 @@
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
+    renderRecent(status.recent || []);
   }
 
   function renderPlex(plex) {
@@ -44,25 +45,67 @@
     }
   }
 
-  function renderSchedule(schedule) {
-    const line = $("schedule-line");
-    if (!schedule || !schedule.intervalMinutes) { line.textContent = "Schedule: off."; return; }
-    line.textContent = "Schedule: every " + schedule.intervalMinutes + " min" +
-      (schedule.nextRunAt ? ", next run " + S.time(schedule.nextRunAt) + "." : ".");
+  // The Tasks card, in the manner of Sonarr's System > Tasks: what runs on its own, when it ran, when it runs next.
+  let schedule = null;
+  function renderSchedule(value) {
+    schedule = value;
+    if (!schedule) return;
+    $("task-batch").textContent = S.num(schedule.batchSize) + " tracks";
+    $("task-interval").textContent = schedule.intervalMinutes ? "every " + every(schedule.intervalMinutes) : "off";
+    const last = schedule.lastRun;
+    const cell = $("task-last");
+    S.clear(cell);
+    if (last) {
+      cell.append(S.el("a", { href: S.url("/history/" + last.id) }, S.relative(last.startedAt || last.queuedAt)), " · ", S.statusBadge(last.status));
+    } else {
+      cell.append(S.el("span", { class: "muted" }, "never"));
+    }
+    $("task-duration").textContent = last ? S.jobDuration(last) : "–";
+    renderNextRun();
+  }
+
+  function every(minutes) {
+    if (minutes < 60) return minutes + " min";
+    if (minutes % 1440 === 0) return minutes === 1440 ? "day" : (minutes / 1440) + " days";
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return h + " h" + (m ? " " + m + " min" : "");
+  }
+
+  function renderNextRun() {
+    const cell = $("task-next");
+    if (!schedule || !schedule.intervalMinutes || !schedule.nextRunAt) { cell.textContent = "off"; cell.title = ""; return; }
+    cell.textContent = S.relative(schedule.nextRunAt) + " (" + S.clock(schedule.nextRunAt) + ")";
+    cell.title = S.time(schedule.nextRunAt);
   }
 
   function renderWebhook(hook) {
     const line = $("webhook-line");
-    if (!hook) { line.textContent = "Last webhook: none received yet."; return; }
-    line.textContent = "Last webhook: " + hook.event + (hook.item ? " (" + hook.item + ")" : "") +
-      " at " + S.time(hook.receivedAt) + (hook.outcome ? ": " + hook.outcome : "");
+    if (!hook) { line.textContent = "no webhook received yet (needs Plex Pass and the URL from Settings)."; return; }
+    line.textContent = hook.event + (hook.item ? " (" + hook.item + ")" : "") +
+      ", " + S.relative(hook.receivedAt) + (hook.outcome ? ": " + hook.outcome : "");
+    line.title = S.time(hook.receivedAt);
+  }
+
+  function renderRecent(jobs) {
+    const list = $("recent-jobs");
+    S.clear(list);
+    if (!jobs.length) { list.append(S.el("li", { class: "muted" }, "No jobs yet.")); return; }
+    for (const job of jobs.slice(0, 5)) {
+      list.append(S.el("li", {},
+        S.el("a", { href: S.url("/history/" + job.id) }, "#" + job.id + " " + S.modeName(job)),
+        S.el("span", {}, S.statusBadge(job.status), " ", S.el("span", { class: "muted", title: S.time(job.startedAt || job.queuedAt) }, S.relative(job.startedAt || job.queuedAt)))));
+    }
   }
 
   function renderQueue(queue) {
     $("queue-line").textContent = queue.length ? "Queued: " + queue.map(S.modeName).join(", ") + "." : "";
   }
 
+  // The "Queued: …" message under the buttons is about one job: it clears as soon as that job starts.
+  let queuedJobId = null;
+
   function renderJob(job, progress, lastJob) {
+    if (queuedJobId !== null && job && job.id === queuedJobId && job.status !== "queued") { S.say($("run-message"), ""); queuedJobId = null; }
     currentJob = job && !S.isFinished(job) ? job : null;
     $("cancel").disabled = !currentJob;
     const block = $("progress");
@@ -133,6 +176,13 @@
     return fill;
   }
 
+  // While a job writes, the coverage bars follow it: at most one refresh every 5 s (each costs Plex two counts per library).
+  let coverageTimer = null;
+  function refreshCoverageSoon() {
+    if (coverageTimer !== null) return;
+    coverageTimer = setTimeout(() => { coverageTimer = null; loadCoverage(); }, 5000);
+  }
+
   async function loadBatchSize() {
     const result = await S.api("GET", "/api/v1/settings");
     if (result.ok && result.data && result.data.batchSize) {
@@ -148,8 +198,11 @@
     const result = await S.api("POST", "/api/v1/jobs", body);
     if (!result.ok) { S.say(message, S.problemMessage(result, "Could not start"), "error"); return; }
     S.say(message, "Queued: " + S.modeName(result.data) + ".", "ok");
+    queuedJobId = result.data.id;
     loadStatus();
   }
+
+  $("task-run").addEventListener("click", () => startJob({ mode: "unrated-batch", dryRun: false }));
 
   $("rate-all").addEventListener("click", () => startJob({ mode: "all", dryRun: $("dry-run").checked }));
   $("rate-recent").addEventListener("click", () => {
@@ -207,10 +260,11 @@
       lastLogId = id;
       appendLog(JSON.parse(e.data));
     });
-    source.addEventListener("progress", e => renderProgress(JSON.parse(e.data)));
+    source.addEventListener("progress", e => { renderProgress(JSON.parse(e.data)); refreshCoverageSoon(); });
     source.addEventListener("job", e => {
       const job = JSON.parse(e.data);
-      if (S.isFinished(job)) { loadCoverage(); S.say($("run-message"), ""); }
+      if (queuedJobId !== null && job.id === queuedJobId && job.status !== "queued") { S.say($("run-message"), ""); queuedJobId = null; }
+      if (S.isFinished(job)) loadCoverage();
       loadStatus();
     });
     source.addEventListener("error", async () => {
@@ -240,4 +294,5 @@
   loadBatchSize();
   connect();
   setInterval(loadStatus, 30000);
+  setInterval(renderNextRun, 15000); // "in 3 min" stays true between status refreshes
 })();
