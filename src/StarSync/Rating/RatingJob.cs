@@ -278,6 +278,14 @@ public sealed partial class RatingJob(
             }
         }
 
+        // A pending row is a change whose outcome only Plex knows; the executor settles such rows (reading Plex)
+        // before every job. Any left mean Plex could not be asked: undoing now would skip them silently.
+        var pending = await journal.CountPendingChangesAsync(cancellationToken);
+        if (pending > 0)
+        {
+            throw new InvalidOperationException($"{pending} change(s) of an interrupted run are still pending: StarSync could not check them against Plex yet. Undo refused so that no track is left wrong; make sure Plex is reachable and try again.");
+        }
+
         long afterId = 0;
         var afterKey = "";
         while (true)
@@ -297,6 +305,7 @@ public sealed partial class RatingJob(
             var current = (await plex.GetTracksByKeysAsync(candidates.Select(c => c.RatingKey).ToArray(), cancellationToken))
                 .ToDictionary(t => t.RatingKey);
             var planned = new List<PlannedChange>();
+            var already = new List<PlannedChange>();
             var skipped = new List<ChangeDraft>();
             var reasons = new List<string>();
             foreach (var candidate in candidates)
@@ -307,6 +316,14 @@ public sealed partial class RatingJob(
                 {
                     skipped.Add(draft);
                     reasons.Add("the track is no longer in Plex");
+                }
+                else if (RatingPolicy.SameRating(track.UserRating, candidate.RestoreTo) &&
+                    (!single || await journal.GetLaterJobOfTrackAsync(candidate.RatingKey, candidate.LastChangeId, cancellationToken) is null))
+                {
+                    // The track already has the value undo restores and no later StarSync change explains it: an
+                    // interrupted undo wrote it before it could journal the outcome (or someone set it by hand).
+                    // Restored either way, not "changed since". (With a later job, that job's undo comes first.)
+                    already.Add(new PlannedChange(draft with { OldValue = candidate.ExpectedCurrent }, ChangeKind.Restore));
                 }
                 else if (!RatingPolicy.SameRating(track.UserRating, candidate.ExpectedCurrent))
                 {
@@ -330,8 +347,33 @@ public sealed partial class RatingJob(
                 run.Skip();
             }
 
+            await RecordAlreadyRestoredAsync(run, already, single ? target : 0, cancellationToken);
             await WriteAsync(run, planned, single ? target : 0, cancellationToken);
         }
+    }
+
+    /// <summary>Journals tracks that already have their restore value as restored, without writing to Plex.</summary>
+    private async Task RecordAlreadyRestoredAsync(Run run, IReadOnlyList<PlannedChange> already, long revertsJob, CancellationToken cancellationToken)
+    {
+        if (already.Count == 0)
+        {
+            return;
+        }
+
+        var state = run.DryRun ? ChangeState.Planned : ChangeState.Pending;
+        var ids = await journal.AddChangesAsync(run.Job.Id, already.Select(a => a.Draft).ToArray(), state, revertsJob, null, cancellationToken);
+        if (!run.DryRun)
+        {
+            // Marked applied like a write, so the reverted changes are flagged as undone.
+            await journal.MarkAsync(ids.Select(id => new ChangeOutcome(id, ChangeState.Applied, "already had this value (restored by an interrupted undo)")).ToArray(), cancellationToken);
+        }
+
+        foreach (var change in already)
+        {
+            run.Count(change.Kind, applied: true);
+        }
+
+        run.Report(force: false);
     }
 
     private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken)
