@@ -47,7 +47,12 @@ public sealed class FidelityTests
     {
         await using var hook = await WebhookHarness.StartAsync();
 
-        using var response = await hook.Plex.Webhooks.SendLibraryNewAsync(hook.Url, "a1b2/c3?x=y", EngineHarness.TestTimeout(30));
+        var library = hook.Plex.Library.Sections.First(s => s.Type == "artist").Title;
+        using var http = new HttpClient();
+        using var body = new StringContent(
+            $$$"""{"event":"library.new","Metadata":{"ratingKey":"a1b2/c3?x=y","type":"album","title":"X","librarySectionType":"artist","librarySectionTitle":"{{{library}}}"}}""",
+            System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(hook.Url, body, EngineHarness.TestTimeout(30));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         await Eventually.TrueAsync(async () => (await hook.WebhookJobsAsync()).Any(j => j.Status == JobStatus.Succeeded), "the webhook job");
