@@ -84,7 +84,7 @@ internal sealed class ChildProcess : IDisposable
     {
         try
         {
-            _process.Kill(entireProcessTree: true);
+            _process.Kill(); // dotnet StarSync.dll is one process: no tree to walk while it keeps writing
         }
         catch (InvalidOperationException)
         {
