@@ -192,7 +192,21 @@ public sealed partial class JobExecutor(
             {
                 // Whatever a killed process left is settled before anything new is written, and before any undo
                 // reads the journal: a pending row is never skipped.
-                await RecoverLeasedAsync(includeQueued: false, stoppingToken);
+                try
+                {
+                    await RecoverLeasedAsync(includeQueued: false, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    queue.ReturnWork();
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    // The job still runs (an undo refuses by itself while rows stay pending); the next job tries again.
+                    LogRecoveryFailed(ex, ex.Message);
+                }
+
                 return await RunLeasedAsync(stoppingToken);
             }
             finally
@@ -455,6 +469,9 @@ public sealed partial class JobExecutor(
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Information, Message = "Job #{JobId}, left open by a StarSync process that stopped, is now {Status}")]
     private partial void LogClosed(long jobId, string status);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "Could not settle what an earlier run left behind: {Reason}. Trying again before the next job")]
+    private partial void LogRecoveryFailed(Exception exception, string reason);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Another StarSync process is running a job; leaving its journal entries alone")]
     private partial void LogRecoverySkipped();

@@ -185,8 +185,8 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         }
     }
 
-    /// <summary>The running job's latest counters; returns the job with them.</summary>
-    internal JobRecord? Progress(JobProgress progress)
+    /// <summary>The running job's latest counters.</summary>
+    internal void Progress(JobProgress progress)
     {
         lock (_lock)
         {
@@ -195,8 +195,6 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
             {
                 _current = _current with { Counts = progress.Counts };
             }
-
-            return _current;
         }
     }
 
