@@ -61,24 +61,16 @@ internal sealed class AppSide : IAsyncDisposable
     /// <summary>Queues a job and runs it to the end, as the JobRunner would; returns it with its wall time.</summary>
     public async Task<(JobRecord Job, TimeSpan Elapsed)> RunAsync(JobMode mode, bool dryRun = false, int? count = null, CancellationToken cancellationToken = default)
     {
-        var queue = App.Services.GetRequiredService<JobQueue>();
-        var ratingJob = App.Services.GetRequiredService<RatingJob>();
         var started = Stopwatch.GetTimestamp();
-        var job = await queue.EnqueueAsync(new JobRequest(JobTrigger.Cli, mode, dryRun, count, null, null), cancellationToken);
-        while (true)
+        var done = await App.Services.GetRequiredService<JobExecutor>()
+            .RunToCompletionAsync(new JobRequest(JobTrigger.Cli, mode, dryRun, count, null, null), cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (done.Status != JobStatus.Succeeded)
         {
-            var done = await queue.RunNextAsync(ratingJob, cancellationToken);
-            if (done.Id == job.Id)
-            {
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                if (done.Status != JobStatus.Succeeded)
-                {
-                    throw new InvalidOperationException($"Job {done.Id} ended {done.Status}: {done.Error}");
-                }
-
-                return (done, elapsed);
-            }
+            throw new InvalidOperationException($"Job {done.Id} ended {done.Status}: {done.Error}");
         }
+
+        return (done, elapsed);
     }
 
     public async ValueTask DisposeAsync()

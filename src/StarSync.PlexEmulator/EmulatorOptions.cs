@@ -39,6 +39,12 @@ public sealed class EmulatorOptions
 
     /// <summary>0 = unlimited; otherwise a larger (or missing) X-Plex-Container-Size is clamped to it, i.e. forced paging.</summary>
     public int MaxPageSize { get; set; }
+
+    /// <summary>
+    /// Called as each rating write arrives, before it is applied (the write is applied afterwards, as a real server
+    /// would that received it). Crash tests use it to kill a client at an exact write; may be changed while running.
+    /// </summary>
+    public Func<CancellationToken, Task>? BeforeRatingWrite { get; set; }
 }
 
 /// <summary>Delays that model a real server's speed.</summary>

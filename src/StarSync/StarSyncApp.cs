@@ -86,16 +86,14 @@ public static class StarSyncApp
         builder.Services.AddPlex();           // typed Plex client with resilience
         builder.Services.AddRating();         // rating scale, policy, rating job
         builder.Services.AddJournal();        // SQLite journal of every change
-        builder.Services.AddJobs();           // queue, runner, progress events
-        builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
+        builder.Services.AddJobs();           // queue, executor (lease, recovery, progress), runner, job event sink
+        builder.Services.AddJobEventHandler<PlexStatus>().AddSingleton<AutomationState>().AddJobEventHandler<StarSyncMetrics>();
         builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
         builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 
         var app = builder.Build();
-        // Created now so it counts every job from the first one.
-        app.Services.GetRequiredService<StarSyncMetrics>();
         app.MapStarSyncWeb();
         app.MapAutomation();
         app.MapGroup("/api/v1").MapStarSyncApi();

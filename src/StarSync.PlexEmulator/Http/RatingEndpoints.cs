@@ -110,6 +110,11 @@ internal static class RatingEndpoints
     /// <summary>Applies the write latency model: a delay per write, optionally inside one global writer lock.</summary>
     private static async Task WriteAsync(EmulatorState state, Action write, CancellationToken cancellationToken)
     {
+        if (state.Options.BeforeRatingWrite is { } hook)
+        {
+            await hook(CancellationToken.None); // the request has arrived: a client killed now does not take it back
+        }
+
         var latency = state.Options.Latency;
         var time = state.Options.TimeProvider;
         if (latency.SerializeWrites)

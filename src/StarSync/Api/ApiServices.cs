@@ -1,6 +1,4 @@
 using StarSync.Configuration;
-using StarSync.Jobs;
-using StarSync.LiveLog;
 using StarSync.Web.Auth;
 using StarSync.Web.Logging;
 
@@ -14,10 +12,10 @@ public sealed class SettingsApiKeyProvider(SettingsStore settings) : IApiKeyProv
 }
 
 /// <summary>
-/// Connects the engine to the web: job and progress events go to every open dashboard over SSE, and the secrets the
-/// settings hold (API key, webhook secret) are masked in every log line, including ones generated later.
+/// The secrets the settings hold (API key, webhook secret) are masked in every log line, including ones generated
+/// later. (Job and progress events reach the dashboards through <see cref="LiveLog.LiveJobEvents"/>.)
 /// </summary>
-public sealed class LiveEventsBridge(JobQueue queue, IEventBus bus, SettingsStore settings, SecretRedactor redactor) : IHostedService
+public sealed class LiveEventsBridge(SettingsStore settings, SecretRedactor redactor) : IHostedService
 {
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
@@ -25,8 +23,6 @@ public sealed class LiveEventsBridge(JobQueue queue, IEventBus bus, SettingsStor
         redactor.AddSecret(settings.Current.ApiKey);
         redactor.AddSecret(settings.Current.WebhookSecret);
         settings.Changed += OnSettingsChanged;
-        queue.JobChanged += OnJobChanged;
-        queue.ProgressChanged += OnProgress;
         return Task.CompletedTask;
     }
 
@@ -34,14 +30,8 @@ public sealed class LiveEventsBridge(JobQueue queue, IEventBus bus, SettingsStor
     public Task StopAsync(CancellationToken cancellationToken)
     {
         settings.Changed -= OnSettingsChanged;
-        queue.JobChanged -= OnJobChanged;
-        queue.ProgressChanged -= OnProgress;
         return Task.CompletedTask;
     }
 
     private void OnSettingsChanged(StarSyncSettings current) => redactor.AddSecret(current.ApiKey);
-
-    private void OnJobChanged(JobRecord job) => bus.Publish(LiveEventTypes.Job, job.ToDto());
-
-    private void OnProgress(JobProgress progress) => bus.Publish(LiveEventTypes.Progress, progress.ToDto());
 }

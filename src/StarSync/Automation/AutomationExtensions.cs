@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using StarSync.Jobs;
 
 namespace StarSync.Automation;
 
@@ -14,6 +15,7 @@ public static class AutomationExtensions
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AutomationOptions>, AutomationOptionsValidator>();
         services.AddSingleton<ScheduleService>();
         services.AddHostedService(sp => sp.GetRequiredService<ScheduleService>());
+        services.AddJobEventHandler<ScheduledJobFailures>();
         services.AddSingleton<WebhookBatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookBatcher>());
         services.AddSingleton<WebhookReceiver>();

@@ -39,7 +39,6 @@ public sealed partial class ScheduleService(
     {
         // Subscribe before reading the interval, so a change made in between is not lost.
         settings.Changed += OnSettingsChanged;
-        queue.JobChanged += OnJobChanged;
         Reschedule(settings.Current.BatchIntervalMinutes, started: true);
         return base.StartAsync(cancellationToken);
     }
@@ -48,7 +47,6 @@ public sealed partial class ScheduleService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         settings.Changed -= OnSettingsChanged;
-        queue.JobChanged -= OnJobChanged;
         lock (_lock)
         {
             _timer?.Dispose();
@@ -179,14 +177,6 @@ public sealed partial class ScheduleService(
         _ticks.Writer.TryWrite(now);
     }
 
-    private void OnJobChanged(JobRecord job)
-    {
-        if (job is { Trigger: JobTrigger.Schedule, Status: JobStatus.Failed })
-        {
-            LogRunFailed(job.Id, job.Error ?? "unknown error", state.NextRunAt);
-        }
-    }
-
     private static TimeSpan TimerDelay(TimeSpan wanted) =>
         wanted <= TimeSpan.Zero ? TimeSpan.Zero : wanted < s_maxTimerDelay ? wanted : s_maxTimerDelay;
 
@@ -204,6 +194,19 @@ public sealed partial class ScheduleService(
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Scheduled run could not be queued: {Reason}. Trying again at {NextRunAt:u}")]
     private partial void LogTickFailed(Exception exception, string reason, DateTimeOffset? nextRunAt);
+}
+
+/// <summary>Says in the log when a scheduled job failed, and when the schedule tries again.</summary>
+public sealed partial class ScheduledJobFailures(AutomationState state, ILogger<ScheduleService> logger) : IJobEventHandler
+{
+    /// <inheritdoc />
+    public void OnJobChanged(JobRecord job)
+    {
+        if (job is { Trigger: JobTrigger.Schedule, Status: JobStatus.Failed })
+        {
+            LogRunFailed(job.Id, job.Error ?? "unknown error", state.NextRunAt);
+        }
+    }
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Scheduled job #{JobId} failed: {Reason}. The schedule tries again at {NextRunAt:u}")]
     private partial void LogRunFailed(long jobId, string reason, DateTimeOffset? nextRunAt);

@@ -23,6 +23,9 @@ public sealed partial class WebhookReceiver(
 {
     private const string NewMusicEvent = "library.new";
 
+    /// <summary>Longer than any ratingKey a server sends, short enough that no URL or log line grows unreasonably.</summary>
+    private const int MaxRatingKeyLength = 128;
+
     /// <summary>Handles a webhook. <paramref name="secret"/> is null when the URL carries none.</summary>
     public async Task<Results<Accepted<WebhookAnswer>, Ok<WebhookAnswer>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context, string? secret, CancellationToken cancellationToken)
@@ -73,10 +76,11 @@ public sealed partial class WebhookReceiver(
             return Rejected(eventName, title, "library.new without \"Metadata.ratingKey\": there is no item to rate.");
         }
 
-        // ratingKeys are numbers; anything else must not reach a Plex URL.
-        if (item.RatingKey.Length > 20 || !item.RatingKey.All(char.IsAsciiDigit))
+        // ratingKeys are opaque strings (numbers on today's servers, but Plex does not promise it); they are escaped
+        // wherever they go into a URL. Only keys nobody could mean are refused.
+        if (item.RatingKey.Length > MaxRatingKeyLength || item.RatingKey.Any(char.IsControl))
         {
-            return Rejected(eventName, title, "\"Metadata.ratingKey\" is not a Plex ratingKey (a number).");
+            return Rejected(eventName, title, $"\"Metadata.ratingKey\" is not a Plex ratingKey (at most {MaxRatingKeyLength} characters, no control characters).");
         }
 
         if (item.LibrarySectionType is { } sectionType && !string.Equals(sectionType, "artist", StringComparison.Ordinal))

@@ -128,13 +128,9 @@ public static class CommandLine
 
     private static async Task<int> RunJobAsync(IServiceProvider services, JobRequest request, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        // Settle what a killed earlier run left (a running job, pending changes), but only when no other process runs
-        // a job now (the runner lease), and never the queued jobs: they may belong to a web app running beside us.
-        await services.GetRequiredService<JobRunner>().RecoverAsync(includeQueued: false, cancellationToken);
-        var queue = services.GetRequiredService<JobQueue>();
         var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var lastLine = 0L;
-        queue.ProgressChanged += progress =>
+        void Progress(JobProgress progress)
         {
             var c = progress.Counts;
             var line = string.Create(CultureInfo.InvariantCulture,
@@ -149,18 +145,17 @@ public static class CommandLine
                 lastLine = Environment.TickCount64;
                 output.WriteLine(line);
             }
-        };
+        }
 
-        var job = await queue.EnqueueAsync(request, cancellationToken);
+        // The executor settles what a killed earlier run left (under the runner lease) before it runs the job.
         JobRecord done;
         try
         {
-            done = await queue.RunNextAsync(services.GetRequiredService<RatingJob>(), cancellationToken);
+            done = await services.GetRequiredService<JobExecutor>().RunToCompletionAsync(request, Progress, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Ctrl+C while waiting for another process's job: the job never started; record it as cancelled.
-            await queue.CancelAsync(job.Id, CancellationToken.None);
+            // Ctrl+C while waiting for another process's job: the job never started and is recorded as cancelled.
             await error.WriteLineAsync("starsync: cancelled before the job started.");
             return Cancelled;
         }
@@ -172,7 +167,7 @@ public static class CommandLine
 
         var counts = done.Counts;
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"Job #{job.Id} {done.Status.ToString().ToLowerInvariant()}: {done.Description}. Rated {counts.Rated}, updated {counts.Updated}, cleared {counts.Cleared}, restored {counts.Restored}, skipped {counts.Skipped}, failed {counts.Failed}."));
+            $"Job #{done.Id} {done.Status.ToString().ToLowerInvariant()}: {done.Description}. Rated {counts.Rated}, updated {counts.Updated}, cleared {counts.Cleared}, restored {counts.Restored}, skipped {counts.Skipped}, failed {counts.Failed}."));
         switch (done.Status)
         {
             case JobStatus.Succeeded when counts.Failed == 0:

@@ -9,7 +9,7 @@ namespace StarSync.Health;
 /// Counters for /metrics in Prometheus text format: jobs by outcome, tracks changed by kind, Plex request latency
 /// (histogram) and errors. Kept in-process; Prometheus computes rates.
 /// </summary>
-public sealed class StarSyncMetrics
+public sealed class StarSyncMetrics : IJobEventHandler
 {
     private static readonly double[] Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
     private readonly ConcurrentDictionary<string, long> _jobs = new(StringComparer.Ordinal);
@@ -19,27 +19,25 @@ public sealed class StarSyncMetrics
     private long _latencyCount;
     private long _latencySumMicros;
 
-    public StarSyncMetrics(JobQueue queue)
+    /// <summary>Counts a finished job and the tracks it changed.</summary>
+    public void OnJobChanged(JobRecord job)
     {
-        queue.JobChanged += job =>
+        if (job.Status is JobStatus.Queued or JobStatus.Running)
         {
-            if (job.Status is JobStatus.Queued or JobStatus.Running)
-            {
-                return;
-            }
+            return;
+        }
 
-            _jobs.AddOrUpdate(job.Status.ToString().ToLowerInvariant(), 1, (_, n) => n + 1);
-            if (job.DryRun)
-            {
-                return;
-            }
+        _jobs.AddOrUpdate(job.Status.ToString().ToLowerInvariant(), 1, (_, n) => n + 1);
+        if (job.DryRun)
+        {
+            return;
+        }
 
-            Add(_tracks, "rated", job.Counts.Rated);
-            Add(_tracks, "updated", job.Counts.Updated);
-            Add(_tracks, "cleared", job.Counts.Cleared);
-            Add(_tracks, "restored", job.Counts.Restored);
-            Add(_tracks, "failed", job.Counts.Failed);
-        };
+        Add(_tracks, "rated", job.Counts.Rated);
+        Add(_tracks, "updated", job.Counts.Updated);
+        Add(_tracks, "cleared", job.Counts.Cleared);
+        Add(_tracks, "restored", job.Counts.Restored);
+        Add(_tracks, "failed", job.Counts.Failed);
     }
 
     /// <summary>Records one Plex request (one attempt): its duration and, when it failed, a short reason ("500", "timeout", "connection").</summary>

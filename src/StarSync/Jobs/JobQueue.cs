@@ -1,6 +1,6 @@
+using System.Collections.Concurrent;
 using StarSync.Configuration;
 using StarSync.Journal;
-using StarSync.Rating;
 
 namespace StarSync.Jobs;
 
@@ -8,34 +8,24 @@ namespace StarSync.Jobs;
 public sealed record QueueSnapshot(JobRecord? Current, JobProgress? Progress, IReadOnlyList<JobRecord> Queued);
 
 /// <summary>
-/// The one queue every trigger uses (buttons, schedule, webhooks, CLI, API). One job runs at a time; a request for
-/// the same work as a queued job joins it; queued webhook item jobs absorb new items, so a library scan's burst of
-/// events becomes at most one running and one waiting job.
+/// The one queue every trigger uses (buttons, schedule, webhooks, CLI, API): enqueue, coalesce, cancel, snapshot.
+/// It only queues; <see cref="JobExecutor"/> takes jobs off it and runs them. A request for the same work as a queued
+/// job joins it; queued webhook item jobs absorb new items, so a library scan's burst of events becomes at most one
+/// running and one waiting job.
 /// </summary>
-public sealed partial class JobQueue(JournalStore journal, SettingsStore settings, TimeProvider time, ILogger<JobQueue> logger) : IDisposable
+public sealed partial class JobQueue(JournalStore journal, SettingsStore settings, IJobEvents events, TimeProvider time, ILogger<JobQueue> logger) : IDisposable
 {
+    /// <summary>A waiting webhook job absorbs new items up to this many; a huge import then becomes a few jobs, not one unbounded list.</summary>
+    private const int MaxItemsPerJob = 10_000;
+
     private readonly Lock _lock = new();
     private readonly List<JobRecord> _queued = [];
     private readonly SemaphoreSlim _signal = new(0);
     private readonly SemaphoreSlim _enqueueGate = new(1, 1);
-
-    /// <summary>A waiting webhook job absorbs new items up to this many; a huge import then becomes a few jobs, not one unbounded list.</summary>
-    private const int MaxItemsPerJob = 10_000;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<JobRecord>> _finished = new();
     private JobRecord? _current;
     private JobProgress? _progress;
     private CancellationTokenSource? _currentCancellation;
-
-    /// <summary>How long the runner lease lasts without renewal; a crashed holder blocks others at most this long.</summary>
-    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(60);
-
-    /// <summary>This process's name in the runner lease.</summary>
-    private readonly string _leaseHolder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-
-    /// <summary>Raised when a job is queued, starts, or ends (with its final counts).</summary>
-    public event Action<JobRecord>? JobChanged;
-
-    /// <summary>Raised with the running job's counters (a few times a second at most).</summary>
-    public event Action<JobProgress>? ProgressChanged;
 
     /// <summary>Queues a job, or returns the queued job that already covers this request.</summary>
     public async Task<JobRecord> EnqueueAsync(JobRequest request, CancellationToken cancellationToken)
@@ -86,7 +76,7 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         }
 
         LogQueued(job.Id, job.Description, job.Trigger);
-        JobChanged?.Invoke(job);
+        events.JobChanged(job);
         _signal.Release();
         return job;
     }
@@ -113,7 +103,8 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         if (removed is not null)
         {
             await journal.UpdateJobAsync(removed, cancellationToken);
-            JobChanged?.Invoke(removed);
+            events.JobChanged(removed);
+            Finished(removed);
             return true;
         }
 
@@ -155,191 +146,114 @@ public sealed partial class JobQueue(JournalStore journal, SettingsStore setting
         }
     }
 
-    /// <summary>Waits for the next queued job and runs it to the end. Used by <see cref="JobRunner"/> and the CLI.</summary>
-    public async Task<JobRecord> RunNextAsync(RatingJob ratingJob, CancellationToken stoppingToken)
+    /// <summary>Waits until a job is queued and claims it for the caller (the executor); give it back with <see cref="ReturnWork"/>.</summary>
+    internal async Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            await _signal.WaitAsync(stoppingToken);
+            await _signal.WaitAsync(cancellationToken);
             lock (_lock)
             {
                 // A queued job cancelled by id leaves its signal behind: nothing to run for it.
                 if (_queued.Count > 0)
                 {
-                    break;
+                    return;
                 }
             }
         }
-
-        try
-        {
-            await WaitForLeaseAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            _signal.Release(); // the job stays queued for whoever runs next
-            throw;
-        }
-
-        try
-        {
-            using var renewing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var renewal = RenewLeaseAsync(renewing.Token);
-            try
-            {
-                return await RunLeasedAsync(ratingJob, stoppingToken);
-            }
-            finally
-            {
-                await renewing.CancelAsync();
-                await renewal;
-            }
-        }
-        finally
-        {
-            await journal.ReleaseLeaseAsync(_leaseHolder, CancellationToken.None);
-        }
     }
 
-    /// <summary>
-    /// Takes the cross-process runner lease for one piece of work (recovery), or returns false at once when another
-    /// StarSync process (the web app, or a CLI run from cron) is running a job. Release with <see cref="ReleaseLeaseAsync"/>.
-    /// </summary>
-    public Task<bool> TryAcquireLeaseAsync(CancellationToken cancellationToken) =>
-        journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken);
+    /// <summary>Gives a claim back unused: the job stays queued for whoever runs next.</summary>
+    internal void ReturnWork() => _signal.Release();
 
-    /// <summary>Gives the runner lease back.</summary>
-    public Task ReleaseLeaseAsync(CancellationToken cancellationToken) => journal.ReleaseLeaseAsync(_leaseHolder, cancellationToken);
-
-    /// <summary>One job at a time also across processes: wait while another process holds the lease.</summary>
-    private async Task WaitForLeaseAsync(CancellationToken cancellationToken)
+    /// <summary>Moves the first queued job to "current"; null when a cancel emptied the queue meanwhile.</summary>
+    internal JobRecord? Start(Func<JobRecord, JobRecord> starting, CancellationTokenSource cancellation)
     {
-        var logged = false;
-        while (!await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken))
-        {
-            if (!logged)
-            {
-                LogWaitingForOtherProcess();
-                logged = true;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken);
-        }
-    }
-
-    private async Task RenewLeaseAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(LeaseTtl / 3, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                try
-                {
-                    if (!await journal.TryAcquireLeaseAsync(_leaseHolder, LeaseTtl, cancellationToken))
-                    {
-                        LogLeaseLost();
-                    }
-                }
-                catch (Microsoft.Data.Sqlite.SqliteException ex)
-                {
-                    // A busy or locked journal must not fail the job; the next tick tries again well before expiry.
-                    LogLeaseRenewalFailed(ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The job ended; the lease is released by the caller.
-        }
-    }
-
-    private async Task<JobRecord> RunLeasedAsync(RatingJob ratingJob, CancellationToken stoppingToken)
-    {
-        JobRecord job;
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         lock (_lock)
         {
-            job = _queued[0] with { Status = JobStatus.Running, StartedAt = time.GetUtcNow(), Libraries = settings.Current.Libraries };
+            if (_queued.Count == 0)
+            {
+                return null;
+            }
+
+            var job = starting(_queued[0]);
             _queued.RemoveAt(0);
             _current = job;
             _progress = null;
             _currentCancellation = cancellation;
-        }
-
-        try
-        {
-            await journal.UpdateJobAsync(job, CancellationToken.None);
-            JobChanged?.Invoke(job);
-            LogStarted(job.Id, job.Description);
-            var done = await ratingJob.RunAsync(job, OnProgress, cancellation.Token);
-            job = done with { Status = JobStatus.Succeeded };
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            job = job with { Status = JobStatus.Cancelled, Counts = _progress?.Counts ?? job.Counts, Error = stoppingToken.IsCancellationRequested ? "StarSync is shutting down" : "Cancelled on request" };
-        }
-        catch (Exception ex)
-        {
-            // A failed job must not stop the queue; the reason is kept with the job for the history page.
-            LogFailed(ex, job.Id, ex.Message);
-            job = job with { Status = JobStatus.Failed, Counts = _progress?.Counts ?? job.Counts, Error = ex.Message };
-        }
-
-        finally
-        {
-            lock (_lock)
-            {
-                _current = null;
-                _currentCancellation = null;
-            }
-        }
-
-        job = job with { FinishedAt = time.GetUtcNow() };
-        await journal.UpdateJobAsync(job, CancellationToken.None);
-        var c = job.Counts;
-        LogFinished(job.Id, job.Description, job.Status.ToString().ToLowerInvariant(), c.Rated, c.Updated, c.Cleared, c.Restored, c.Skipped, c.Failed);
-        JobChanged?.Invoke(job);
-        return job;
-
-        void OnProgress(JobProgress progress)
-        {
-            lock (_lock)
-            {
-                _progress = progress;
-                if (_current is not null)
-                {
-                    _current = _current with { Counts = progress.Counts };
-                }
-            }
-
-            ProgressChanged?.Invoke(progress);
+            return job;
         }
     }
 
-    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "The runner lease was taken by another StarSync process while a job ran here (was this process paused for over a minute?)")]
-    private partial void LogLeaseLost();
+    /// <summary>The running job's latest counters.</summary>
+    internal void Progress(JobProgress progress)
+    {
+        lock (_lock)
+        {
+            _progress = progress;
+            if (_current is not null && _current.Id == progress.JobId)
+            {
+                _current = _current with { Counts = progress.Counts };
+            }
+        }
+    }
 
-    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Could not renew the runner lease; trying again shortly")]
-    private partial void LogLeaseRenewalFailed(Exception exception);
+    /// <summary>The running job as last reported (counters included).</summary>
+    internal JobRecord? Current
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _current;
+            }
+        }
+    }
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Another StarSync process (the web app or a CLI run) is running a job; the next job starts when it ends")]
-    private partial void LogWaitingForOtherProcess();
+    /// <summary>Ids of the jobs waiting in this process (recovery leaves them alone).</summary>
+    internal IReadOnlySet<long> QueuedIds
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queued.Select(q => q.Id).ToHashSet();
+            }
+        }
+    }
+
+    /// <summary>The running job ended (its final record is in the journal).</summary>
+    internal void Stop(JobRecord finished)
+    {
+        lock (_lock)
+        {
+            _current = null;
+            _currentCancellation = null;
+        }
+
+        Finished(finished);
+    }
+
+    /// <summary>Completes when job <paramref name="jobId"/> ends in this process (ran, failed, or was cancelled while queued).</summary>
+    internal Task<JobRecord> WhenFinished(long jobId) =>
+        _finished.GetOrAdd(jobId, _ => new TaskCompletionSource<JobRecord>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Drops the completion of a job nobody waits for any more.</summary>
+    internal void ForgetFinished(long jobId) => _finished.TryRemove(jobId, out _);
+
+    private void Finished(JobRecord job)
+    {
+        if (_finished.TryRemove(job.Id, out var completion))
+        {
+            completion.TrySetResult(job);
+        }
+    }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job #{JobId} queued: {Description} (trigger: {Trigger})")]
     private partial void LogQueued(long jobId, string description, JobTrigger trigger);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Request '{Description}' joined queued job #{JobId}")]
     private partial void LogCoalesced(string description, long jobId);
-
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Job #{JobId} started: {Description}")]
-    private partial void LogStarted(long jobId, string description);
-
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Job #{JobId} {Status}: {Description}. Rated {Rated}, updated {Updated}, cleared {Cleared}, restored {Restored}, skipped {Skipped}, failed {Failed}")]
-    private partial void LogFinished(long jobId, string description, string status, int rated, int updated, int cleared, int restored, int skipped, int failed);
-
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Job #{JobId} failed: {Reason}")]
-    private partial void LogFailed(Exception exception, long jobId, string reason);
 
     /// <inheritdoc />
     public void Dispose()

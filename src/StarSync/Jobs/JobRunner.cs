@@ -1,18 +1,16 @@
 using StarSync.Journal;
-using StarSync.Plex;
-using StarSync.Rating;
 
 namespace StarSync.Jobs;
 
 /// <summary>
-/// Drains the job queue in the background, one job at a time. Before the first job it settles what a previous process
-/// left behind: jobs that never finished, and changes journaled as pending whose outcome Plex alone knows.
+/// The web app's background loop: drains the job queue through the <see cref="JobExecutor"/>, one job at a time.
+/// At start it waits for the runner lease and settles what a previous process left behind (jobs that never finished,
+/// queued jobs of a process that is gone, changes whose outcome Plex alone knows); the executor settles them again
+/// before every job, so no restart timing leaves them unresolved.
 /// </summary>
 public sealed partial class JobRunner(
-    JobQueue queue,
-    RatingJob ratingJob,
+    JobExecutor executor,
     JournalStore journal,
-    IPlexClient plex,
     TimeProvider time,
     ILogger<JobRunner> logger) : BackgroundService
 {
@@ -29,11 +27,13 @@ public sealed partial class JobRunner(
     {
         try
         {
-            await RecoverAsync(stoppingToken);
+            // A live CLI run may hold the lease: then its rows are not leftovers, and the executor recovers before
+            // the next job this process runs.
+            await executor.RecoverAsync(includeQueued: true, stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // A journal or Plex problem at start must not stop the app; the next start tries again.
+            // A journal or Plex problem at start must not stop the app; the executor tries again before each job.
             LogLoopError(ex, ex.Message);
         }
 
@@ -41,7 +41,7 @@ public sealed partial class JobRunner(
         {
             try
             {
-                await queue.RunNextAsync(ratingJob, stoppingToken);
+                await executor.RunNextAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -56,77 +56,6 @@ public sealed partial class JobRunner(
         }
     }
 
-    /// <summary>Closes jobs a previous process left open and reconciles pending changes against Plex.</summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken) => await RecoverAsync(includeQueued: true, cancellationToken);
-
-    /// <summary>
-    /// As <see cref="RecoverAsync(CancellationToken)"/>; a CLI run passes <paramref name="includeQueued"/> false,
-    /// because queued jobs may belong to a web app that is running right now.
-    /// </summary>
-    public async Task RecoverAsync(bool includeQueued, CancellationToken cancellationToken)
-    {
-        // A CLI run from cron may be running a job right now: its job and pending changes are not leftovers.
-        if (!await queue.TryAcquireLeaseAsync(cancellationToken))
-        {
-            LogRecoverySkipped();
-            return;
-        }
-
-        try
-        {
-            await RecoverLeasedAsync(includeQueued, cancellationToken);
-        }
-        finally
-        {
-            await queue.ReleaseLeaseAsync(CancellationToken.None);
-        }
-    }
-
-    private async Task RecoverLeasedAsync(bool includeQueued, CancellationToken cancellationToken)
-    {
-        foreach (var job in await journal.GetUnfinishedJobsAsync(cancellationToken))
-        {
-            if (job.Status == JobStatus.Queued && !includeQueued)
-            {
-                continue;
-            }
-
-            var closed = job.Status == JobStatus.Queued
-                ? job with { Status = JobStatus.Cancelled, Error = "StarSync restarted before this job ran" }
-                : job with { Status = JobStatus.Failed, Error = "Interrupted: StarSync stopped while this job ran" };
-            await journal.UpdateJobAsync(closed with { FinishedAt = time.GetUtcNow() }, cancellationToken);
-        }
-
-        var pending = await journal.GetPendingChangesAsync(cancellationToken);
-        if (pending.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            var current = (await plex.GetTracksByKeysAsync(pending.Select(p => p.RatingKey).Distinct().ToArray(), cancellationToken))
-                .ToDictionary(t => t.RatingKey);
-            var outcomes = pending.Select(change => ChangeWriter.ReadBackOutcome(change.Id, change.OldValue, change.NewValue,
-                current.GetValueOrDefault(change.RatingKey), "interrupted: StarSync stopped before Plex took it")).ToArray();
-            await journal.MarkAsync(outcomes, cancellationToken);
-            LogReconciled(outcomes.Length, outcomes.Count(o => o.State == ChangeState.Applied));
-        }
-        catch (PlexException ex)
-        {
-            LogReconcileFailed(pending.Count, ex.Message);
-        }
-    }
-
     [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "The job runner hit an error and carries on: {Reason}")]
     private partial void LogLoopError(Exception exception, string reason);
-
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Another StarSync process is running a job; leaving its journal entries alone")]
-    private partial void LogRecoverySkipped();
-
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Reconciled {Count} changes left pending by the last run against Plex: {Applied} had been applied")]
-    private partial void LogReconciled(int count, int applied);
-
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "{Count} changes are still pending from the last run; Plex could not be asked now ({Reason}). They are checked again at the next start")]
-    private partial void LogReconcileFailed(int count, string reason);
 }

@@ -60,3 +60,12 @@ public sealed record UndoCandidate(
 
 /// <summary>The outcome of one journaled change.</summary>
 public sealed record ChangeOutcome(long ChangeId, ChangeState State, string? Error = null);
+
+/// <summary>What the first later journaled change of the same track saw: the track's value when that job looked.</summary>
+public sealed record LaterObservation(long ChangeId, long JobId, double? OldValue);
+
+/// <summary>A change left pending, with the first later change of the same track, if any.</summary>
+public sealed record PendingChange(ChangeRecord Change, LaterObservation? Later);
+
+/// <summary>A job's journal rows by outcome: applied rows by kind (old unrated = rated, new unrated = cleared, else updated).</summary>
+public sealed record ChangeTally(int Rated, int Updated, int Cleared, int Failed, int Skipped, int Pending);

@@ -92,6 +92,27 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>Who holds the runner lease now (expired or not), or null when nobody does.</summary>
+    public async Task<string?> GetLeaseHolderAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT holder FROM runner_lease WHERE id = 1;";
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>Takes the runner lease from <paramref name="deadHolder"/>, only if it still holds it (a dead process does not renew).</summary>
+    public async Task<bool> TakeOverLeaseAsync(string deadHolder, string holder, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE runner_lease SET holder = $holder, expires_at = $expires WHERE id = 1 AND holder = $dead;";
+        command.Parameters.AddWithValue("$holder", holder);
+        command.Parameters.AddWithValue("$dead", deadHolder);
+        command.Parameters.AddWithValue("$expires", time.GetUtcNow().ToUnixTimeMilliseconds() + (long)ttl.TotalMilliseconds);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     /// <summary>Gives the runner lease back, if <paramref name="holder"/> has it.</summary>
     public async Task ReleaseLeaseAsync(string holder, CancellationToken cancellationToken)
     {
@@ -297,13 +318,58 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         return new ChangePage(total, await ReadChangesAsync(command, cancellationToken));
     }
 
-    /// <summary>Every change left pending (StarSync stopped between journaling and hearing back from Plex).</summary>
-    public async Task<IReadOnlyList<ChangeRecord>> GetPendingChangesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Every change left pending (StarSync stopped between journaling and hearing back from Plex), each with the first
+    /// later change of the same track, whose old value shows what Plex had after this one was sent.
+    /// </summary>
+    public async Task<IReadOnlyList<PendingChange>> GetPendingChangesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {ChangeColumns} FROM changes WHERE state = 'Pending' ORDER BY id;";
-        return await ReadChangesAsync(command, cancellationToken);
+        command.CommandText = $"""
+            SELECT {ChangeColumns}, l.id, l.job_id, l.old_value FROM changes
+            LEFT JOIN changes l ON l.id = (SELECT n.id FROM changes n WHERE n.rating_key = changes.rating_key AND n.id > changes.id ORDER BY n.id LIMIT 1)
+            WHERE changes.state = 'Pending' ORDER BY changes.id;
+            """;
+        var list = new List<PendingChange>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var later = reader.IsDBNull(12) ? null : new LaterObservation(reader.GetInt64(12), reader.GetInt64(13), NullableDouble(reader, 14));
+            list.Add(new PendingChange(ReadChange(reader), later));
+        }
+
+        return list;
+    }
+
+    /// <summary>How many changes are pending (journaled, outcome unknown); an undo refuses to run past them.</summary>
+    public async Task<int> CountPendingChangesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM changes WHERE state = 'Pending';";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A job's rows by outcome, for the counts of a job that was interrupted.</summary>
+    public async Task<ChangeTally> CountChangesAsync(long jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT
+                COALESCE(SUM(state = 'Applied' AND old_value IS NULL), 0),
+                COALESCE(SUM(state = 'Applied' AND old_value IS NOT NULL AND new_value IS NOT NULL), 0),
+                COALESCE(SUM(state = 'Applied' AND old_value IS NOT NULL AND new_value IS NULL), 0),
+                COALESCE(SUM(state = 'Failed'), 0),
+                COALESCE(SUM(state = 'Skipped'), 0),
+                COALESCE(SUM(state = 'Pending'), 0)
+            FROM changes WHERE job_id = $job;
+            """;
+        command.Parameters.AddWithValue("$job", jobId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ChangeTally(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt32(4), reader.GetInt32(5));
     }
 
     /// <summary>
@@ -379,7 +445,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         return candidates;
     }
 
-    private const string ChangeColumns = "id, job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error";
+    private const string ChangeColumns = "changes.id, changes.job_id, changes.rating_key, changes.library, changes.artist, changes.album, changes.title, changes.old_value, changes.new_value, changes.time, changes.state, changes.error";
 
     private static async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
@@ -387,15 +453,17 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new ChangeRecord(
-                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-                NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
-                NullableDouble(reader, 7), NullableDouble(reader, 8),
-                Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11)));
+            list.Add(ReadChange(reader));
         }
 
         return list;
     }
+
+    private static ChangeRecord ReadChange(SqliteDataReader reader) => new(
+        reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+        NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
+        NullableDouble(reader, 7), NullableDouble(reader, 8),
+        Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11));
 
     private static async Task<IReadOnlyList<UndoCandidate>> ReadCandidatesAsync(SqliteCommand command, CancellationToken cancellationToken)
     {

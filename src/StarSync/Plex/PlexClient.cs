@@ -121,50 +121,76 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
     /// <inheritdoc />
     public async IAsyncEnumerable<PlexTrack> GetItemTracksAsync(string ratingKey, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var path = PlexQueries.Metadata(ratingKey);
-        PlexMetadataContainer container;
-        try
+        await foreach (var item in GetItemsTracksAsync([ratingKey], cancellationToken))
         {
-            container = await GetJsonAsync(path, null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
-        }
-        catch (PlexNotFoundException)
-        {
-            yield break;
-        }
-
-        var item = container.Metadata?.FirstOrDefault();
-        if (item is null)
-        {
-            yield break;
-        }
-
-        var childrenPath = item.Type switch
-        {
-            "album" => PlexQueries.Children(ratingKey),
-            // An artist's children are albums; allLeaves is every track of the artist in one listing.
-            "artist" => PlexQueries.AllLeaves(ratingKey),
-            _ => null,
-        };
-
-        if (item.Type == "track")
-        {
-            if (ToTrack(item, container) is { } track)
+            foreach (var track in item.Tracks)
             {
                 yield return track;
             }
-
-            yield break;
         }
+    }
 
-        if (childrenPath is null)
+    /// <inheritdoc />
+    public async IAsyncEnumerable<PlexItemTracks> GetItemsTracksAsync(IReadOnlyCollection<string> ratingKeys, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ratingKeys);
+        var keys = ratingKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var batch in keys.Chunk(PlexQueries.KeysPerBatch))
         {
-            PlexLog.ItemHoldsNoTracks(logger, ratingKey, item.Type ?? "(none)");
-            yield break;
-        }
+            PlexMetadataContainer? container;
+            try
+            {
+                container = await GetJsonAsync(PlexQueries.MetadataList(batch), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            }
+            catch (PlexNotFoundException)
+            {
+                container = null; // none of this batch exists
+            }
 
-        await foreach (var track in ListTracksAsync(childrenPath, ratingKey, new TrackQuery(), cancellationToken))
-        {
-            yield return track;
+            var found = new Dictionary<string, PlexMetadataDto>(StringComparer.Ordinal);
+            foreach (var item in container?.Metadata ?? [])
+            {
+                if (!string.IsNullOrEmpty(item.RatingKey))
+                {
+                    found.TryAdd(item.RatingKey, item);
+                }
+            }
+
+            foreach (var key in batch)
+            {
+                if (!found.TryGetValue(key, out var item))
+                {
+                    yield return new PlexItemTracks(key, []);
+                    continue;
+                }
+
+                var childrenPath = item.Type switch
+                {
+                    "album" => PlexQueries.Children(key),
+                    // An artist's children are albums; allLeaves is every track of the artist in one listing.
+                    "artist" => PlexQueries.AllLeaves(key),
+                    _ => null,
+                };
+                if (item.Type == "track")
+                {
+                    yield return new PlexItemTracks(key, ToTrack(item, container!) is { } track ? [track] : []);
+                }
+                else if (childrenPath is null)
+                {
+                    PlexLog.ItemHoldsNoTracks(logger, key, item.Type ?? "(none)");
+                    yield return new PlexItemTracks(key, []);
+                }
+                else
+                {
+                    var tracks = new List<PlexTrack>();
+                    await foreach (var track in ListTracksAsync(childrenPath, key, new TrackQuery(), cancellationToken))
+                    {
+                        tracks.Add(track);
+                    }
+
+                    yield return new PlexItemTracks(key, tracks);
+                }
+            }
         }
     }
 
@@ -321,6 +347,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         TrackFilter.Unrated => track.UserRating is null,
         TrackFilter.Rated => track.UserRating is not null,
         TrackFilter.RatedOtherThan => track.UserRating is { } r && r != query.RatingNot,
+        TrackFilter.RatedExactly => track.UserRating is { } r && r == query.RatingNot,
         _ => true,
     };
 

@@ -32,8 +32,11 @@ public enum TrackFilter
     /// <summary>Tracks with a user rating (<c>userRating!=-1</c>).</summary>
     Rated,
 
-    /// <summary>Rated tracks whose rating differs from <see cref="TrackQuery.RatingNot"/> (<c>userRating!=X</c>; never matches unrated).</summary>
+    /// <summary>Rated tracks whose rating differs from <see cref="TrackQuery.RatingNot"/> (<c>userRating!=X</c>; should never match unrated, but a server may let them through).</summary>
     RatedOtherThan,
+
+    /// <summary>Tracks rated exactly <see cref="TrackQuery.RatingNot"/> (<c>userRating=X</c>; like SQL on NULL, never matches unrated). Counted to size the override pass.</summary>
+    RatedExactly,
 }
 
 /// <summary>Listing order. Plex needs a stable order for paging; ties are broken by ratingKey.</summary>
@@ -51,13 +54,16 @@ public enum TrackSort
 /// <param name="Sort">Order of the results.</param>
 /// <param name="Limit">At most this many tracks (null = all).</param>
 /// <param name="Start">Offset of the first track (used by callers that know how many earlier results are still in the filtered set).</param>
-/// <param name="RatingNot">For <see cref="TrackFilter.RatedOtherThan"/>: the 0..10 value to exclude.</param>
+/// <param name="RatingNot">For <see cref="TrackFilter.RatedOtherThan"/>: the 0..10 value to exclude; for <see cref="TrackFilter.RatedExactly"/>, the value to match.</param>
 public sealed record TrackQuery(
     TrackFilter Filter = TrackFilter.All,
     TrackSort Sort = TrackSort.RatingKey,
     int? Limit = null,
     int Start = 0,
     double? RatingNot = null);
+
+/// <summary>The tracks of one requested item (a track, album or artist ratingKey); empty when Plex does not know it or it holds none.</summary>
+public sealed record PlexItemTracks(string RatingKey, IReadOnlyList<PlexTrack> Tracks);
 
 /// <summary>The typed client for a Plex Media Server. Every failure surfaces as <see cref="PlexException"/>.</summary>
 public interface IPlexClient
@@ -79,6 +85,13 @@ public interface IPlexClient
 
     /// <summary>Expands a track, album or artist ratingKey to its tracks. An unknown key yields nothing.</summary>
     IAsyncEnumerable<PlexTrack> GetItemTracksAsync(string ratingKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Expands many track, album or artist ratingKeys to their tracks: the items are read with one
+    /// <c>/library/metadata/a,b,c</c> request per 100 keys, tracks come straight from it, and only albums and artists
+    /// cost a listing each. Every key is answered once, an unknown one with no tracks.
+    /// </summary>
+    IAsyncEnumerable<PlexItemTracks> GetItemsTracksAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken);
 
     /// <summary>Reads the current state of the given tracks (<c>/library/metadata/a,b,c</c>, batched). Unknown keys are absent from the result.</summary>
     Task<IReadOnlyList<PlexTrack>> GetTracksByKeysAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken);

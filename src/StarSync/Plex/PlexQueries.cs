@@ -38,6 +38,8 @@ internal static class PlexQueries
             TrackFilter.Rated => "&userRating!=-1",
             TrackFilter.RatedOtherThan => "&userRating!=" + FormatRating(ValidRating(query.RatingNot
                 ?? throw new ArgumentException("RatedOtherThan needs TrackQuery.RatingNot.", nameof(query)))),
+            TrackFilter.RatedExactly => "&userRating=" + FormatRating(ValidRating(query.RatingNot
+                ?? throw new ArgumentException("RatedExactly needs TrackQuery.RatingNot.", nameof(query)))),
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Filter, "Unknown filter."),
         };
 

@@ -13,7 +13,7 @@ public sealed record LibraryCoverage(string Key, string Title, int Total, int Ra
 /// Cached answers to "is Plex there?" and "how covered is each library?", so that dashboards polling in several tabs
 /// cost Plex a few requests a minute, not a few per tab per refresh. A finished job drops the coverage cache.
 /// </summary>
-public sealed class PlexStatus
+public sealed class PlexStatus : IJobEventHandler
 {
     private static readonly TimeSpan ConnectionTtl = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan CoverageTtl = TimeSpan.FromSeconds(30);
@@ -24,19 +24,21 @@ public sealed class PlexStatus
     private (PlexConnection Value, DateTimeOffset At)? _connection;
     private (IReadOnlyList<LibraryCoverage> Value, DateTimeOffset At)? _coverage;
 
-    public PlexStatus(IPlexClient plex, SettingsStore settings, JobQueue queue, TimeProvider time)
+    public PlexStatus(IPlexClient plex, SettingsStore settings, TimeProvider time)
     {
         _plex = plex;
         _settings = settings;
         _time = time;
-        queue.JobChanged += job =>
-        {
-            if (job.Status is not JobStatus.Queued and not JobStatus.Running)
-            {
-                _coverage = null;
-            }
-        };
         settings.Changed += _ => _coverage = null;
+    }
+
+    /// <summary>A finished job changed ratings: the coverage is stale.</summary>
+    public void OnJobChanged(JobRecord job)
+    {
+        if (job.Status is not JobStatus.Queued and not JobStatus.Running)
+        {
+            _coverage = null;
+        }
     }
 
     /// <summary>Server name and version, or the error in words.</summary>

@@ -114,7 +114,9 @@ public sealed partial class RatingJob(
         var counts = new int[passes.Length];
         for (var p = 0; p < passes.Length; p++)
         {
-            counts[p] = Math.Min(budget, await plex.CountTracksAsync(library.Key, passes[p], cancellationToken));
+            counts[p] = Math.Min(budget, passes[p].Filter == TrackFilter.RatedOtherThan
+                ? await CountRatedOtherThanAsync(library, passes[p], cancellationToken)
+                : await plex.CountTracksAsync(library.Key, passes[p], cancellationToken));
         }
 
         var total = counts.Sum();
@@ -130,6 +132,18 @@ public sealed partial class RatingJob(
         }
 
         return consumed;
+    }
+
+    /// <summary>
+    /// How many rated tracks differ from the target, counted as "rated" minus "rated exactly the target": both filters
+    /// never match unrated tracks, whereas some servers' <c>userRating!=X</c> lets them through, which counted them
+    /// twice (once per pass) in the progress total.
+    /// </summary>
+    private async Task<int> CountRatedOtherThanAsync(PlexLibrary library, TrackQuery pass, CancellationToken cancellationToken)
+    {
+        var rated = await plex.CountTracksAsync(library.Key, new TrackQuery(TrackFilter.Rated), cancellationToken);
+        var atTarget = await plex.CountTracksAsync(library.Key, new TrackQuery(TrackFilter.RatedExactly, RatingNot: pass.RatingNot), cancellationToken);
+        return Math.Max(0, rated - atTarget);
     }
 
     /// <summary>
@@ -156,6 +170,8 @@ public sealed partial class RatingJob(
             }
 
             consumed += page.ServerCount;
+            // A server whose filter lets more through than counted (e.g. unrated tracks in userRating!=X) lists more.
+            giveUpAfter = Math.Max(giveUpAfter, (2L * page.TotalSize) + pageSize);
             var applied = await DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken);
             stillInSet += page.ServerCount - (run.DryRun ? 0 : applied);
             if (stillInSet >= page.TotalSize)
@@ -195,32 +211,60 @@ public sealed partial class RatingJob(
         return seen;
     }
 
-    /// <summary>Rates exactly the tracks of the given ratingKeys (tracks, albums or artists) that belong to a selected library.</summary>
+    /// <summary>
+    /// Rates exactly the tracks of the given ratingKeys (tracks, albums or artists) that belong to a selected library.
+    /// The items are read in comma-list requests (not one metadata request each), and their tracks are written in
+    /// batches of a page; a track named twice (its album and itself, in one scan's burst) is looked at once.
+    /// </summary>
     private async Task ItemsAsync(Run run, IReadOnlyList<PlexLibrary> libraries, CancellationToken cancellationToken)
     {
         var byKey = libraries.ToDictionary(l => l.Key);
         var policy = run.Settings.Policy;
-        foreach (var itemKey in run.Job.Request.ItemKeys ?? [])
+        var pageSize = plexOptions.Value.PageSize;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var batches = new Dictionary<string, List<PlexTrack>>(StringComparer.Ordinal);
+        await foreach (var item in plex.GetItemsTracksAsync(run.Job.Request.ItemKeys ?? [], cancellationToken))
         {
-            var tracks = new List<PlexTrack>();
-            await foreach (var track in plex.GetItemTracksAsync(itemKey, cancellationToken))
-            {
-                if (track.LibrarySectionId is { } section && byKey.ContainsKey(section))
-                {
-                    tracks.Add(track);
-                }
-            }
-
+            var tracks = item.Tracks.Where(t => t.LibrarySectionId is { } section && byKey.ContainsKey(section)).ToList();
             if (tracks.Count == 0)
             {
-                LogItemIgnored(itemKey);
+                LogItemIgnored(item.RatingKey);
                 continue;
             }
 
-            var library = byKey[tracks[0].LibrarySectionId!];
+            foreach (var track in tracks.Where(t => seen.Add(t.RatingKey)))
+            {
+                var section = track.LibrarySectionId!;
+                if (!batches.TryGetValue(section, out var batch))
+                {
+                    batches[section] = batch = new List<PlexTrack>(pageSize);
+                }
+
+                batch.Add(track);
+                if (batch.Count >= pageSize)
+                {
+                    await FlushAsync(section, batch);
+                }
+            }
+        }
+
+        foreach (var (section, batch) in batches)
+        {
+            await FlushAsync(section, batch);
+        }
+
+        async Task FlushAsync(string section, List<PlexTrack> batch)
+        {
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            var library = byKey[section];
             run.Library = library.Title;
-            run.AddTotal(tracks.Count);
-            await DecideAndWriteAsync(run, library, tracks, policy, cancellationToken);
+            run.AddTotal(batch.Count);
+            await DecideAndWriteAsync(run, library, batch.ToArray(), policy, cancellationToken);
+            batch.Clear();
         }
     }
 
@@ -278,6 +322,14 @@ public sealed partial class RatingJob(
             }
         }
 
+        // A pending row is a change whose outcome only Plex knows; the executor settles such rows (reading Plex)
+        // before every job. Any left mean Plex could not be asked: undoing now would skip them silently.
+        var pending = await journal.CountPendingChangesAsync(cancellationToken);
+        if (pending > 0)
+        {
+            throw new InvalidOperationException($"{pending} change(s) of an interrupted run are still pending: StarSync could not check them against Plex yet. Undo refused so that no track is left wrong; make sure Plex is reachable and try again.");
+        }
+
         long afterId = 0;
         var afterKey = "";
         while (true)
@@ -297,6 +349,7 @@ public sealed partial class RatingJob(
             var current = (await plex.GetTracksByKeysAsync(candidates.Select(c => c.RatingKey).ToArray(), cancellationToken))
                 .ToDictionary(t => t.RatingKey);
             var planned = new List<PlannedChange>();
+            var already = new List<PlannedChange>();
             var skipped = new List<ChangeDraft>();
             var reasons = new List<string>();
             foreach (var candidate in candidates)
@@ -307,6 +360,14 @@ public sealed partial class RatingJob(
                 {
                     skipped.Add(draft);
                     reasons.Add("the track is no longer in Plex");
+                }
+                else if (RatingPolicy.SameRating(track.UserRating, candidate.RestoreTo) &&
+                    (!single || await journal.GetLaterJobOfTrackAsync(candidate.RatingKey, candidate.LastChangeId, cancellationToken) is null))
+                {
+                    // The track already has the value undo restores and no later StarSync change explains it: an
+                    // interrupted undo wrote it before it could journal the outcome (or someone set it by hand).
+                    // Restored either way, not "changed since". (With a later job, that job's undo comes first.)
+                    already.Add(new PlannedChange(draft with { OldValue = candidate.ExpectedCurrent }, ChangeKind.Restore));
                 }
                 else if (!RatingPolicy.SameRating(track.UserRating, candidate.ExpectedCurrent))
                 {
@@ -330,8 +391,33 @@ public sealed partial class RatingJob(
                 run.Skip();
             }
 
+            await RecordAlreadyRestoredAsync(run, already, single ? target : 0, cancellationToken);
             await WriteAsync(run, planned, single ? target : 0, cancellationToken);
         }
+    }
+
+    /// <summary>Journals tracks that already have their restore value as restored, without writing to Plex.</summary>
+    private async Task RecordAlreadyRestoredAsync(Run run, IReadOnlyList<PlannedChange> already, long revertsJob, CancellationToken cancellationToken)
+    {
+        if (already.Count == 0)
+        {
+            return;
+        }
+
+        var state = run.DryRun ? ChangeState.Planned : ChangeState.Pending;
+        var ids = await journal.AddChangesAsync(run.Job.Id, already.Select(a => a.Draft).ToArray(), state, revertsJob, null, cancellationToken);
+        if (!run.DryRun)
+        {
+            // Marked applied like a write, so the reverted changes are flagged as undone.
+            await journal.MarkAsync(ids.Select(id => new ChangeOutcome(id, ChangeState.Applied, "already had this value (restored by an interrupted undo)")).ToArray(), cancellationToken);
+        }
+
+        foreach (var change in already)
+        {
+            run.Count(change.Kind, applied: true);
+        }
+
+        run.Report(force: false);
     }
 
     private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken)

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using StarSync.Automation;
 using StarSync.Jobs;
-using StarSync.Rating;
 using StarSync.Tests.Engine;
 
 namespace StarSync.Tests.Automation;
@@ -28,7 +27,7 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
         {
             ["BATCH_INTERVAL_MINUTES"] = "15",
             ["BATCH_SIZE"] = "20",
-        });
+        }, configure: b => b.Services.AddSingleton<IJobEventHandler>(new ScheduledJobFailures(_state, _log)));
         _schedule = new ScheduleService(_engine.Queue, _engine.Settings, _state, _clock, _log);
         await _schedule.StartAsync(CancellationToken.None);
     }
@@ -164,5 +163,5 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
     }
 
     private Task<JobRecord> RunQueuedAsync() =>
-        _engine.Queue.RunNextAsync(_engine.App.Services.GetRequiredService<RatingJob>(), EngineHarness.TestTimeout());
+        _engine.Executor.RunNextAsync(EngineHarness.TestTimeout());
 }

@@ -119,7 +119,8 @@ public sealed class WebhookFuzzTests
         yield return ("missing Metadata", () => Json("""{"event":"library.new","user":true}"""), bad);
         yield return ("Metadata is a string", () => Json("""{"event":"library.new","Metadata":"x"}"""), bad);
         yield return ("missing ratingKey", () => Json(meta.Replace("%s", "", StringComparison.Ordinal)), bad);
-        yield return ("ratingKey is a path", () => Json(meta.Replace("%s", ""","ratingKey":"../../:/rate?rating=0" """, StringComparison.Ordinal)), bad);
+        yield return ("ratingKey with a line break", () => Json(meta.Replace("%s", ""","ratingKey":"12\n34" """, StringComparison.Ordinal)), bad);
+        yield return ("ratingKey of 129 characters", () => Json(meta.Replace("%s", ",\"ratingKey\":\"" + new string('7', 129) + "\"", StringComparison.Ordinal)), bad);
         yield return ("ratingKey is an object", () => Json(meta.Replace("%s", ""","ratingKey":{"a":1}""", StringComparison.Ordinal)), bad);
         yield return ("unknown section: no title or ID", () => Json("""{"event":"library.new","Metadata":{"ratingKey":"5","librarySectionType":"artist"}}"""), bad);
         yield return ("unknown section: ID not a number", () => Json("""{"event":"library.new","Metadata":{"ratingKey":"5","librarySectionType":"artist","librarySectionID":"music"}}"""), bad);

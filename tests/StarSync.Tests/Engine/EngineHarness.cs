@@ -6,7 +6,6 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
-using StarSync.Rating;
 
 namespace StarSync.Tests.Engine;
 
@@ -30,6 +29,10 @@ internal sealed class EngineHarness : IAsyncDisposable
     public string Directory { get; }
 
     public JobQueue Queue => App.Services.GetRequiredService<JobQueue>();
+
+    public JobExecutor Executor => App.Services.GetRequiredService<JobExecutor>();
+
+    public RunnerLease Lease => App.Services.GetRequiredService<RunnerLease>();
 
     public JournalStore Journal => App.Services.GetRequiredService<JournalStore>();
 
@@ -77,19 +80,8 @@ internal sealed class EngineHarness : IAsyncDisposable
     }
 
     /// <summary>Queues <paramref name="request"/> and runs it (and anything queued before it) to the end.</summary>
-    public async Task<JobRecord> RunAsync(JobRequest request, CancellationToken cancellationToken = default)
-    {
-        var job = await Queue.EnqueueAsync(request, cancellationToken);
-        var ratingJob = App.Services.GetRequiredService<RatingJob>();
-        while (true)
-        {
-            var done = await Queue.RunNextAsync(ratingJob, cancellationToken);
-            if (done.Id == job.Id)
-            {
-                return done;
-            }
-        }
-    }
+    public Task<JobRecord> RunAsync(JobRequest request, CancellationToken cancellationToken = default) =>
+        Executor.RunToCompletionAsync(request, cancellationToken);
 
     public Task<JobRecord> RunAsync(JobMode mode, bool dryRun = false, int? count = null, long? undo = null, IReadOnlyList<string>? items = null) =>
         RunAsync(new JobRequest(JobTrigger.Manual, mode, dryRun, count, items, undo), TestTimeout());

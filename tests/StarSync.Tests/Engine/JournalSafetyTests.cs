@@ -142,8 +142,7 @@ public sealed class JournalSafetyTests
         Assert.True(await engine.Queue.CancelAsync(queued.Id, CancellationToken.None));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        var ratingJob = engine.App.Services.GetRequiredService<RatingJob>();
-        var ex = await Record.ExceptionAsync(() => engine.Queue.RunNextAsync(ratingJob, timeout.Token));
+        var ex = await Record.ExceptionAsync(() => engine.Executor.RunNextAsync(timeout.Token));
 
         Assert.IsAssignableFrom<OperationCanceledException>(ex); // nothing queued: it should just wait
     }
@@ -158,9 +157,10 @@ public sealed class JournalSafetyTests
         var sp = engine.App.Services;
         var ratingJob = new RatingJob(sp.GetRequiredService<IPlexClient>(), engine.Journal, sp.GetRequiredService<ChangeWriter>(),
             engine.Settings, sp.GetRequiredService<IOptions<PlexOptions>>(), new FrozenTime(), sp.GetRequiredService<ILogger<RatingJob>>());
-        await engine.Queue.EnqueueAsync(new JobRequest(JobTrigger.Manual, JobMode.All), CancellationToken.None);
+        using var executor = new JobExecutor(engine.Queue, ratingJob, engine.Journal, sp.GetRequiredService<IPlexClient>(), engine.Lease, engine.Settings,
+            sp.GetRequiredService<IJobEvents>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JobExecutor>>());
 
-        var job = await engine.Queue.RunNextAsync(ratingJob, EngineHarness.TestTimeout());
+        var job = await executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), EngineHarness.TestTimeout());
 
         Assert.Equal(JobStatus.Failed, job.Status);
         var failedRows = (await engine.ChangesAsync(job.Id)).Count(c => c.State == ChangeState.Failed);

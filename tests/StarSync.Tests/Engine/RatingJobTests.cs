@@ -211,15 +211,15 @@ public sealed class RatingJobTests
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(20);
         await using var engine = await EngineHarness.StartAsync(options);
         var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        engine.Queue.ProgressChanged += p =>
+        void OnProgress(JobProgress p)
         {
             if (p.Counts.Rated >= 50)
             {
                 halfway.TrySetResult();
             }
-        };
+        }
 
-        var run = engine.RunAsync(JobMode.All);
+        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), OnProgress, EngineHarness.TestTimeout());
         await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await engine.Queue.CancelAsync(null, CancellationToken.None));
         var job = await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -246,7 +246,7 @@ public sealed class RatingJobTests
             keys.Select(k => new ChangeDraft(k, "Music", "a", "b", "c", null, 6)).ToArray(), ChangeState.Pending, null, null, CancellationToken.None);
         engine.Plex.Library.SetUserRating(keys[0], 6); // the PUT reached Plex before the crash; the second did not
 
-        await engine.App.Services.GetRequiredService<JobRunner>().RecoverAsync(CancellationToken.None);
+        await engine.Executor.RecoverAsync(includeQueued: true, CancellationToken.None);
 
         var changes = await engine.ChangesAsync(job.Id);
         Assert.Equal(ChangeState.Applied, changes.Single(c => c.RatingKey == keys[0]).State);

@@ -14,14 +14,14 @@ public sealed class RunnerLeaseTests
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var cli = await EngineHarness.StartAsync(dir: web.Directory, plex: web.Plex, configure: b =>
             b.Logging.AddProvider(new SignalOnEvent(2006, waiting)));
-        Assert.True(await web.Queue.TryAcquireLeaseAsync(CancellationToken.None)); // the web app is "running a job"
+        Assert.True(await web.Lease.TryAcquireAsync(CancellationToken.None)); // the web app is "running a job"
 
         var run = cli.RunAsync(JobMode.All);
         await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.False(run.IsCompleted);
         Assert.Equal(0, web.Plex.Counters.RatingWrites);
-        await web.Queue.ReleaseLeaseAsync(CancellationToken.None);
+        await web.Lease.ReleaseAsync(CancellationToken.None);
         var job = await run.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(JobStatus.Succeeded, job.Status);
         Assert.True(web.Plex.Counters.RatingWrites > 0);
@@ -34,13 +34,13 @@ public sealed class RunnerLeaseTests
         await using var web = await EngineHarness.StartAsync(dir: cli.Directory, plex: cli.Plex);
         var job = await cli.Journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), ["Music"], CancellationToken.None);
         await cli.Journal.UpdateJobAsync(job with { Status = JobStatus.Running }, CancellationToken.None);
-        Assert.True(await cli.Queue.TryAcquireLeaseAsync(CancellationToken.None));
+        Assert.True(await cli.Lease.TryAcquireAsync(CancellationToken.None));
 
-        await web.App.Services.GetRequiredService<JobRunner>().RecoverAsync(CancellationToken.None);
+        await web.Executor.RecoverAsync(includeQueued: true, CancellationToken.None);
 
         Assert.Equal(JobStatus.Running, (await web.Journal.GetJobAsync(job.Id, CancellationToken.None))!.Status);
-        await cli.Queue.ReleaseLeaseAsync(CancellationToken.None);
-        await web.App.Services.GetRequiredService<JobRunner>().RecoverAsync(CancellationToken.None);
+        await cli.Lease.ReleaseAsync(CancellationToken.None);
+        await web.Executor.RecoverAsync(includeQueued: true, CancellationToken.None);
         Assert.Equal(JobStatus.Failed, (await web.Journal.GetJobAsync(job.Id, CancellationToken.None))!.Status);
     }
 

@@ -1,3 +1,4 @@
+using StarSync.Jobs;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Logging.Console;
 using Serilog;
@@ -56,6 +57,7 @@ internal static class LoggingExtensions
 
         builder.Services.AddSingleton<LiveFeed>();
         builder.Services.AddSingleton<IEventBus>(sp => sp.GetRequiredService<LiveFeed>());
+        builder.Services.AddJobEventHandler<LiveJobEvents>(); // job and progress events -> SSE
         builder.Services.AddSingleton<ILoggerProvider, LiveLogLoggerProvider>();
         // Only StarSync's own lines and others' warnings reach the live log; provider-specific rules win over
         // Logging:LogLevel, and Logging:LiveLog:LogLevel:... can still change them.
