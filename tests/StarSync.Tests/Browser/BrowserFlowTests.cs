@@ -104,6 +104,23 @@ public sealed class BrowserFlowTests
         browser.Screenshot(directory, "dashboard-phone");
         shots.Add("dashboard-phone");
 
+        // The album whose artist has markup in its name: rated, then shown in History as the literal text, never as HTML.
+        browser.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 900);
+        browser.Go("/");
+        browser.Until("the live log to connect", () => browser.Text("#log-state") == "Live");
+        browser.Find("#recent-count").Clear();
+        browser.Find("#recent-count").SendKeys("11");
+        browser.Find("#rate-recent").Click();
+        browser.Until("the second job to finish", () => browser.Text("#progress-title").Contains("succeeded", StringComparison.Ordinal)
+            && browser.Text("#recent-jobs").StartsWith("#2 ", StringComparison.Ordinal));
+        browser.Go("/history/2");
+        browser.Find("#changes-q").SendKeys("Sugarcubes");
+        browser.Find("#changes-q").Submit();
+        browser.Until("the album's eleven changes", () => browser.Driver.FindElements(By.CssSelector("#changes-body tr")).Count == 11);
+        var artists = browser.Driver.FindElements(By.CssSelector("#changes-body td[data-label=\"Artist\"]")).Select(td => td.Text).Distinct().ToArray();
+        Assert.Equal(["Björk & <The Sugarcubes>"], artists);
+        Assert.Equal(0L, browser.Driver.ExecuteScript("return document.querySelectorAll('#changes-body the').length"));
+
         foreach (var shot in shots)
         {
             Assert.True(new FileInfo(Path.Combine(directory, shot + ".png")).Length > 10_000, $"{shot}.png is (nearly) empty");
