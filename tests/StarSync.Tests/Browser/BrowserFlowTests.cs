@@ -111,9 +111,9 @@ public sealed class BrowserFlowTests
         browser.Find("#recent-count").Clear();
         browser.Find("#recent-count").SendKeys("11");
         browser.Find("#rate-recent").Click();
-        browser.Until("the second job to finish", () => browser.Text("#progress-title").Contains("succeeded", StringComparison.Ordinal)
-            && browser.Text("#recent-jobs").StartsWith("#2 ", StringComparison.Ordinal));
-        browser.Go("/history/2");
+        browser.Until("the last-batch job to finish", () => browser.Text("#recent-jobs li").Contains("Last batch", StringComparison.Ordinal)
+            && browser.Text("#recent-jobs li").Contains("succeeded", StringComparison.Ordinal));
+        browser.Driver.Navigate().GoToUrl(browser.Find("#recent-jobs li a").GetDomProperty("href") ?? "/history");
         browser.Find("#changes-q").SendKeys("Sugarcubes");
         browser.Find("#changes-q").Submit();
         browser.Until("the album's eleven changes", () => browser.Driver.FindElements(By.CssSelector("#changes-body tr")).Count == 11);
