@@ -20,10 +20,11 @@ public sealed partial class JournalStore
     public const int SearchCountCap = 10_000;
 
     /// <summary>
-    /// The error texts <see cref="Rating.ChangeWriter"/> gives a change it journaled but never sent (the job was
-    /// cancelled or stopped first). Such a change is stored as Failed; the history calls it "not sent".
+    /// The error texts <see cref="Rating.ChangeWriter"/> and start-up reconciliation give a change that did not happen
+    /// because the job stopped (cancelled, Plex down, StarSync stopped) rather than because Plex refused it: never
+    /// sent, or interrupted and read back unchanged. Stored as Failed; the history calls it "not sent".
     /// </summary>
-    private static readonly string[] NotSentPrefixes = ["not sent", "cancelled before it was sent"];
+    private static readonly string[] NotSentPrefixes = ["not sent", "cancelled before it was sent", "interrupted"];
 
     private static readonly string NotSentSql = NotSentWhere("");
 
