@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using StarSync.Api;
 using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
