@@ -198,17 +198,25 @@ public sealed partial class JournalStore
         AddWordFilter(filter.Search, where, parameters);
         await using var connection = await OpenAsync(cancellationToken);
         var whereSql = "WHERE " + string.Join(" AND ", where);
+        limit = Math.Clamp(limit, 1, 1000);
+        offset = Math.Max(0, offset);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id LIMIT $limit OFFSET $offset;";
+        AddParameters(command, parameters);
+        command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$offset", offset);
+        var items = await ReadHistoryAsync(command, cancellationToken);
+        if ((items.Count > 0 || offset == 0) && items.Count < limit)
+        {
+            // A short page is the last one: the total is known without scanning the matches a second time.
+            return new HistoryChangePage(offset + items.Count, false, items);
+        }
+
         await using var count = connection.CreateCommand();
         count.CommandText = $"SELECT COUNT(*) FROM changes c {whereSql};";
         AddParameters(count, parameters);
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id LIMIT $limit OFFSET $offset;";
-        AddParameters(command, parameters);
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
-        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
-        return new HistoryChangePage(total, false, await ReadHistoryAsync(command, cancellationToken));
+        return new HistoryChangePage(total, false, items);
     }
 
     /// <summary>The libraries a job's changes touched (for the library filter).</summary>
@@ -249,18 +257,26 @@ public sealed partial class JournalStore
         }
 
         var whereSql = "WHERE " + string.Join(" AND ", where);
+        limit = Math.Clamp(limit, 1, 500);
+        offset = Math.Max(0, offset);
         await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id DESC LIMIT $limit OFFSET $offset;";
+        AddParameters(command, parameters);
+        command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$offset", offset);
+        var items = await ReadHistoryAsync(command, cancellationToken);
+        if ((items.Count > 0 || offset == 0) && items.Count < limit)
+        {
+            // A short (or empty first) page is the last one: no second scan to count the matches.
+            return new HistoryChangePage(offset + items.Count, false, items);
+        }
+
         await using var count = connection.CreateCommand();
         count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM changes c {whereSql} LIMIT {SearchCountCap + 1});";
         AddParameters(count, parameters);
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id DESC LIMIT $limit OFFSET $offset;";
-        AddParameters(command, parameters);
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 500));
-        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
-        return new HistoryChangePage(Math.Min(total, SearchCountCap), total > SearchCountCap, await ReadHistoryAsync(command, cancellationToken));
+        return new HistoryChangePage(Math.Min(total, SearchCountCap), total > SearchCountCap, items);
     }
 
     /// <summary>Every change StarSync ever journaled for one track, oldest first (dry runs included, marked as such).</summary>
