@@ -1,5 +1,6 @@
 // End-to-end benchmarks of StarSync against the emulated Plex Media Server, each beside a naive baseline measured in
 // the same run. Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--only a,b] [--out FILE]
+// (--only history [--history-changes N]: the history API against a journal of N changes, default 1M)
 using System.Diagnostics;
 using System.Globalization;
 using StarSync.Bench;
@@ -74,6 +75,11 @@ if (Runs("recent"))
 if (Runs("memory"))
 {
     await MemoryBench.RunAsync(report, options);
+}
+
+if (Runs("history"))
+{
+    await HistoryBench.RunAsync(report, Int("--history-changes") ?? (quick ? 200_000 : 1_000_000));
 }
 
 report.Line($"- Timer check at end: {await Scenarios.CalibrateDelaysAsync()}");

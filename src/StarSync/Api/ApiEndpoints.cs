@@ -31,6 +31,7 @@ public static class ApiEndpoints
         api.MapPut("/settings", PutSettings).WithSummary("Change settings; applied at once and saved to settings.json");
         api.MapPost("/settings/test-connection", TestConnection).WithSummary("Ask Plex now");
         api.MapPost("/settings/api-key", RegenerateApiKey).WithSummary("Replace the API key");
+        api.MapHistoryApi();
         return api;
     }
 
@@ -132,7 +133,7 @@ public static class ApiEndpoints
         return TypedResults.Ok(new ChangePageDto(page.Total, page.Items.Select(c => c.ToDto()).ToArray()));
     }
 
-    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem>> UndoJob(long id, DryRunRequest? body, JobQueue queue,
+    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem, Conflict<ProblemDetails>>> UndoJob(long id, DryRunRequest? body, JobQueue queue,
         JournalStore journal, HttpContext context, CancellationToken cancellationToken)
     {
         var target = await journal.GetJobAsync(id, cancellationToken);
@@ -144,6 +145,13 @@ public static class ApiEndpoints
         if (target.Mode is JobMode.Undo or JobMode.UndoAll || target.DryRun)
         {
             return Invalid("id", $"Job #{id} is {(target.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+        }
+
+        // Undone already, an undo queued, still running: refused here as the history page shows it (one rule).
+        var undo = await HistoryEndpoints.UndoEligibilityOfAsync(target, journal, cancellationToken);
+        if (!undo.CanUndo)
+        {
+            return TypedResults.Conflict(new ProblemDetails { Title = $"Job #{id} cannot be undone now", Detail = undo.Reason });
         }
 
         var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body?.DryRun ?? false, UndoJobId: id), cancellationToken);

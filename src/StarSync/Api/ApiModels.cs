@@ -10,7 +10,14 @@ namespace StarSync.Api;
 /// <summary>A job as the API shows it (enum names in kebab case, as the UI uses them).</summary>
 public sealed record JobDto(
     long Id, string Trigger, string Mode, bool DryRun, string Description, IReadOnlyList<string> Libraries, string Status,
-    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error);
+    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error)
+{
+    /// <summary>
+    /// The outcome in words (<see cref="JobOutcome"/>): "completed with 3 failures", "Would rate 3,415". From the
+    /// counters alone; the history API also splits a cancelled job's failures into failed and not sent.
+    /// </summary>
+    public JobOutcomeDto? Outcome { get; init; }
+}
 
 /// <summary>Live progress as the API shows it.</summary>
 public sealed record ProgressDto(long JobId, string Library, int Done, int Total, int Rated, int Updated, int Skipped, int Failed,
@@ -62,7 +69,10 @@ public static class ApiMapping
         string.Concat(value.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     public static JobDto ToDto(this JobRecord job) => new(job.Id, Kebab(job.Trigger), Kebab(job.Mode), job.DryRun, job.Description,
-        job.Libraries, Kebab(job.Status), job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error);
+        job.Libraries, Kebab(job.Status), job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error)
+    {
+        Outcome = JobOutcome.Of(job).ToDto(),
+    };
 
     public static ProgressDto ToDto(this JobProgress p) => new(p.JobId, p.Library, p.Counts.Done, p.Counts.Total, p.Counts.Rated,
         p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds);

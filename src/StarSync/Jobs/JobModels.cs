@@ -81,13 +81,15 @@ public sealed record JobCounts(
 /// <param name="Count">N for <see cref="JobMode.Recent"/> and <see cref="JobMode.UnratedBatch"/>.</param>
 /// <param name="ItemKeys">ratingKeys for <see cref="JobMode.Items"/>.</param>
 /// <param name="UndoJobId">The job to undo for <see cref="JobMode.Undo"/>.</param>
+/// <param name="PreviewJobId">The dry run this real run applies ("Apply this preview"), so history can compare the two.</param>
 public sealed record JobRequest(
     JobTrigger Trigger,
     JobMode Mode,
     bool DryRun = false,
     int? Count = null,
     IReadOnlyList<string>? ItemKeys = null,
-    long? UndoJobId = null)
+    long? UndoJobId = null,
+    long? PreviewJobId = null)
 {
     /// <summary>Two requests that would do the same work (the trigger does not matter).</summary>
     public bool SameWorkAs(JobRequest other) =>

@@ -10,7 +10,7 @@ namespace StarSync.Journal;
 /// The SQLite journal (WAL) of jobs and of every change StarSync makes to Plex, written before the change is sent so
 /// that a crash leaves an exact record and any job can be undone.
 /// </summary>
-public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
+public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
 {
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
@@ -70,6 +70,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
                 expires_at INTEGER NOT NULL
             );
             """, cancellationToken);
+        await EnsureHistoryIndexesAsync(connection, cancellationToken);
     }
 
     /// <summary>

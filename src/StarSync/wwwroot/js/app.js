@@ -167,6 +167,52 @@ window.StarSync = (() => {
     }
   }
 
+  // ---- Live jobs: one EventSource per page, shared by everything on it that follows jobs -------------------
+  // The server already pushes "job" (queued/started/finished) and "progress" events on /api/v1/events; pages
+  // follow them here instead of polling.
+  const followers = new Set();
+  let source = null;
+  let retryDelay = 1000;
+
+  function notify(state) { for (const f of followers) if (f.onState) f.onState(state); }
+
+  function openStream() {
+    source = new EventSource(basePath + "/api/v1/events");
+    source.addEventListener("ready", () => { retryDelay = 1000; notify("live"); });
+    source.addEventListener("job", e => dispatch("onJob", JSON.parse(e.data)));
+    source.addEventListener("progress", e => dispatch("onProgress", JSON.parse(e.data)));
+    source.addEventListener("error", () => {
+      if (source && source.readyState === EventSource.CONNECTING) { notify("reconnecting"); return; }
+      if (source) source.close();
+      source = null;
+      notify("disconnected");
+      setTimeout(() => { if (followers.size && !source) openStream(); }, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    });
+  }
+
+  function dispatch(kind, data) {
+    const id = kind === "onJob" ? data.id : data.jobId;
+    for (const f of followers) {
+      if (f[kind] && (f.jobId === null || f.jobId === undefined || String(f.jobId) === String(id))) f[kind](data);
+    }
+  }
+
+  /**
+   * Follows jobs live over server-sent events: followJob(12, { onJob, onProgress, onState }) for one job, or
+   * followJob(null, ...) for every job. onJob gets the job (queued, started, finished), onProgress its counters as
+   * they change, onState "live" | "reconnecting" | "disconnected". Returns a function that stops following.
+   */
+  function followJob(jobId, handlers) {
+    const follower = Object.assign({ jobId }, handlers);
+    followers.add(follower);
+    if (!source) openStream();
+    return () => {
+      followers.delete(follower);
+      if (!followers.size && source) { source.close(); source = null; }
+    };
+  }
+
   /** Copies an input's value; falls back to selection + execCommand on plain http, where the Clipboard API is missing. */
   async function copyFrom(input) {
     try {
@@ -230,6 +276,6 @@ window.StarSync = (() => {
 
   return {
     api, url, problemMessage, el, clear, say, stars, num, time, relative, clock, duration, jobDuration, modeName,
-    statusBadge, isFinished, waitForJob, copyFrom,
+    statusBadge, isFinished, waitForJob, copyFrom, followJob,
   };
 })();

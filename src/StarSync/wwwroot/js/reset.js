@@ -73,6 +73,7 @@
         return;
       }
       await showSample(job);
+      if (m === "clear") await showOrigins(job);
       if (dryRun) {
         previewedMode = m;
         S.say($("preview-status"), "Dry run finished. Nothing was written. This is what a real run would change:", "ok");
@@ -87,6 +88,17 @@
     } finally {
       $("preview").disabled = false;
     }
+  }
+
+  // Of the ratings a clear found, how many StarSync set (the journal knows) and how many a person set.
+  async function showOrigins(job) {
+    const result = await S.api("GET", "/api/v1/history/jobs/" + encodeURIComponent(job.id));
+    const origins = result.ok && result.data.clearOrigins;
+    if (!origins) return;
+    const verb = job.dryRun ? "would clear" : "cleared";
+    $("preview-counts").append(
+      S.el("dt", {}, "Set by hand (" + verb + ")"), S.el("dd", { id: "origin-hand" }, S.num(origins.byHand)),
+      S.el("dt", {}, "Set by StarSync (" + verb + ")"), S.el("dd", { id: "origin-starsync" }, S.num(origins.byStarSync)));
   }
 
   async function showSample(job) {
