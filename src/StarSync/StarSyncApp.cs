@@ -9,6 +9,7 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Rules;
 using StarSync.Web;
 using StarSync.Web.Auth;
 
@@ -74,6 +75,7 @@ public static class StarSyncApp
         builder.AddStarSyncConfiguration();   // env / .env (old variable names), settings.json, validation on start
         builder.Services.AddPlex();           // typed Plex client with resilience
         builder.Services.AddRating();         // rating scale, policy, rating job
+        builder.Services.AddRules();          // rating rules engine and preview
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, runner, progress events
         builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
@@ -87,7 +89,7 @@ public static class StarSyncApp
         app.Services.GetRequiredService<StarSyncMetrics>();
         app.MapStarSyncWeb();
         app.MapAutomation();
-        app.MapGroup("/api/v1").MapStarSyncApi();
+        app.MapGroup("/api/v1").MapStarSyncApi().MapRules();
         app.MapHealth();
         app.MapOpenApi();
         return app;

@@ -10,7 +10,7 @@ namespace StarSync.Journal;
 /// The SQLite journal (WAL) of jobs and of every change StarSync makes to Plex, written before the change is sent so
 /// that a crash leaves an exact record and any job can be undone.
 /// </summary>
-public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
+public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
 {
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
@@ -70,6 +70,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
                 expires_at INTEGER NOT NULL
             );
             """, cancellationToken);
+        await AddRuleColumnAsync(connection, cancellationToken);
     }
 
     /// <summary>
@@ -186,8 +187,8 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job)
-            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts) RETURNING id;
+            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job, rule)
+            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts, $rule) RETURNING id;
             """;
         var key = command.Parameters.Add("$key", SqliteType.Text);
         var library = command.Parameters.Add("$library", SqliteType.Text);
@@ -196,6 +197,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         var title = command.Parameters.Add("$title", SqliteType.Text);
         var oldValue = command.Parameters.Add("$old", SqliteType.Real);
         var newValue = command.Parameters.Add("$new", SqliteType.Real);
+        var rule = command.Parameters.Add("$rule", SqliteType.Text);
         command.Parameters.AddWithValue("$job", jobId);
         command.Parameters.AddWithValue("$time", now);
         command.Parameters.AddWithValue("$state", state.ToString());
@@ -210,6 +212,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
             title.Value = (object?)draft.Title ?? DBNull.Value;
             oldValue.Value = (object?)draft.OldValue ?? DBNull.Value;
             newValue.Value = (object?)draft.NewValue ?? DBNull.Value;
+            rule.Value = (object?)draft.Rule ?? DBNull.Value;
             ids.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
         }
 
@@ -265,12 +268,17 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
     }
 
     /// <summary>A page of a job's changes, optionally filtered by artist, album or title.</summary>
-    public async Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken)
+    public Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken) =>
+        GetChangesAsync(jobId, search, rule: null, offset, limit, cancellationToken);
+
+    /// <summary>A page of a job's changes, optionally filtered by artist, album or title, and by the rule that decided them.</summary>
+    public async Task<ChangePage> GetChangesAsync(long jobId, string? search, string? rule, int offset, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         var where = "WHERE job_id = $job" + (string.IsNullOrWhiteSpace(search)
             ? ""
-            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')");
+            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')")
+            + (string.IsNullOrWhiteSpace(rule) ? "" : " AND rule = $rule");
         var pattern = "%" + (search ?? "").Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
             .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
@@ -278,12 +286,14 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         count.CommandText = $"SELECT COUNT(*) FROM changes {where};";
         count.Parameters.AddWithValue("$job", jobId);
         count.Parameters.AddWithValue("$q", pattern);
+        count.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
 
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {ChangeColumns} FROM changes {where} ORDER BY id LIMIT $limit OFFSET $offset;";
         command.Parameters.AddWithValue("$job", jobId);
         command.Parameters.AddWithValue("$q", pattern);
+        command.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
         command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
         command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
         return new ChangePage(total, await ReadChangesAsync(command, cancellationToken));
@@ -371,7 +381,7 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
         return candidates;
     }
 
-    private const string ChangeColumns = "id, job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error";
+    private const string ChangeColumns = "id, job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, rule";
 
     private static async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
@@ -383,7 +393,8 @@ public sealed class JournalStore(StarSyncPaths paths, TimeProvider time)
                 reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
                 NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
                 NullableDouble(reader, 7), NullableDouble(reader, 8),
-                Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11)));
+                Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11))
+            { Rule = NullableString(reader, 12) });
         }
 
         return list;
