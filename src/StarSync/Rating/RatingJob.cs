@@ -16,12 +16,15 @@ public sealed partial class RatingJob(
     IPlexClient plex,
     JournalStore journal,
     ChangeWriter writer,
-    RuleEngine rules,
     SettingsStore settings,
     IOptions<PlexOptions> plexOptions,
     TimeProvider time,
-    ILogger<RatingJob> logger)
+    ILogger<RatingJob> logger,
+    RuleEngine? rules = null)
 {
+    // Optional so that code constructing the job by hand keeps compiling; the host always supplies the shared engine.
+    private readonly RuleEngine _rules = rules ?? new RuleEngine(plex, journal, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<RuleEngine>.Instance);
+
     /// <summary>Journal rows read per undo step; also the size of one read-back request batch.</summary>
     private const int UndoChunk = 500;
 
@@ -238,7 +241,7 @@ public sealed partial class RatingJob(
     {
         var planned = new List<PlannedChange>(tracks.Count);
         // The rules decide (Rules/RuleEngine.cs); the default rule set is exactly `policy`.
-        var decisions = run.Job.Mode == JobMode.Clear ? [] : await rules.DecideAsync(run.Job.Id, run.Settings, library, tracks, cancellationToken);
+        var decisions = run.Job.Mode == JobMode.Clear ? [] : await _rules.DecideAsync(run.Job.Id, run.Settings, library, tracks, cancellationToken);
         for (var i = 0; i < tracks.Count; i++)
         {
             var track = tracks[i];

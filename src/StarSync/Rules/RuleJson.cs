@@ -37,6 +37,7 @@ public static class RuleJson
     /// </summary>
     public static IReadOnlyList<RatingRule>? Parse(JsonNode? node, RatingStyle style, Dictionary<string, string[]> errors)
     {
+        var before = errors.Count;
         if (node is not JsonArray array)
         {
             Add(errors, "rules", "rules must be a JSON array of rules, e.g. [{\"name\":\"Default\",\"then\":{\"kind\":\"fixed\",\"value\":3}}].");
@@ -54,7 +55,6 @@ public static class RuleJson
         }
 
         var rules = new List<RatingRule>(array.Count);
-        var before = errors.Count;
         for (var i = 0; i < array.Count; i++)
         {
             if (ParseRule(array[i], i, style, errors) is { } rule)
@@ -79,7 +79,8 @@ public static class RuleJson
     public static Dictionary<string, string[]> Validate(IReadOnlyList<RatingRule> rules, RatingStyle style)
     {
         var errors = new Dictionary<string, string[]>();
-        Parse(Write(rules), style, errors);
+        // Through text: values built in memory (an int) do not convert like parsed JSON numbers do.
+        Parse(JsonNode.Parse(Write(rules).ToJsonString()), style, errors);
         return errors;
     }
 
