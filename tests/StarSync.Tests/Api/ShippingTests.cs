@@ -175,7 +175,11 @@ public sealed class ShippingTests
             while (job.GetProperty("status").GetString() is "queued" or "running");
 
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
-            Assert.All(demo.Plex.Library.Sections.Where(s => s.IsMusic), s => Assert.Equal(0, demo.Plex.Library.CountUnrated(s.Key)));
+            // The demo ships example rules: interludes (under 90 s) stay unrated on purpose, everything else is rated.
+            var lib = demo.Plex.Library;
+            var left = lib.Sections.Where(s => s.IsMusic).SelectMany(s => lib.TrackKeys(s.Key)).Where(k => lib.GetUserRating(k) is null).ToList();
+            Assert.NotEmpty(left);
+            Assert.All(left, k => Assert.True(lib.GetTrackSignals(k).DurationMs < 90_000));
         }
         finally
         {

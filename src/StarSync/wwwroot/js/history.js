@@ -33,6 +33,7 @@
   // ---- One job ------------------------------------------------------------------------------------------
   let offset = 0;
   let query = "";
+  let rule = "";
 
   async function loadJob() {
     const result = await S.api("GET", "/api/v1/jobs/" + encodeURIComponent(jobId));
@@ -57,6 +58,7 @@
   async function loadChanges() {
     const params = new URLSearchParams({ offset, limit: pageSize });
     if (query) params.set("q", query);
+    if (rule) params.set("rule", rule);
     const result = await S.api("GET", "/api/v1/jobs/" + encodeURIComponent(jobId) + "/changes?" + params);
     const body = $("changes-body");
     S.clear(body);
@@ -66,9 +68,9 @@
       body.append(S.el("tr", {},
         S.el("td", {}, change.artist), S.el("td", {}, change.album), S.el("td", {}, change.title),
         S.el("td", {}, change.library), S.el("td", {}, S.stars(change.oldValue)), S.el("td", {}, S.stars(change.newValue)),
-        S.el("td", {}, change.state), S.el("td", {}, S.time(change.time))));
+        S.el("td", {}, change.state), S.el("td", {}, change.rule || ""), S.el("td", {}, S.time(change.time))));
     }
-    if (!items.length) body.append(S.el("tr", {}, S.el("td", { colspan: 8, class: "muted" }, query ? "No change matches." : "No changes.")));
+    if (!items.length) body.append(S.el("tr", {}, S.el("td", { colspan: 9, class: "muted" }, query || rule ? "No change matches." : "No changes.")));
     const page = Math.floor(offset / pageSize) + 1, pages = Math.max(1, Math.ceil(total / pageSize));
     $("changes-page").textContent = `Page ${page} of ${pages} · ${S.num(total)} changes`;
     $("changes-prev").disabled = offset === 0;
@@ -76,7 +78,7 @@
   }
 
   function initJob() {
-    $("changes-search").addEventListener("submit", e => { e.preventDefault(); query = $("changes-q").value.trim(); offset = 0; loadChanges(); });
+    $("changes-search").addEventListener("submit", e => { e.preventDefault(); query = $("changes-q").value.trim(); rule = $("changes-rule").value.trim(); offset = 0; loadChanges(); });
     $("changes-prev").addEventListener("click", () => { offset = Math.max(0, offset - pageSize); loadChanges(); });
     $("changes-next").addEventListener("click", () => { offset += pageSize; loadChanges(); });
     const dialog = $("undo-dialog");
