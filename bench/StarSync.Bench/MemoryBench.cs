@@ -77,9 +77,9 @@ internal static class MemoryBench
         return 0;
     }
 
-    private sealed record ChildResult(TimeSpan Elapsed, string Detail, long PeakWorkingSet);
+    internal sealed record ChildResult(TimeSpan Elapsed, string Detail, long PeakWorkingSet);
 
-    private static async Task<ChildResult> RunChildAsync(string file, string[] args, Dictionary<string, string> env)
+    internal static async Task<ChildResult> RunChildAsync(string file, string[] args, Dictionary<string, string> env)
     {
         var dir = Directory.CreateTempSubdirectory("starsync-bench-mem-").FullName;
         try
@@ -123,7 +123,7 @@ internal static class MemoryBench
         }
     }
 
-    private static Process StartProcess(string file, string[] args, Dictionary<string, string>? env)
+    internal static Process StartProcess(string file, string[] args, Dictionary<string, string>? env)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -144,7 +144,7 @@ internal static class MemoryBench
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
     }
 
-    private static async Task<(string Url, string Title)> ReadEmulatorBannerAsync(Process emulator)
+    internal static async Task<(string Url, string Title)> ReadEmulatorBannerAsync(Process emulator)
     {
         string? url = null;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -186,7 +186,7 @@ internal static class MemoryBench
     }
 
     /// <summary>The app and emulator built beside this bench (same configuration: run the bench with -c Release).</summary>
-    private static (string App, string Emulator, string AppGc) FindBuildOutput()
+    internal static (string App, string Emulator, string AppGc) FindBuildOutput()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name ?? "Release";
         var root = RepoRoot();

@@ -10,6 +10,11 @@ if (args is ["--child-stream", var url, var token, var title])
     return await MemoryBench.StreamChildAsync(url, token, title);
 }
 
+if (args is ["--child-preview", var previewUrl, var previewToken, var previewTitle])
+{
+    return await RulesBench.PreviewChildAsync(previewUrl, previewToken, previewTitle);
+}
+
 var quick = args.Contains("--quick");
 var only = Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var concurrencies = Value("--concurrency")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
@@ -70,6 +75,11 @@ if (Runs("steady"))
 if (Runs("recent"))
 {
     await Scenarios.RecentAsync(report, options);
+}
+
+if (Runs("rules"))
+{
+    await RulesBench.RunAsync(report, options);
 }
 
 if (Runs("memory"))

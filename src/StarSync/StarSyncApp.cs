@@ -11,6 +11,7 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Rules;
 using StarSync.Web;
 using StarSync.Web.Auth;
 
@@ -85,6 +86,7 @@ public static class StarSyncApp
         builder.AddStarSyncConfiguration();   // env / .env (old variable names), settings.json, validation on start
         builder.Services.AddPlex();           // typed Plex client with resilience
         builder.Services.AddRating();         // rating scale, policy, rating job
+        builder.Services.AddRules();          // rating rules engine and preview
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, executor (lease, recovery, progress), runner, job event sink
         builder.Services.AddJobEventHandler<PlexStatus>().AddSingleton<AutomationState>().AddJobEventHandler<StarSyncMetrics>();
@@ -96,7 +98,7 @@ public static class StarSyncApp
         var app = builder.Build();
         app.MapStarSyncWeb();
         app.MapAutomation();
-        app.MapGroup("/api/v1").MapStarSyncApi();
+        app.MapGroup("/api/v1").MapStarSyncApi().MapRules();
         app.MapHealth();
         app.MapOpenApi();
         return app;

@@ -125,6 +125,7 @@ internal static class ItemWriter
     {
         w.StartItem("Directory");
         WriteAlbumAttributes(w, lib, user, a, withSection);
+        WriteAlbumTags(w, lib.TagsOf(a));
         WriteLockedField(w, lib, lib.AlbumKey(a));
         w.EndItem();
     }
@@ -236,6 +237,44 @@ internal static class ItemWriter
             w.Attr("viewCount", views);
             w.Attr("lastViewedAt", lib.LastViewedAt(key, added));
         }
+
+        // Like viewCount, PMS omits skipCount when there are none (plex-api.md §5).
+        var skips = lib.SkipCount(key);
+        if (skips > 0)
+        {
+            w.Attr("skipCount", skips);
+        }
+    }
+
+    /// <summary>
+    /// Album tag children as PMS lists them: XML <c>&lt;Genre tag="Rock"/&gt;</c>, JSON <c>"Genre":[{"tag":"Rock"}]</c>
+    /// (plex-api.md §5; PPA <c>Album.genres/moods/styles/formats/subformats</c>). An empty kind is left out.
+    /// </summary>
+    private static void WriteAlbumTags(MediaWriter w, AlbumTags tags)
+    {
+        WriteTags(w, "Genre", tags.Genres);
+        WriteTags(w, "Mood", tags.Moods);
+        WriteTags(w, "Style", tags.Styles);
+        WriteTags(w, "Format", tags.Formats);
+        WriteTags(w, "Subformat", tags.Subformats);
+    }
+
+    private static void WriteTags(MediaWriter w, string kind, IReadOnlyList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        w.StartList(kind);
+        foreach (var value in values)
+        {
+            w.StartItem(kind);
+            w.Attr("tag", value);
+            w.EndItem();
+        }
+
+        w.EndList();
     }
 
     /// <summary>A bulk edit locks the field, which PMS shows as a Field child.</summary>

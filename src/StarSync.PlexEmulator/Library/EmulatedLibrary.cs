@@ -367,7 +367,7 @@ public sealed partial class EmulatedLibrary
         return _kind[key] switch
         {
             KindArtist => Names.Artist(Seed, key),
-            KindAlbum => Names.Album(Seed, key, _aLive[i], _aYear[i]),
+            KindAlbum => Names.Album(Seed, key, _aLive[i], _aYear[i], IsCompilation(i)),
             KindTrack => Names.Track(Seed, key),
             _ => throw new ArgumentOutOfRangeException(nameof(key)),
         };

@@ -58,7 +58,16 @@ internal static class LibraryGenerator
                     var disc = i < discSplit ? 1 : 2;
                     var index = i < discSplit ? i + 1 : i - discSplit + 1;
                     var addedAt = albumAdded + i;
-                    var t = library.AppendTrack(album, (byte)index, (byte)disc, random.Next(95_000, 480_000), addedAt);
+                    var duration = random.Next(95_000, 480_000);
+                    // About one track in fifteen is a short interlude or skit (15..90 s). Hashed, not drawn, so the
+                    // random sequence (and every other generated value) stays what it was.
+                    var shortness = Names.Hash(options.Seed, library.TotalTracks, 17);
+                    if (shortness % 15 == 0)
+                    {
+                        duration = 15_000 + (int)((shortness >> 8) % 75_000);
+                    }
+
+                    var t = library.AppendTrack(album, (byte)index, (byte)disc, duration, addedAt);
                     if (random.NextDouble() < share)
                     {
                         var ratedAt = addedAt + (long)(random.NextDouble() * Math.Max(1, to - addedAt));

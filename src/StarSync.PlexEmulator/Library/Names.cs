@@ -78,12 +78,22 @@ internal static class Names
         };
     }
 
-    public static string Album(int seed, int key, bool live, int year)
+    private static readonly string[] s_compilations =
+    [
+        "Greatest Hits", "The Best Of", "Anthology", "The Essential Collection", "Hits & Rarities", "Singles 1",
+    ];
+
+    public static string Album(int seed, int key, bool live, int year, bool compilation = false)
     {
         var h = Hash(seed, key, 2);
         if (live)
         {
             return "Live at " + Pick(s_venues, h, 8) + " " + year.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (compilation)
+        {
+            return Pick(s_compilations, h, 8);
         }
 
         return (h % 3) switch

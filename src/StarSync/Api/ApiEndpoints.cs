@@ -22,7 +22,7 @@ public static class ApiEndpoints
         api.MapPost("/jobs/cancel", CancelJob).WithSummary("Cancel the running job");
         api.MapGet("/jobs", GetJobs).WithSummary("Recent jobs, newest first");
         api.MapGet("/jobs/{id:long}", GetJob).WithSummary("One job");
-        api.MapGet("/jobs/{id:long}/changes", GetChanges).WithSummary("A job's changes, paged and searchable");
+        api.MapGet("/jobs/{id:long}/changes", GetChanges).WithSummary("A job's changes, paged and searchable (q), filtered by the rule that decided them (rule)");
         api.MapPost("/jobs/{id:long}/undo", UndoJob).WithSummary("Restore the old values of a job's changes");
         api.MapPost("/undo-all", UndoAll).WithSummary("Restore the old values of everything StarSync set");
         api.MapPost("/clear", Clear).WithSummary("Remove every user rating in the selected libraries (needs confirm = CLEAR)");
@@ -122,14 +122,14 @@ public static class ApiEndpoints
     }
 
     private static async Task<Results<Ok<ChangePageDto>, NotFound>> GetChanges(long id, JournalStore journal, int? offset, int? limit, string? q,
-        CancellationToken cancellationToken)
+        string? rule, CancellationToken cancellationToken)
     {
         if (await journal.GetJobAsync(id, cancellationToken) is null)
         {
             return TypedResults.NotFound();
         }
 
-        var page = await journal.GetChangesAsync(id, q, offset ?? 0, limit ?? 50, cancellationToken);
+        var page = await journal.GetChangesAsync(id, q, rule, offset ?? 0, limit ?? 50, cancellationToken);
         return TypedResults.Ok(new ChangePageDto(page.Total, page.Items.Select(c => c.ToDto()).ToArray()));
     }
 

@@ -48,7 +48,7 @@ public sealed record ClearRequest(string? Confirm, bool? DryRun);
 
 /// <summary>One journaled change.</summary>
 public sealed record ChangeDto(string RatingKey, string Library, string? Artist, string? Album, string? Title,
-    double? OldValue, double? NewValue, string State, string? Error, DateTimeOffset Time);
+    double? OldValue, double? NewValue, string State, string? Error, DateTimeOffset Time, string? Rule = null);
 
 /// <summary>A page of changes.</summary>
 public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
@@ -78,7 +78,7 @@ public static class ApiMapping
         p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds);
 
     public static ChangeDto ToDto(this ChangeRecord c) => new(c.RatingKey, c.Library, c.Artist, c.Album, c.Title, c.OldValue,
-        c.NewValue, Kebab(c.State), c.Error, c.Time);
+        c.NewValue, Kebab(c.State), c.Error, c.Time, c.Rule);
 
     public static SettingsDto ToDto(this StarSyncSettings s, string webhookUrl) => new(s.Libraries, s.RatingStyle.ToName(),
         s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey);

@@ -89,12 +89,6 @@ public static class HistoryEndpoints
         Unknown(query, errors, "page", "pageSize", "state", "library", "q", "rule");
         var (page, pageSize) = Paging(query, errors, 50);
         var state = Kebab<ChangeView>(query, "state", errors);
-        if (!string.IsNullOrWhiteSpace(query["rule"]))
-        {
-            // Hook for the rating rules (issue 13): the journal does not record the deciding rule yet.
-            errors["rule"] = ["Filtering by rule needs the rule each change was decided by, which this journal does not record yet; leave rule out."];
-        }
-
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The change filter is not valid");
@@ -105,7 +99,7 @@ public static class HistoryEndpoints
             return NoSuchJob(id);
         }
 
-        var filter = new ChangeFilter(state, query["library"], query["q"]);
+        var filter = new ChangeFilter(state, query["library"], query["q"], query["rule"]);
         var result = await journal.QueryJobChangesAsync(id, filter, (page - 1) * pageSize, pageSize, cancellationToken);
         return TypedResults.Ok(new HistoryChangePageDto(result.Total, false, page, pageSize, result.Items.Select(c => c.ToDto()).ToArray()));
     }

@@ -32,7 +32,8 @@ public sealed record HistoryJobDetailDto(JobDto Job, JobOutcomeDto Outcome, Undo
 
 /// <summary>A journaled change as the history shows it, with its state in words and its reason.</summary>
 public sealed record HistoryChangeDto(long Id, long JobId, string RatingKey, string Library, string? Artist, string? Album, string? Title,
-    double? OldValue, double? NewValue, string State, string Reason, DateTimeOffset Time, string JobMode, bool DryRun, long? UndoneBy);
+    double? OldValue, double? NewValue, string State, string Reason, DateTimeOffset Time, string JobMode, bool DryRun, long? UndoneBy,
+    string? Rule);
 
 /// <summary>A page of changes. <see cref="TotalCapped"/>: a search across all jobs stopped counting at <see cref="Total"/>.</summary>
 public sealed record HistoryChangePageDto(int Total, bool TotalCapped, int Page, int PageSize, IReadOnlyList<HistoryChangeDto> Items);
@@ -51,5 +52,5 @@ public static class HistoryMapping
     public static HistoryChangeDto ToDto(this HistoryChange row) => new(row.Change.Id, row.Change.JobId, row.Change.RatingKey,
         row.Change.Library, row.Change.Artist, row.Change.Album, row.Change.Title, row.Change.OldValue, row.Change.NewValue,
         ApiMapping.Kebab(ChangeReason.ViewOf(row.Change)), ChangeReason.Of(row), row.Change.Time, ApiMapping.Kebab(row.JobMode),
-        row.JobDryRun, row.UndoneBy);
+        row.JobDryRun, row.UndoneBy, row.Change.Rule);
 }

@@ -23,6 +23,7 @@ public static class CommandLine
           clear --confirm [--dry-run]             remove every user rating in the selected libraries
           libraries                               list Plex's music libraries and their coverage
           jobs [--limit N]                        list recent jobs
+          rules list | rules preview [--file F]   rating rules in force; what they would do (writes nothing)
 
         Without a command StarSync starts the web app (add --demo to run against the built-in emulated Plex).
         Configuration comes from the environment or .env (PLEX_URL, PLEX_TOKEN, LIBRARY_NAME, ...).
@@ -30,7 +31,7 @@ public static class CommandLine
 
     /// <summary>True when <paramref name="args"/> start with a CLI verb.</summary>
     public static bool IsCommand(string[] args) =>
-        args.Length > 0 && args[0] is "rate" or "undo" or "clear" or "libraries" or "jobs" or "help" or "--help" or "-h";
+        args.Length > 0 && args[0] is "rate" or "undo" or "clear" or "libraries" or "jobs" or "rules" or "help" or "--help" or "-h";
 
     /// <summary>Runs a verb. <paramref name="configure"/> lets tests point the host at an emulator.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
@@ -63,6 +64,7 @@ public static class CommandLine
             {
                 "libraries" => await LibrariesAsync(services, output, cancellationToken),
                 "jobs" => await JobsAsync(journal, Option(args, "--limit") ?? 20, output, cancellationToken),
+                "rules" => await services.GetRequiredService<Rules.RulesCli>().RunAsync(args[1..], output, error, cancellationToken),
                 _ => await RunJobAsync(services, request!, output, error, cancellationToken),
             };
         }

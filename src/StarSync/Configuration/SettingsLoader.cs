@@ -182,7 +182,8 @@ public static class SettingsLoader
             errors.Add($"{file} has a value of the wrong type ({ex.Message}). Fix or delete it.");
         }
 
-        return settings;
+        // Format version and rating rules (issue 13); a file without them is the old tool's: default rule set.
+        return Rules.RulesSettingsFile.Read(root, settings, file, errors);
     }
 
     /// <summary>Writes settings in the old tool's format (its keys, plus StarSync's new ones), atomically: temp file, then rename.</summary>
@@ -200,7 +201,9 @@ public static class SettingsLoader
             ["webhook_secret"] = settings.WebhookSecret,
             ["api_key"] = settings.ApiKey,
         };
+        Rules.RulesSettingsFile.Write(json, settings);
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        Rules.RulesSettingsFile.BackUpOldFormat(file);
         var temp = file + ".tmp";
         await File.WriteAllTextAsync(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
         if (!OperatingSystem.IsWindows())

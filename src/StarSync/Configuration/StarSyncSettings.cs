@@ -1,4 +1,5 @@
 using StarSync.Rating;
+using StarSync.Rules;
 
 namespace StarSync.Configuration;
 
@@ -34,6 +35,12 @@ public sealed record StarSyncSettings
 
     /// <summary>API_KEY: for /api/v1 with the X-Api-Key header; generated on first start when not set.</summary>
     public string ApiKey { get; init; } = "";
+
+    /// <summary>The rating rules (settings.json "rules"); null = the default rule set built from style, target and override.</summary>
+    public IReadOnlyList<RatingRule>? Rules { get; init; }
+
+    /// <summary>The rules in force: <see cref="Rules"/>, or the default rule set (one rule giving the target to every track).</summary>
+    public IReadOnlyList<RatingRule> EffectiveRules => Rules ?? RuleSets.Default(TargetRating);
 
     /// <summary>The Plex 0..10 value this configuration writes. Only valid settings exist at run time, so this cannot fail.</summary>
     public double PlexTarget => RatingScale.TryToPlexValue(RatingStyle, TargetRating, out var value, out var error)
@@ -74,6 +81,14 @@ public sealed record StarSyncSettings
         if (WriteConcurrency is < 1 or > 32)
         {
             errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be from 1 to 32 (Plex has a single database writer; 4 is plenty)."];
+        }
+
+        if (Rules is not null)
+        {
+            foreach (var (key, messages) in RuleJson.Validate(Rules, RatingStyle))
+            {
+                errors[key] = messages;
+            }
         }
 
         return errors;

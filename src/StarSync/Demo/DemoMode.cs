@@ -40,6 +40,7 @@ public static class DemoMode
 
         var dataDir = dataDirectory ?? Path.Combine(Path.GetTempPath(), "starsync-demo");
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        var fresh = !File.Exists(Path.Combine(dataDir, "config", "settings.json"));
         var app = StarSyncApp.Build(args.Where(a => a != StarSyncApp.DemoFlag).ToArray(), builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -68,6 +69,13 @@ public static class DemoMode
             await app.DisposeAsync();
             await plex.DisposeAsync();
             throw;
+        }
+
+        if (fresh)
+        {
+            // A new demo shows the rating rules at work (interludes, skips, plays, inherited, live albums); the user
+            // can go back to the default rule in Settings.
+            await app.Services.GetRequiredService<SettingsStore>().UpdateAsync(s => s with { Rules = Rules.RuleSets.Example(s.TargetRating) }, cancellationToken);
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";

@@ -27,7 +27,11 @@ public sealed record ChangeDraft(
     string? Album,
     string? Title,
     double? OldValue,
-    double? NewValue);
+    double? NewValue)
+{
+    /// <summary>The rating rule that decided the change (null for undo, clear, and changes from before rules).</summary>
+    public string? Rule { get; init; }
+}
 
 /// <summary>A journaled change.</summary>
 public sealed record ChangeRecord(
@@ -42,7 +46,11 @@ public sealed record ChangeRecord(
     double? NewValue,
     DateTimeOffset Time,
     ChangeState State,
-    string? Error);
+    string? Error)
+{
+    /// <summary>The rating rule that decided the change, if any.</summary>
+    public string? Rule { get; init; }
+}
 
 /// <summary>One page of a job's changes.</summary>
 public sealed record ChangePage(int Total, IReadOnlyList<ChangeRecord> Items);

@@ -195,6 +195,12 @@ public sealed partial class JournalStore
             parameters["$library"] = filter.Library.Trim();
         }
 
+        if (!string.IsNullOrWhiteSpace(filter.Rule))
+        {
+            where.Add("c.rule = $rule");
+            parameters["$rule"] = filter.Rule.Trim();
+        }
+
         AddWordFilter(filter.Search, where, parameters);
         await using var connection = await OpenAsync(cancellationToken);
         var whereSql = "WHERE " + string.Join(" AND ", where);
@@ -370,7 +376,7 @@ public sealed partial class JournalStore
 
     private const string HistorySelect = """
         SELECT c.id, c.job_id, c.rating_key, c.library, c.artist, c.album, c.title, c.old_value, c.new_value, c.time, c.state, c.error,
-               j.mode, j.dry_run, c.reverts_job, c.undone_by
+               j.mode, j.dry_run, c.reverts_job, c.undone_by, c.rule
         FROM changes c JOIN jobs j ON j.id = c.job_id
         """;
 
@@ -415,7 +421,10 @@ public sealed partial class JournalStore
             reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
             NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
             NullableDouble(reader, 7), NullableDouble(reader, 8),
-            Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11)),
+            Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11))
+        {
+            Rule = NullableString(reader, 16),
+        },
         Enum.Parse<JobMode>(reader.GetString(12)),
         reader.GetInt64(13) != 0,
         reader.IsDBNull(14) ? null : reader.GetInt64(14),

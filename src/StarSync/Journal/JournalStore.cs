@@ -70,6 +70,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
                 expires_at INTEGER NOT NULL
             );
             """, cancellationToken);
+        await AddRuleColumnAsync(connection, cancellationToken);
         await EnsureHistoryIndexesAsync(connection, cancellationToken);
     }
 
@@ -216,8 +217,8 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job)
-            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts) RETURNING id;
+            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job, rule)
+            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts, $rule) RETURNING id;
             """;
         var key = command.Parameters.Add("$key", SqliteType.Text);
         var library = command.Parameters.Add("$library", SqliteType.Text);
@@ -226,6 +227,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         var title = command.Parameters.Add("$title", SqliteType.Text);
         var oldValue = command.Parameters.Add("$old", SqliteType.Real);
         var newValue = command.Parameters.Add("$new", SqliteType.Real);
+        var rule = command.Parameters.Add("$rule", SqliteType.Text);
         command.Parameters.AddWithValue("$job", jobId);
         command.Parameters.AddWithValue("$time", now);
         command.Parameters.AddWithValue("$state", state.ToString());
@@ -240,6 +242,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
             title.Value = (object?)draft.Title ?? DBNull.Value;
             oldValue.Value = (object?)draft.OldValue ?? DBNull.Value;
             newValue.Value = (object?)draft.NewValue ?? DBNull.Value;
+            rule.Value = (object?)draft.Rule ?? DBNull.Value;
             ids.Add((long)(await command.ExecuteScalarAsync(cancellationToken))!);
         }
 
@@ -295,12 +298,17 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
     }
 
     /// <summary>A page of a job's changes, optionally filtered by artist, album or title.</summary>
-    public async Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken)
+    public Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken) =>
+        GetChangesAsync(jobId, search, rule: null, offset, limit, cancellationToken);
+
+    /// <summary>A page of a job's changes, optionally filtered by artist, album or title, and by the rule that decided them.</summary>
+    public async Task<ChangePage> GetChangesAsync(long jobId, string? search, string? rule, int offset, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         var where = "WHERE job_id = $job" + (string.IsNullOrWhiteSpace(search)
             ? ""
-            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')");
+            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')")
+            + (string.IsNullOrWhiteSpace(rule) ? "" : " AND rule = $rule");
         var pattern = "%" + (search ?? "").Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
             .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
@@ -308,12 +316,14 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         count.CommandText = $"SELECT COUNT(*) FROM changes {where};";
         count.Parameters.AddWithValue("$job", jobId);
         count.Parameters.AddWithValue("$q", pattern);
+        count.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
 
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {ChangeColumns} FROM changes {where} ORDER BY id LIMIT $limit OFFSET $offset;";
         command.Parameters.AddWithValue("$job", jobId);
         command.Parameters.AddWithValue("$q", pattern);
+        command.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
         command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
         command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
         return new ChangePage(total, await ReadChangesAsync(command, cancellationToken));
@@ -336,7 +346,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var later = reader.IsDBNull(12) ? null : new LaterObservation(reader.GetInt64(12), reader.GetInt64(13), NullableDouble(reader, 14));
+            var later = reader.IsDBNull(13) ? null : new LaterObservation(reader.GetInt64(13), reader.GetInt64(14), NullableDouble(reader, 15));
             list.Add(new PendingChange(ReadChange(reader), later));
         }
 
@@ -446,7 +456,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         return candidates;
     }
 
-    private const string ChangeColumns = "changes.id, changes.job_id, changes.rating_key, changes.library, changes.artist, changes.album, changes.title, changes.old_value, changes.new_value, changes.time, changes.state, changes.error";
+    private const string ChangeColumns = "changes.id, changes.job_id, changes.rating_key, changes.library, changes.artist, changes.album, changes.title, changes.old_value, changes.new_value, changes.time, changes.state, changes.error, changes.rule";
 
     private static async Task<IReadOnlyList<ChangeRecord>> ReadChangesAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
@@ -464,7 +474,10 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
         NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
         NullableDouble(reader, 7), NullableDouble(reader, 8),
-        Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11));
+        Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11))
+    {
+        Rule = NullableString(reader, 12),
+    };
 
     private static async Task<IReadOnlyList<UndoCandidate>> ReadCandidatesAsync(SqliteCommand command, CancellationToken cancellationToken)
     {

@@ -226,6 +226,50 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
     }
 
     /// <inheritdoc />
+    /// <remarks>Paged like the track listing (offset advances by what came back, stops at <c>totalSize</c>); items of another type are skipped.</remarks>
+    public async IAsyncEnumerable<PlexAlbum> GetAlbumsAsync(string sectionKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var path = PlexQueries.AlbumListing(sectionKey);
+        var pageSize = Math.Clamp(options.CurrentValue.PageSize, 1, PlexQueries.MaxPageSize);
+        var offset = 0;
+        string? previousFirstKey = null;
+        while (true)
+        {
+            var container = await GetJsonAsync(path, (offset, pageSize), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            var items = container.Metadata ?? [];
+            if (items.Count == 0)
+            {
+                yield break;
+            }
+
+            if (previousFirstKey is not null && items[0].RatingKey == previousFirstKey)
+            {
+                throw new PlexException(
+                    $"Plex returned the same page again for offset {offset} on {PathOnly(path)}; it seems to ignore paging, so StarSync stopped listing.");
+            }
+
+            previousFirstKey = items[0].RatingKey;
+            PlexLog.PageRead(logger, sectionKey, items.Count, offset, container.TotalSize ?? -1);
+            foreach (var item in items)
+            {
+                if (string.IsNullOrEmpty(item.RatingKey) || (item.Type is not null && item.Type != "album"))
+                {
+                    continue;
+                }
+
+                yield return new PlexAlbum(item.RatingKey, item.Title ?? "", item.ParentTitle ?? container.ParentTitle,
+                    Tags(item.Genre), Tags(item.Mood), Tags(item.Style), Tags(item.Format), Tags(item.Subformat));
+            }
+
+            offset += items.Count;
+            if (container.TotalSize is { } total ? offset >= total : items.Count != pageSize)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public async Task SetRatingAsync(string ratingKey, double rating, CancellationToken cancellationToken)
     {
         if (!double.IsFinite(rating) || rating < 0 || rating > 10)
@@ -366,8 +410,19 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             item.GrandparentTitle ?? container.GrandparentTitle,
             item.UserRating,
             item.AddedAt ?? 0,
-            item.LibrarySectionId ?? container.LibrarySectionId);
+            item.LibrarySectionId ?? container.LibrarySectionId)
+        {
+            AlbumKey = item.ParentRatingKey,
+            ArtistKey = item.GrandparentRatingKey,
+            ViewCount = Math.Max(0, item.ViewCount ?? 0),
+            SkipCount = Math.Max(0, item.SkipCount ?? 0),
+            LastViewedAt = item.LastViewedAt is > 0 ? item.LastViewedAt : null,
+            DurationMs = item.Duration is > 0 ? item.Duration : null,
+        };
     }
+
+    private static IReadOnlyList<string> Tags(List<PlexTagDto>? tags) =>
+        tags is null ? [] : tags.Select(t => t.Tag?.Trim()).Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).ToArray();
 
     private async Task<T> GetJsonAsync<T>(string pathAndQuery, (int Start, int Size)? paging, JsonTypeInfo<PlexResponse<T>> typeInfo, CancellationToken cancellationToken)
         where T : class

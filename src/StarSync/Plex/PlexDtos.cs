@@ -124,6 +124,59 @@ internal sealed class PlexMetadataDto
     [JsonPropertyName("librarySectionID")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? LibrarySectionId { get; set; }
+
+    /// <summary>The album of a track, the artist of an album.</summary>
+    [JsonPropertyName("parentRatingKey")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? ParentRatingKey { get; set; }
+
+    /// <summary>The album artist of a track.</summary>
+    [JsonPropertyName("grandparentRatingKey")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? GrandparentRatingKey { get; set; }
+
+    /// <summary>Plays of the token's account; absent = 0.</summary>
+    [JsonPropertyName("viewCount")]
+    [JsonConverter(typeof(PlexLenientInt32Converter))]
+    public int? ViewCount { get; set; }
+
+    /// <summary>Skips of the token's account; absent when none.</summary>
+    [JsonPropertyName("skipCount")]
+    [JsonConverter(typeof(PlexLenientInt32Converter))]
+    public int? SkipCount { get; set; }
+
+    /// <summary>Epoch seconds of the last play; absent when never played.</summary>
+    [JsonPropertyName("lastViewedAt")]
+    [JsonConverter(typeof(PlexLenientInt64Converter))]
+    public long? LastViewedAt { get; set; }
+
+    /// <summary>Milliseconds.</summary>
+    [JsonPropertyName("duration")]
+    [JsonConverter(typeof(PlexLenientInt64Converter))]
+    public long? Duration { get; set; }
+
+    [JsonPropertyName("Genre")]
+    public List<PlexTagDto>? Genre { get; set; }
+
+    [JsonPropertyName("Mood")]
+    public List<PlexTagDto>? Mood { get; set; }
+
+    [JsonPropertyName("Style")]
+    public List<PlexTagDto>? Style { get; set; }
+
+    [JsonPropertyName("Format")]
+    public List<PlexTagDto>? Format { get; set; }
+
+    [JsonPropertyName("Subformat")]
+    public List<PlexTagDto>? Subformat { get; set; }
+}
+
+/// <summary>A tag child (<c>{"tag":"Rock"}</c>) of a Genre, Mood, Style, Format or Subformat list.</summary>
+internal sealed class PlexTagDto
+{
+    [JsonPropertyName("tag")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Tag { get; set; }
 }
 
 /// <summary>Source-generated (de)serialisers for the PMS shapes StarSync reads.</summary>

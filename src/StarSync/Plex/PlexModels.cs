@@ -18,7 +18,37 @@ public sealed record PlexTrack(
     string? ArtistTitle,
     double? UserRating,
     long AddedAt,
-    string? LibrarySectionId);
+    string? LibrarySectionId)
+{
+    /// <summary>The album's ratingKey (<c>parentRatingKey</c>), null when Plex did not send it.</summary>
+    public string? AlbumKey { get; init; }
+
+    /// <summary>The album artist's ratingKey (<c>grandparentRatingKey</c>).</summary>
+    public string? ArtistKey { get; init; }
+
+    /// <summary>Plays by the token's account (absent in Plex = 0).</summary>
+    public int ViewCount { get; init; }
+
+    /// <summary>Skips by the token's account (absent in Plex = 0).</summary>
+    public int SkipCount { get; init; }
+
+    /// <summary>Epoch seconds of the last play; null when never played.</summary>
+    public long? LastViewedAt { get; init; }
+
+    /// <summary>Length in milliseconds; null when Plex did not send it.</summary>
+    public long? DurationMs { get; init; }
+}
+
+/// <summary>An album and its tags (read once per library from the album listing, plex-api.md §5). Tag lists are empty when Plex sent none.</summary>
+public sealed record PlexAlbum(
+    string RatingKey,
+    string Title,
+    string? ArtistTitle,
+    IReadOnlyList<string> Genres,
+    IReadOnlyList<string> Moods,
+    IReadOnlyList<string> Styles,
+    IReadOnlyList<string> Formats,
+    IReadOnlyList<string> Subformats);
 
 /// <summary>Which tracks a listing asks Plex for; the filtering is done by the server.</summary>
 public enum TrackFilter
@@ -95,6 +125,9 @@ public interface IPlexClient
 
     /// <summary>Reads the current state of the given tracks (<c>/library/metadata/a,b,c</c>, batched). Unknown keys are absent from the result.</summary>
     Task<IReadOnlyList<PlexTrack>> GetTracksByKeysAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken);
+
+    /// <summary>Streams a section's albums with their Genre/Mood/Style/Format/Subformat tags (one listing, paged).</summary>
+    IAsyncEnumerable<PlexAlbum> GetAlbumsAsync(string sectionKey, CancellationToken cancellationToken);
 
     /// <summary>Sets a track's user rating (0..10).</summary>
     Task SetRatingAsync(string ratingKey, double rating, CancellationToken cancellationToken);

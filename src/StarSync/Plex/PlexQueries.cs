@@ -46,6 +46,16 @@ internal static class PlexQueries
         return $"/library/sections/{Uri.EscapeDataString(sectionKey)}/all?type={TrackType}&sort={sort}{filter}";
     }
 
+    /// <summary>Plex's type number for albums.</summary>
+    public const int AlbumType = 9;
+
+    /// <summary><c>/library/sections/{id}/all?type=9&amp;sort=id</c>: every album of a section with its tag children (plex-api.md §5).</summary>
+    public static string AlbumListing(string sectionKey)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionKey);
+        return $"/library/sections/{Uri.EscapeDataString(sectionKey)}/all?type={AlbumType}&sort=id";
+    }
+
     public static string Metadata(string ratingKey) => "/library/metadata/" + EscapeKey(ratingKey);
 
     public static string Children(string ratingKey) => Metadata(ratingKey) + "/children";

@@ -4,6 +4,7 @@ using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
+using StarSync.Rules;
 
 namespace StarSync.Rating;
 
@@ -18,8 +19,12 @@ public sealed partial class RatingJob(
     SettingsStore settings,
     IOptions<PlexOptions> plexOptions,
     TimeProvider time,
-    ILogger<RatingJob> logger)
+    ILogger<RatingJob> logger,
+    RuleEngine? rules = null)
 {
+    // Optional so that code constructing the job by hand keeps compiling; the host always supplies the shared engine.
+    private readonly RuleEngine _rules = rules ?? new RuleEngine(plex, journal, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<RuleEngine>.Instance);
+
     /// <summary>Journal rows read per undo step; also the size of one read-back request batch.</summary>
     private const int UndoChunk = 500;
 
@@ -105,7 +110,7 @@ public sealed partial class RatingJob(
         {
             JobMode.Clear => [new TrackQuery(TrackFilter.Rated)],
             JobMode.UnratedBatch => [new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc)],
-            _ when policy.Override => [new TrackQuery(TrackFilter.Unrated), new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: policy.Target)],
+            _ when policy.Override && run.Settings.Rules is null => [new TrackQuery(TrackFilter.Unrated), new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: policy.Target)],
             _ => new[] { new TrackQuery(TrackFilter.Unrated) },
         };
 
@@ -129,6 +134,13 @@ public sealed partial class RatingJob(
             {
                 consumed += await ShrinkingSetAsync(run, library, passes[p], counts[p], budget - consumed, policy, cancellationToken);
             }
+        }
+
+        // Custom rules with override may re-rate StarSync's own earlier ratings: a walk over the rated tracks, which
+        // our writes do not shrink (the rule engine picks StarSync's own from the journal).
+        if (mode == JobMode.All && RuleEngine.ReRatesOwnRatings(run.Settings))
+        {
+            consumed += await ListedAsync(run, library, new TrackQuery(TrackFilter.Rated), policy, cancellationToken);
         }
 
         return consumed;
@@ -272,8 +284,11 @@ public sealed partial class RatingJob(
     private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken)
     {
         var planned = new List<PlannedChange>(tracks.Count);
-        foreach (var track in tracks)
+        // The rules decide (Rules/RuleEngine.cs); the default rule set is exactly `policy`.
+        var decisions = run.Job.Mode == JobMode.Clear ? [] : await _rules.DecideAsync(run.Job.Id, run.Settings, library, tracks, cancellationToken);
+        for (var i = 0; i < tracks.Count; i++)
         {
+            var track = tracks[i];
             var draft = new ChangeDraft(track.RatingKey, library.Title, track.ArtistTitle, track.AlbumTitle, track.Title, track.UserRating, null);
             if (run.Job.Mode == JobMode.Clear)
             {
@@ -289,13 +304,14 @@ public sealed partial class RatingJob(
                 continue;
             }
 
-            switch (policy.Decide(track.UserRating))
+            var decision = decisions[i];
+            switch (decision.Decision)
             {
                 case RatingDecision.Rate:
-                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.Rate));
+                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.Rate));
                     break;
                 case RatingDecision.ReRate:
-                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.ReRate));
+                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.ReRate));
                     break;
                 default:
                     run.Skip();

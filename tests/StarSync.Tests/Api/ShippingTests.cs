@@ -162,6 +162,9 @@ public sealed class ShippingTests
             Assert.Contains("Rate all", dashboard, StringComparison.Ordinal);
 
             client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client));
+            var lib = demo.Plex.Library;
+            // Albums the demo adds while the job runs (one a minute) are not the job's.
+            var existing = lib.Sections.Where(s => s.IsMusic).SelectMany(s => lib.TrackKeys(s.Key)).ToList();
             using var start = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
             Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
             var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
@@ -175,7 +178,10 @@ public sealed class ShippingTests
             while (job.GetProperty("status").GetString() is "queued" or "running");
 
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
-            Assert.All(demo.Plex.Library.Sections.Where(s => s.IsMusic), s => Assert.Equal(0, demo.Plex.Library.CountUnrated(s.Key)));
+            // The demo ships example rules: interludes (under 90 s) stay unrated on purpose, everything else is rated.
+            var left = existing.Where(k => lib.GetUserRating(k) is null).ToList();
+            Assert.NotEmpty(left);
+            Assert.All(left, k => Assert.True(lib.GetTrackSignals(k).DurationMs < 90_000));
         }
         finally
         {

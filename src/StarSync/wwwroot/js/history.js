@@ -232,10 +232,11 @@
     const p = params();
     const page = intParam(p, "page", 1), pageSize = intParam(p, "pageSize", 50);
     const api = new URLSearchParams({ page, pageSize });
-    for (const name of ["state", "library", "q"]) if (p.get(name)) api.set(name, p.get(name));
+    for (const name of ["state", "library", "q", "rule"]) if (p.get(name)) api.set(name, p.get(name));
     $("changes-state").value = p.get("state") || "";
     $("changes-library").value = p.get("library") || "";
     $("changes-q").value = p.get("q") || "";
+    $("changes-rule").value = p.get("rule") || "";
     const result = await S.api("GET", "/api/v1/history/jobs/" + encodeURIComponent(jobId) + "/changes?" + api);
     const body = $("changes-body");
     S.clear(body);
@@ -246,11 +247,12 @@
         S.el("td", {}, change.artist), S.el("td", {}, change.album), S.el("td", {}, trackLink(change, change.title)),
         S.el("td", {}, change.library), S.el("td", {}, S.stars(change.oldValue)), S.el("td", {}, S.stars(change.newValue)),
         S.el("td", {}, S.el("span", { class: "state state-" + change.state }, change.state.replace("-", " "))),
-        S.el("td", { class: "reason" }, change.reason)));
+        S.el("td", { class: "reason" }, change.reason),
+        S.el("td", {}, change.rule || "")));
     }
     if (!items.length) {
-      const filtered = ["state", "library", "q"].some(n => p.get(n));
-      body.append(S.el("tr", {}, S.el("td", { colspan: 8, class: "muted" }, filtered ? "No change matches." : "No changes.")));
+      const filtered = ["state", "library", "q", "rule"].some(n => p.get(n));
+      body.append(S.el("tr", {}, S.el("td", { colspan: 9, class: "muted" }, filtered ? "No change matches." : "No changes.")));
     }
     renderPager($("changes-pager"), page, pageSize, total, (pg, size) => { go({ page: pg, pageSize: size }); loadChanges(jobId); });
   }
@@ -258,7 +260,7 @@
   function initJob(jobId) {
     $("changes-filter").addEventListener("submit", e => {
       e.preventDefault();
-      go({ state: $("changes-state").value, library: $("changes-library").value, q: $("changes-q").value.trim(), page: null });
+      go({ state: $("changes-state").value, library: $("changes-library").value, q: $("changes-q").value.trim(), rule: $("changes-rule").value.trim(), page: null });
       loadChanges(jobId);
     });
     window.addEventListener("popstate", () => loadChanges(jobId));

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using StarSync.Configuration;
+using StarSync.Plex;
+using StarSync.Rating;
+
+namespace StarSync.Rules;
+
+/// <summary>The rules as the API shows them.</summary>
+/// <param name="Version">The settings format version the rules are stored in.</param>
+/// <param name="IsDefault">True when no rules are saved and the default rule set (style, target, override) is in force.</param>
+/// <param name="RatingStyle">The style fixed values are written in.</param>
+/// <param name="OverrideRating">With custom rules: re-rate StarSync's own earlier ratings when a rule's value changed.</param>
+/// <param name="Rules">The rules in force, in order.</param>
+/// <param name="Example">An example rule set for this style (the editor's "load example").</param>
+public sealed record RulesDto(int Version, bool IsDefault, string RatingStyle, bool OverrideRating, JsonArray Rules, JsonArray Example);
+
+/// <summary><c>/api/v1/rules</c>: read, replace and preview the rating rules.</summary>
+public static class RulesEndpoints
+{
+    /// <summary>Maps the rules routes on the (authenticated) API group.</summary>
+    public static RouteGroupBuilder MapRules(this RouteGroupBuilder api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapGet("/rules", GetRules).WithSummary("The rating rules in force (first match wins)");
+        api.MapPut("/rules", PutRules).WithSummary("Replace the rating rules ({\"rules\": [...]}, or {\"rules\": null} for the default rule set); validated, saved to settings.json");
+        api.MapPost("/rules/preview", Preview).WithSummary("What the rules as posted would do to the unrated tracks, per rule and library; nothing is written");
+        return api;
+    }
+
+    private static Ok<RulesDto> GetRules(SettingsStore settings) => TypedResults.Ok(ToDto(settings.Current));
+
+    private static async Task<Results<Ok<RulesDto>, ValidationProblem>> PutRules(HttpRequest request, SettingsStore settings, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await ReadBodyAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body is null || !body.ContainsKey("rules"))
+        {
+            return Invalid("rules", "Send {\"rules\": [...]} with the rules in order, or {\"rules\": null} to go back to the default rule set.");
+        }
+
+        IReadOnlyList<RatingRule>? rules = null;
+        if (body["rules"] is not null)
+        {
+            var errors = new Dictionary<string, string[]>();
+            rules = RuleJson.Parse(body["rules"], settings.Current.RatingStyle, errors);
+            if (rules is null)
+            {
+                return TypedResults.ValidationProblem(errors, title: "Rules not saved");
+            }
+        }
+
+        var saveErrors = await settings.UpdateAsync(s => s with { Rules = rules }, cancellationToken);
+        return saveErrors.Count > 0
+            ? TypedResults.ValidationProblem(saveErrors, title: "Rules not saved")
+            : TypedResults.Ok(ToDto(settings.Current));
+    }
+
+    private static async Task<Results<Ok<RulesPreviewResult>, ValidationProblem, ProblemHttpResult>> Preview(HttpRequest request, SettingsStore settings,
+        RulesPreview preview, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await ReadBodyAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var current = settings.Current;
+        var rules = current.EffectiveRules;
+        if (body?["rules"] is { } node)
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (RuleJson.Parse(node, current.RatingStyle, errors) is not { } parsed)
+            {
+                return TypedResults.ValidationProblem(errors, title: "Rules not valid");
+            }
+
+            rules = parsed;
+        }
+
+        try
+        {
+            return TypedResults.Ok(await preview.PreviewAsync(current, rules, cancellationToken));
+        }
+        catch (PlexException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status502BadGateway, title: "Plex did not answer");
+        }
+    }
+
+    /// <summary>The API shape of the rules in force.</summary>
+    public static RulesDto ToDto(StarSyncSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var example = settings.RatingStyle == RatingStyle.OneStar ? RuleSets.Default(settings.TargetRating) : RuleSets.Example(settings.TargetRating);
+        return new RulesDto(RulesSettingsFile.CurrentVersion, settings.Rules is null, settings.RatingStyle.ToName(), settings.OverrideRating,
+            RuleJson.Write(settings.EffectiveRules), RuleJson.Write(example));
+    }
+
+    // Bodies are read by hand so that every problem can name the rule and field; an empty body means "no rules given".
+    private static async Task<(JsonObject? Body, ValidationProblem? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength == 0)
+        {
+            return (null, null);
+        }
+
+        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Invalid("body", "Send the body as JSON (Content-Type: application/json)."));
+        }
+
+        JsonNode? node;
+        try
+        {
+            node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Invalid("body", $"The body is not valid JSON ({ex.Message})."));
+        }
+
+        if (node is null)
+        {
+            return (null, null);
+        }
+
+        if (node is not JsonObject obj)
+        {
+            return (null, Invalid("body", "The body must be a JSON object like {\"rules\": [...]}."));
+        }
+
+        foreach (var (key, _) in obj)
+        {
+            if (key != "rules")
+            {
+                return (null, Invalid(key, $"'{key}' is not a field here; send {{\"rules\": [...]}}."));
+            }
+        }
+
+        return (obj, null);
+    }
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid");
+}

@@ -1,0 +1,203 @@
+// Rating rules editor: add, reorder, edit, remove; preview per rule; the server validates and its messages are shown
+// at the field they name ("rules[2].when.playsAtLeast"). Text goes in through textContent only.
+"use strict";
+(() => {
+  const S = window.StarSync;
+  const $ = id => document.getElementById(id);
+  const list = $("rule-list");
+  let rules = [];
+  let counts = {};
+  let style = "5stars";
+  let example = [];
+
+  // Conditions as the editor shows them: [key, label, kind].
+  const conditions = [
+    ["playsAtLeast", "Plays at least", "int"], ["playsAtMost", "Plays at most", "int"],
+    ["skipsAtLeast", "Skips at least", "int"], ["skipsAtMost", "Skips at most", "int"],
+    ["lastPlayedOlderThanDays", "Last played more than N days ago", "int"], ["lastPlayedWithinDays", "Played within N days", "int"],
+    ["neverPlayed", "Never played", "bool"], ["addedWithinDays", "Added within N days", "int"],
+    ["durationUnderSeconds", "Shorter than N seconds", "int"], ["durationOverSeconds", "Longer than N seconds", "int"],
+    ["albumGenres", "Album genre (any of, comma-separated)", "list"], ["albumMoods", "Album mood (any of)", "list"],
+    ["albumStyles", "Album style (any of)", "list"], ["live", "Live album", "bool"], ["compilation", "Compilation", "bool"],
+    ["artistContains", "Artist contains", "text"], ["albumContains", "Album contains", "text"],
+  ];
+
+  function errorNode(path) { return S.el("p", { class: "field-error", "data-error": path }); }
+
+  function field(path, label, input) {
+    input.id = "f-" + path.replace(/[^a-zA-Z0-9]/g, "-");
+    input.dataset.field = path;
+    return S.el("div", {}, S.el("label", { for: input.id }, label), input, errorNode(path));
+  }
+
+  function triSelect(value) {
+    const select = S.el("select", {},
+      S.el("option", { value: "" }, "any"), S.el("option", { value: "true" }, "yes"), S.el("option", { value: "false" }, "no"));
+    select.value = value === true ? "true" : value === false ? "false" : "";
+    return select;
+  }
+
+  function render() {
+    S.clear(list);
+    rules.forEach((rule, i) => list.append(renderRule(rule, i)));
+    $("rules-mode").textContent = rules.length === 1 && rules[0].name === "Default" && Object.keys(rules[0].when || {}).length === 0
+      ? "default rule" : rules.length + " rules";
+  }
+
+  function renderRule(rule, i) {
+    const p = `rules[${i}]`;
+    const when = rule.when || {};
+    const then = rule.then || { kind: "fixed" };
+    const name = S.el("input", { type: "text", class: "rule-name", value: rule.name || "", "aria-label": `Rule ${i + 1} name`, maxlength: 60 });
+    name.dataset.field = p + ".name";
+    name.addEventListener("input", () => { rules[i].name = name.value; });
+    const count = counts[rule.name];
+    const head = S.el("div", { class: "rule-head" },
+      S.el("span", { class: "rule-no" }, String(i + 1) + "."), name,
+      count === undefined ? null : S.el("span", { class: "badge rule-count", title: "unrated tracks this rule takes (last preview)" }, S.num(count) + " tracks"),
+      S.el("button", { type: "button", class: "btn btn-quiet", "aria-label": `Move rule ${i + 1} up`, disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
+      S.el("button", { type: "button", class: "btn btn-quiet", "aria-label": `Move rule ${i + 1} down`, disabled: i === rules.length - 1, onclick: () => move(i, 1) }, "↓"),
+      S.el("button", { type: "button", class: "btn btn-danger", "aria-label": `Remove rule ${i + 1}`, onclick: () => { rules.splice(i, 1); render(); } }, "Remove"));
+
+    const libraries = S.el("input", { type: "text", value: (rule.libraries || []).join(", "), placeholder: "all selected libraries" });
+    libraries.addEventListener("input", () => { rules[i].libraries = splitList(libraries.value); });
+
+    const grid = S.el("div", { class: "rule-grid" }, field(p + ".libraries", "Libraries", libraries));
+    for (const [key, label, kind] of conditions) {
+      const path = `${p}.when.${key}`;
+      let input;
+      if (kind === "bool") input = triSelect(when[key]);
+      else if (kind === "int") input = S.el("input", { type: "number", min: 0, step: 1, inputmode: "numeric", value: when[key] ?? "" });
+      else input = S.el("input", { type: "text", value: kind === "list" ? (when[key] || []).join(", ") : (when[key] ?? "") });
+      input.addEventListener(kind === "bool" ? "change" : "input", () => setCondition(i, key, kind, input.value));
+      grid.append(field(path, label, input));
+    }
+
+    const kind = S.el("select", {}, S.el("option", { value: "fixed" }, "Rate"), S.el("option", { value: "inherit" }, "Inherit from album / artist"),
+      S.el("option", { value: "unrated" }, "Leave unrated"));
+    kind.value = then.kind || "fixed";
+    const value = S.el("input", { type: "number", step: style === "5stars_half" ? 0.5 : 1, min: style === "1star" ? 0 : style === "5stars" ? 1 : 0.5, max: style === "1star" ? 1 : 5, value: then.value ?? "" });
+    const minRated = S.el("input", { type: "number", min: 1, step: 1, value: then.minRated ?? 3 });
+    const prior = S.el("input", { type: "number", min: 0, step: 0.5, value: then.priorWeight ?? 2 });
+    const valueField = field(p + ".then.value", "Stars", value);
+    const minField = field(p + ".then.minRated", "At least K hand ratings", minRated);
+    const priorField = field(p + ".then.priorWeight", "Prior weight", prior);
+    function syncThen() {
+      const k = kind.value;
+      rules[i].then = k === "fixed" ? { kind: k, value: value.value === "" ? null : Number(value.value) }
+        : k === "inherit" ? { kind: k, minRated: Number(minRated.value || 3), priorWeight: Number(prior.value || 2) } : { kind: k };
+      valueField.hidden = k !== "fixed";
+      minField.hidden = priorField.hidden = k !== "inherit";
+    }
+    for (const input of [kind, value, minRated, prior]) input.addEventListener("input", syncThen);
+    kind.addEventListener("change", syncThen);
+    const thenRow = S.el("div", { class: "rule-then" }, field(p + ".then.kind", "Then", kind), valueField, minField, priorField);
+    syncThen();
+    return S.el("li", { class: "rule", "data-rule": i }, head, errorNode(p + ".name"), errorNode(p), grid, thenRow);
+  }
+
+  function splitList(text) { return text.split(",").map(s => s.trim()).filter(s => s.length); }
+
+  function setCondition(i, key, kind, raw) {
+    const when = rules[i].when = rules[i].when || {};
+    const text = raw.trim();
+    if (text === "") { delete when[key]; return; }
+    if (kind === "bool") when[key] = text === "true";
+    else if (kind === "int") when[key] = Number(text);
+    else if (kind === "list") when[key] = splitList(text);
+    else when[key] = text;
+  }
+
+  function move(i, by) {
+    const [rule] = rules.splice(i, 1);
+    rules.splice(i + by, 0, rule);
+    render();
+  }
+
+  function clearErrors() {
+    for (const node of document.querySelectorAll("#rules [data-error]")) node.textContent = "";
+    for (const node of document.querySelectorAll("#rules [aria-invalid]")) node.removeAttribute("aria-invalid");
+  }
+
+  // Puts each server message at the field it names; what has no field goes to the message line.
+  function showErrors(result, what) {
+    clearErrors();
+    const errors = (result.problem && result.problem.errors) || {};
+    const general = [];
+    for (const [key, messages] of Object.entries(errors)) {
+      const node = document.querySelector(`#rules [data-error="${CSS.escape(key)}"]`);
+      const input = document.querySelector(`#rules [data-field="${CSS.escape(key)}"]`);
+      if (node) node.textContent = messages.join(" "); else general.push(...messages);
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
+    S.say($("rules-message"), general.length ? general.join(" ")
+      : Object.keys(errors).length ? `${what}: some rules need fixing; see the messages at the fields.` : S.problemMessage(result, what), "error");
+    const first = document.querySelector('#rules [aria-invalid="true"]');
+    if (first) first.focus();
+  }
+
+  async function load() {
+    const result = await S.api("GET", "/api/v1/rules");
+    if (!result.ok) { S.say($("rules-message"), S.problemMessage(result, "Could not load the rules"), "error"); return; }
+    style = result.data.ratingStyle;
+    rules = result.data.rules;
+    example = result.data.example;
+    render();
+  }
+
+  function renderPreview(data) {
+    const out = $("rule-preview-out");
+    S.clear(out);
+    counts = {};
+    for (const library of data.libraries) {
+      const rows = library.rules.map(rule => {
+        counts[rule.name] = (counts[rule.name] || 0) + rule.count;
+        return S.el("tr", {},
+          S.el("td", {}, `${rule.index + 1}. ${rule.name}`),
+          S.el("td", { class: "num" }, S.num(rule.count)),
+          S.el("td", {}, S.el("div", { class: "hist" }, rule.histogram.map(b => S.el("span", {}, `${b.label} × ${S.num(b.count)}`)))),
+          S.el("td", {}, rule.sample.length === 0 ? S.el("span", { class: "muted" }, "–") : S.el("details", {},
+            S.el("summary", {}, `${rule.sample.length} examples`),
+            S.el("ul", { class: "sample" }, rule.sample.map(s => S.el("li", {}, `${s.artist || "?"} – ${s.title}: ${s.result} (${s.signals.join("; ")})`))))));
+      });
+      out.append(S.el("div", { class: "preview-lib" },
+        S.el("h3", {}, `${library.library}: ${S.num(library.unrated)} unrated tracks, ${S.num(library.unmatched)} taken by no rule`),
+        S.el("table", {}, S.el("thead", {}, S.el("tr", {}, S.el("th", {}, "Rule"), S.el("th", {}, "Tracks"), S.el("th", {}, "Resulting values"), S.el("th", {}, "Sample"))),
+          S.el("tbody", {}, rows))));
+    }
+    out.append(S.el("p", { class: "muted" }, `Nothing was written. Preview took ${S.num(data.elapsedMs)} ms.`));
+    render();
+  }
+
+  $("rule-add").addEventListener("click", () => {
+    rules.push({ name: "Rule " + (rules.length + 1), libraries: [], when: {}, then: { kind: "fixed", value: style === "1star" ? 1 : 3 } });
+    render();
+    list.lastElementChild.querySelector(".rule-name").focus();
+  });
+  $("rule-example").addEventListener("click", () => { rules = structuredClone(example); render(); });
+  $("rule-default").addEventListener("click", async () => {
+    const result = await S.api("PUT", "/api/v1/rules", { rules: null });
+    if (!result.ok) { showErrors(result, "Could not reset"); return; }
+    rules = result.data.rules; render();
+    S.say($("rules-message"), "Back to the default rule (the rating and override settings above).", "ok");
+  });
+  $("rule-preview").addEventListener("click", async () => {
+    clearErrors();
+    S.say($("rules-message"), "Previewing…");
+    $("rule-preview").disabled = true;
+    const result = await S.api("POST", "/api/v1/rules/preview", { rules });
+    $("rule-preview").disabled = false;
+    if (!result.ok) { showErrors(result, "Preview failed"); return; }
+    S.say($("rules-message"), "Preview ready (nothing saved yet).", "ok");
+    renderPreview(result.data);
+  });
+  $("rule-save").addEventListener("click", async () => {
+    clearErrors();
+    const result = await S.api("PUT", "/api/v1/rules", { rules });
+    if (!result.ok) { showErrors(result, "Rules not saved"); return; }
+    rules = result.data.rules; render();
+    S.say($("rules-message"), "Rules saved.", "ok");
+  });
+
+  load();
+})();

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.DependencyInjection;
+using OpenQA.Selenium;
+using StarSync.Configuration;
+using StarSync.PlexEmulator;
+using StarSync.Rules;
+
+namespace StarSync.Tests.Browser;
+
+[Trait("Category", "Browser")]
+public sealed class RulesEditorBrowserTests
+{
+    [Fact]
+    public async Task User_loads_example_rules_sees_a_field_error_fixes_it_previews_reorders_removes_and_saves()
+    {
+        var emulator = new EmulatorOptions { Tracks = 3000, Seed = 9, HandRatedShare = 0.2, MusicLibraries = 2, FriendlyName = "Living Room Plex" };
+        await using var browser = await BrowserSession.StartAsync(emulator);
+        browser.Go("/settings");
+        browser.Until("the default rule", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == 1);
+
+        browser.Find("#rule-example").Click();
+        browser.Until("the example rules", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == RuleSets.Example(3).Count);
+
+        // A value the style cannot hold: the server's message appears at that very field, nothing is saved.
+        var value = browser.Find("[data-field=\"rules[1].then.value\"]");
+        value.Clear();
+        value.SendKeys("9");
+        browser.Find("#rule-save").Click();
+        browser.Until("the field error", () => browser.Text("[data-error=\"rules[1].then.value\"]").Contains("does not fit", StringComparison.Ordinal));
+        Assert.Equal("true", browser.Find("[data-field=\"rules[1].then.value\"]").GetDomAttribute("aria-invalid"));
+        Assert.Null(browser.App.App.Services.GetRequiredService<SettingsStore>().Current.Rules);
+
+        value = browser.Find("[data-field=\"rules[1].then.value\"]");
+        value.Clear();
+        value.SendKeys("1");
+        browser.Find("#rule-preview").Click();
+        browser.Until("the preview", () => browser.Driver.FindElements(By.CssSelector("#rule-preview-out table")).Count == 2);
+        browser.Until("per-rule counts", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule-count")).Count > 0);
+        Assert.Contains("Nothing was written", browser.Text("#rule-preview-out"), StringComparison.Ordinal);
+        Assert.Equal(0, browser.Plex.Counters.RatingWrites);
+
+        var shots = Environment.GetEnvironmentVariable("STARSYNC_SCREENSHOTS") is { Length: > 0 } dir
+            ? Directory.CreateDirectory(dir).FullName
+            : Directory.CreateTempSubdirectory("starsync-shots-").FullName;
+        browser.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 4000);
+        ((ITakesScreenshot)browser.Find("#rules")).GetScreenshot().SaveAsFile(Path.Combine(shots, "rules-editor-light.png"));
+        Assert.True(new FileInfo(Path.Combine(shots, "rules-editor-light.png")).Length > 10_000);
+
+        // Move "Played a lot" (3rd) above "Often skipped" (2nd), remove "Live albums" (5th), save.
+        browser.Find("[aria-label=\"Move rule 3 up\"]").Click();
+        browser.Find("[aria-label=\"Remove rule 5\"]").Click();
+        browser.Find("#rule-save").Click();
+        browser.Until("the saved message", () => browser.Text("#rules-message").Contains("Rules saved", StringComparison.Ordinal));
+
+        var saved = browser.App.App.Services.GetRequiredService<SettingsStore>().Current.Rules!;
+        Assert.Equal(["Interludes and skits", "Played a lot", "Often skipped", "Like the rest of the album", "Everything else"], saved.Select(r => r.Name));
+        Assert.Equal(1, saved[2].Then.Value);
+    }
+}
