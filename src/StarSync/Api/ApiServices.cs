@@ -39,7 +39,11 @@ public sealed class LiveEventsBridge(JobQueue queue, IEventBus bus, SettingsStor
         return Task.CompletedTask;
     }
 
-    private void OnSettingsChanged(StarSyncSettings current) => redactor.AddSecret(current.ApiKey);
+    private void OnSettingsChanged(StarSyncSettings current)
+    {
+        redactor.AddSecret(current.ApiKey);
+        redactor.AddSecret(current.WebhookSecret);
+    }
 
     private void OnJobChanged(JobRecord job) => bus.Publish(LiveEventTypes.Job, job.ToDto());
 

@@ -38,13 +38,9 @@ internal static class AuthExtensions
         services.AddSingleton<SessionStore>();
         services.TryAddSingleton<IApiKeyProvider, NoApiKeyProvider>();
 
-        // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container.
+        // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container. Whoever
+        // can read these keys can forge a session: the folder is created owner-only by the configuration start-up step.
         var paths = new StarSyncPaths(builder.Configuration);
-        if (!OperatingSystem.IsWindows() && !Directory.Exists(paths.KeysDirectory))
-        {
-            // Whoever can read these keys can forge a session: owner only.
-            Directory.CreateDirectory(paths.KeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
 
         services.AddDataProtection()
             .PersistKeysToFileSystem(new DirectoryInfo(paths.KeysDirectory))
