@@ -72,12 +72,32 @@ public static class StarSyncApp
 
     /// <summary>
     /// What starting the host does before any service runs, for the CLI (which uses the host without starting it):
-    /// validates every options type in one round, then runs the configuration start-up step.
+    /// validates, in one round, the options a CLI verb uses (settings, storage, Plex; not the web login), then runs
+    /// the configuration start-up step.
     /// </summary>
     public static async Task PrepareWithoutServerAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        services.GetService<IStartupValidator>()?.Validate();
+        var failures = new List<OptionsValidationException>();
+        Check<StartupSettings>();
+        Check<PlexOptions>();
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+        }
+
         await services.GetRequiredService<ConfigurationStartup>().StartAsync(cancellationToken);
+
+        void Check<T>() where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptionsMonitor<T>>().CurrentValue;
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.Add(ex);
+            }
+        }
     }
 
     /// <summary>Composes the web host. <paramref name="configure"/> lets tests and demo mode add configuration before services are built.</summary>
