@@ -19,8 +19,16 @@ public sealed class PrivateFilesTests
         await using var app = await TestApp.StartAsync();
         using var client = await app.CreateLoggedInClientAsync(); // a session row, a key ring
         var config = app.ConfigDirectory;
-        await Eventually.TrueAsync(() => File.Exists(Path.Combine(config, "starsync.db-wal")) && Directory.GetFiles(app.LogsDirectory).Length > 0,
-            "journal WAL and log file exist");
+        await Eventually.TrueAsync(() => Directory.GetFiles(app.LogsDirectory).Length > 0, "log file exists");
+        // SQLite removes -wal and -shm when the last connection closes; one held open here keeps them (made by SQLite,
+        // with the journal's mode) while they are checked.
+        await using var journal = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(config, "starsync.db")};Pooling=False");
+        await journal.OpenAsync();
+        await using (var read = journal.CreateCommand())
+        {
+            read.CommandText = "SELECT COUNT(*) FROM jobs;";
+            await read.ExecuteScalarAsync();
+        }
 
         foreach (var folder in new[] { config, Path.Combine(config, "keys"), app.LogsDirectory })
         {
