@@ -24,7 +24,14 @@ public static class StarSyncApp
     public const string DemoFlag = "--demo";
 
     /// <summary>Runs the app: a CLI verb when the first argument names one, else the web host.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Error);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string[])"/>, writing start-up problems to <paramref name="error"/>: every configuration
+    /// problem is one "starsync: ..." line, all of them in one round, and the exit code is 2.
+    /// <paramref name="configure"/> lets tests add configuration.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
     {
         try
         {
@@ -32,7 +39,7 @@ public static class StarSyncApp
             {
                 using var cancel = new CancellationTokenSource();
                 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-                return await CommandLine.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancel.Token);
+                return await CommandLine.RunAsync(args, Console.Out, error, configure, cancel.Token);
             }
 
             if (args.Contains(DemoFlag))
@@ -46,27 +53,62 @@ public static class StarSyncApp
 #endif
             }
 
-            var app = Build(args);
+            await using var app = Build(args, configure);
             await app.RunAsync();
             return 0;
         }
-        catch (StartupConfigurationException ex)
+        catch (Exception ex) when (ConfigurationProblems(ex) is { Count: > 0 } problems)
         {
-            foreach (var error in ex.Errors)
+            foreach (var problem in problems)
             {
-                await Console.Error.WriteLineAsync($"starsync: {error}");
+                await error.WriteLineAsync($"starsync: {problem}");
             }
 
             return CommandLine.Usage;
         }
-        catch (OptionsValidationException ex)
-        {
-            foreach (var error in ex.Failures)
-            {
-                await Console.Error.WriteLineAsync($"starsync: {error}");
-            }
+    }
 
-            return CommandLine.Usage;
+    /// <summary>
+    /// The configuration problems an exception carries: start-up validation throws one OptionsValidationException per
+    /// options type (an AggregateException when several fail), the start-up step a StartupConfigurationException.
+    /// Empty for any other exception, which stays unhandled.
+    /// </summary>
+    internal static IReadOnlyList<string> ConfigurationProblems(Exception exception) => exception switch
+    {
+        StartupConfigurationException e => e.Errors,
+        OptionsValidationException e => e.Failures.ToArray(),
+        AggregateException e when e.InnerExceptions.All(i => ConfigurationProblems(i).Count > 0) =>
+            e.InnerExceptions.SelectMany(ConfigurationProblems).ToArray(),
+        _ => [],
+    };
+
+    /// <summary>
+    /// What starting the host does before any service runs, for the CLI (which uses the host without starting it):
+    /// validates, in one round, the options a CLI verb uses (settings, storage, Plex; not the web login), then runs
+    /// the configuration start-up step.
+    /// </summary>
+    public static async Task PrepareWithoutServerAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var failures = new List<OptionsValidationException>();
+        Check<StartupSettings>();
+        Check<PlexOptions>();
+        if (failures.Count > 0)
+        {
+            throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
+        }
+
+        await services.GetRequiredService<ConfigurationStartup>().StartAsync(cancellationToken);
+
+        void Check<T>() where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptionsMonitor<T>>().CurrentValue;
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.Add(ex);
+            }
         }
     }
 

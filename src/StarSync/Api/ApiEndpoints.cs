@@ -30,7 +30,8 @@ public static class ApiEndpoints
         api.MapGet("/settings", GetSettings).WithSummary("Current settings");
         api.MapPut("/settings", PutSettings).WithSummary("Change settings; applied at once and saved to settings.json");
         api.MapPost("/settings/test-connection", TestConnection).WithSummary("Ask Plex now");
-        api.MapPost("/settings/api-key", RegenerateApiKey).WithSummary("Replace the API key");
+        api.MapPost("/settings/api-key", RegenerateApiKey).WithSummary("Replace the API key (409 when API_KEY in the environment sets it)");
+        api.MapPost("/settings/webhook-secret", RegenerateWebhookSecret).WithSummary("Replace the webhook secret (409 when WEBHOOK_SECRET in the environment sets it)");
         api.MapHistoryApi();
         return api;
     }
@@ -177,7 +178,7 @@ public static class ApiEndpoints
     }
 
     private static Ok<SettingsDto> GetSettings(SettingsStore settings, HttpContext context) =>
-        TypedResults.Ok(settings.Current.ToDto(WebhookUrl(context, settings.Current)));
+        TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current)));
 
     private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(SettingsUpdate body, SettingsStore settings, HttpContext context,
         CancellationToken cancellationToken)
@@ -207,18 +208,27 @@ public static class ApiEndpoints
             return TypedResults.ValidationProblem(errors, title: "Settings not saved");
         }
 
-        return TypedResults.Ok(settings.Current.ToDto(WebhookUrl(context, settings.Current)));
+        return TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current)));
     }
 
     private static async Task<Ok<PlexConnection>> TestConnection(PlexStatus plex, CancellationToken cancellationToken) =>
         TypedResults.Ok(await plex.GetConnectionAsync(refresh: true, cancellationToken));
 
-    private static async Task<Ok<ApiKeyDto>> RegenerateApiKey(SettingsStore settings, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ApiKeyDto>, ProblemHttpResult>> RegenerateApiKey(SettingsStore settings, CancellationToken cancellationToken)
     {
-        var key = SettingsLoader.NewSecret();
-        await settings.UpdateAsync(s => s with { ApiKey = key }, cancellationToken);
-        return TypedResults.Ok(new ApiKeyDto(key));
+        var result = await settings.RegenerateApiKeyAsync(cancellationToken);
+        return result.Value is { } key ? TypedResults.Ok(new ApiKeyDto(key)) : PinnedSecret(result.RefusedReason!);
     }
+
+    private static async Task<Results<Ok<WebhookSecretDto>, ProblemHttpResult>> RegenerateWebhookSecret(SettingsStore settings, HttpContext context,
+        CancellationToken cancellationToken)
+    {
+        var result = await settings.RegenerateWebhookSecretAsync(cancellationToken);
+        return result.Value is not null ? TypedResults.Ok(new WebhookSecretDto(WebhookUrl(context, settings.Current))) : PinnedSecret(result.RefusedReason!);
+    }
+
+    private static ProblemHttpResult PinnedSecret(string reason) =>
+        TypedResults.Problem(reason, statusCode: StatusCodes.Status409Conflict, title: "Set in the environment");
 
     /// <summary>The URL to paste into Plex's webhook settings, with the secret in the path.</summary>
     public static string WebhookUrl(HttpContext context, StarSyncSettings settings) =>
@@ -234,3 +244,6 @@ public static class ApiEndpoints
 
 /// <summary>A new API key.</summary>
 public sealed record ApiKeyDto(string ApiKey);
+
+/// <summary>The webhook URL with a new secret.</summary>
+public sealed record WebhookSecretDto(string WebhookUrl);

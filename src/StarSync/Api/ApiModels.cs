@@ -53,9 +53,13 @@ public sealed record ChangeDto(string RatingKey, string Library, string? Artist,
 /// <summary>A page of changes.</summary>
 public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 
-/// <summary>Settings as the API shows them.</summary>
+/// <summary>
+/// Settings as the API shows them. The sources say where each secret came from ("environment", "settings.json" or
+/// "generated"); one from the environment cannot be regenerated here.
+/// </summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
-    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey);
+    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey,
+    string WebhookSecretSource, string ApiKeySource);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
@@ -80,6 +84,10 @@ public static class ApiMapping
     public static ChangeDto ToDto(this ChangeRecord c) => new(c.RatingKey, c.Library, c.Artist, c.Album, c.Title, c.OldValue,
         c.NewValue, Kebab(c.State), c.Error, c.Time, c.Rule);
 
-    public static SettingsDto ToDto(this StarSyncSettings s, string webhookUrl) => new(s.Libraries, s.RatingStyle.ToName(),
-        s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey);
+    public static SettingsDto ToDto(this SettingsStore store, string webhookUrl)
+    {
+        var s = store.Current;
+        return new(s.Libraries, s.RatingStyle.ToName(), s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes,
+            s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName());
+    }
 }

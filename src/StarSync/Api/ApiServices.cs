@@ -33,5 +33,9 @@ public sealed class LiveEventsBridge(SettingsStore settings, SecretRedactor reda
         return Task.CompletedTask;
     }
 
-    private void OnSettingsChanged(StarSyncSettings current) => redactor.AddSecret(current.ApiKey);
+    private void OnSettingsChanged(StarSyncSettings current)
+    {
+        redactor.AddSecret(current.ApiKey);
+        redactor.AddSecret(current.WebhookSecret);
+    }
 }

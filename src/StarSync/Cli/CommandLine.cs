@@ -56,6 +56,7 @@ public static class CommandLine
 
         await using var app = StarSyncApp.Build([], configure);
         var services = app.Services;
+        await StarSyncApp.PrepareWithoutServerAsync(services, cancellationToken);
         var journal = services.GetRequiredService<JournalStore>();
         await journal.InitializeAsync(cancellationToken);
         try

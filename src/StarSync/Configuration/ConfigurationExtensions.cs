@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Options;
 using StarSync.Plex;
 
 namespace StarSync.Configuration;
@@ -7,68 +8,45 @@ namespace StarSync.Configuration;
 public static class ConfigurationExtensions
 {
     /// <summary>
-    /// Adds the .env file (below real environment variables, like python-dotenv), reads and validates the settings
-    /// (a wrong value stops start-up here, naming the variable), and registers paths, settings and Plex options.
+    /// Adds the .env file (below real environment variables, like python-dotenv) and registers paths, settings and
+    /// Plex options. Nothing is read from disk for validation or written here: the options are read and validated
+    /// together with every other options type when the host starts (each problem named, all in one round), and
+    /// <see cref="ConfigurationStartup"/> then creates the folders and writes settings.json.
     /// </summary>
     public static WebApplicationBuilder AddStarSyncConfiguration(this WebApplicationBuilder builder)
     {
         AddDotEnv(builder.Configuration, builder.Configuration["DOTENV_PATH"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".env"));
+        // Files that libraries create on their own (SQLite -wal/-shm, logs, keys) are owner-only from birth.
+        PrivateFiles.RestrictNewFiles();
 
-        var paths = new StarSyncPaths(builder.Configuration);
-        var errors = new List<string>();
-        var plex = ReadPlexOptions(builder.Configuration, errors);
-        if (builder.Configuration["PORT"] is { Length: > 0 } port && !(int.TryParse(port, out var portNumber) && portNumber is >= 1 and <= 65535))
-        {
-            errors.Add($"PORT '{port}' is not a port number: use a number from 1 to 65535, e.g. PORT=5454.");
-        }
+        var services = builder.Services;
+        services.AddSingleton(sp => new StarSyncPaths(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(TimeProvider.System);
 
-        if (Web.Hosting.HostingExtensions.ParseTrustedProxies(builder.Configuration["TRUSTED_PROXIES"], out var proxiesError) is null)
+        services.AddOptions<StartupSettings>()
+            .Configure<IConfiguration, StarSyncPaths>((options, configuration, paths) =>
+            {
+                options.Problems.AddRange(StorageCheck.Problems(paths));
+                SettingsLoader.Read(configuration, paths.SettingsFile, options);
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StartupSettings>, StartupSettingsValidator>();
+        services.AddSingleton<SettingsStore>();
+        // First hosted service: folders and settings.json exist before the journal, sessions or keys are touched.
+        services.AddSingleton<ConfigurationStartup>();
+        // The host resolves every hosted service (running their constructors, which may read options) before it runs
+        // start-up validation; one failing options type would then hide the others. So the first hosted service
+        // validates every options type, in one round, as it is resolved.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp =>
         {
-            errors.Add(proxiesError!);
-        }
+            sp.GetService<IStartupValidator>()?.Validate();
+            return sp.GetRequiredService<ConfigurationStartup>();
+        }));
 
-        if (UrlBase.Parse(builder.Configuration["URL_BASE"], out var urlBaseError) is null)
-        {
-            errors.Add(urlBaseError!);
-        }
-
-        StarSyncSettings? settings = null;
-        var mustSave = !File.Exists(paths.SettingsFile);
-        try
-        {
-            settings = SettingsLoader.Load(builder.Configuration, paths.SettingsFile, out var generatedSecrets);
-            mustSave |= generatedSecrets;
-        }
-        catch (StartupConfigurationException ex)
-        {
-            errors.AddRange(ex.Errors);
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new StartupConfigurationException(errors);
-        }
-
-        Directory.CreateDirectory(paths.ConfigDirectory);
-        var store = new SettingsStore(settings!, paths);
-        // Like the old tool, the first start writes settings.json; generated secrets must also survive a restart.
-        // Otherwise the file is left as it is (an old tool's file keeps its shape until settings change).
-        if (mustSave)
-        {
-            store.SaveAsync(CancellationToken.None).GetAwaiter().GetResult();
-        }
-
-        builder.Services.AddSingleton(paths);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<PlexOptions>().Configure(o =>
-        {
-            o.Url = plex.Url;
-            o.Token = plex.Token;
-            o.ClientIdentifier = plex.ClientIdentifier;
-            o.TimeoutSeconds = plex.TimeoutSeconds;
-            o.PageSize = plex.PageSize;
-        });
+        services.AddOptions<PlexOptions>()
+            .Configure<IConfiguration>((options, configuration) => PlexOptionsSetup.Read(configuration, options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PlexOptions>, PlexOptionsValidator>();
         return builder;
     }
 
@@ -81,54 +59,5 @@ public static class ConfigurationExtensions
             .DefaultIfEmpty(sources.Count)
             .First();
         sources.Insert(envIndex, new DotEnvConfigurationSource(path));
-    }
-
-    private static PlexOptions ReadPlexOptions(IConfiguration config, List<string> errors)
-    {
-        var options = new PlexOptions
-        {
-            Url = config["PLEX_URL"]?.Trim() ?? "",
-            Token = config["PLEX_TOKEN"]?.Trim() ?? "",
-            ClientIdentifier = config["PLEX_CLIENT_ID"],
-        };
-        if (options.Url.Length == 0)
-        {
-            errors.Add("PLEX_URL is not set: set it to your Plex server's address, e.g. PLEX_URL=http://192.168.1.10:32400 (or start with --demo).");
-        }
-        else if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            errors.Add($"PLEX_URL '{options.Url}' is not an http(s) URL: use e.g. PLEX_URL=http://192.168.1.10:32400.");
-        }
-
-        if (options.Token.Length == 0)
-        {
-            errors.Add("PLEX_TOKEN is not set: set it to your Plex token (Plex support article 204059436 shows how to find it).");
-        }
-
-        if (config["PLEX_TIMEOUT_SECONDS"] is { Length: > 0 } timeout)
-        {
-            if (int.TryParse(timeout, out var seconds) && seconds is >= 1 and <= 600)
-            {
-                options.TimeoutSeconds = seconds;
-            }
-            else
-            {
-                errors.Add($"PLEX_TIMEOUT_SECONDS '{timeout}' must be a whole number of seconds from 1 to 600.");
-            }
-        }
-
-        if (config["PLEX_PAGE_SIZE"] is { Length: > 0 } pageSize)
-        {
-            if (int.TryParse(pageSize, out var size) && size is >= 1 and <= 1000)
-            {
-                options.PageSize = size;
-            }
-            else
-            {
-                errors.Add($"PLEX_PAGE_SIZE '{pageSize}' must be from 1 to 1000 (Plex warns about larger pages).");
-            }
-        }
-
-        return options;
     }
 }

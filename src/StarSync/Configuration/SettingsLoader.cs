@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using StarSync.Rating;
@@ -13,17 +14,33 @@ namespace StarSync.Configuration;
 public static class SettingsLoader
 {
     /// <summary>Builds the settings, or throws <see cref="StartupConfigurationException"/> listing every problem.</summary>
-    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile) =>
-        Load(configuration, settingsFile, out _);
-
-    /// <summary>As <see cref="Load(IConfiguration, string)"/>; <paramref name="generatedSecrets"/> says a new webhook secret or API key was made, which must be saved.</summary>
-    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile, out bool generatedSecrets)
+    public static StarSyncSettings Load(IConfiguration configuration, string settingsFile)
     {
-        var errors = new List<string>();
+        var startup = new StartupSettings();
+        Read(configuration, settingsFile, startup);
+        return startup.Problems.Count > 0 ? throw new StartupConfigurationException(startup.Problems) : startup.Settings;
+    }
+
+    /// <summary>
+    /// Reads the environment and settings.json into <paramref name="startup"/> without writing anything: problems are
+    /// collected (each naming the variable or the file and the fix), missing secrets are generated in memory, and
+    /// <see cref="StartupSettings.MustSave"/> says whether the start-up step has to write settings.json.
+    /// </summary>
+    public static void Read(IConfiguration configuration, string settingsFile, StartupSettings startup)
+    {
+        var errors = startup.Problems;
         var settings = FromEnvironment(configuration, errors);
-        if (File.Exists(settingsFile))
+        string? fileWebhookSecret = null;
+        string? fileApiKey = null;
+        var fileExists = false;
+        if (Directory.Exists(settingsFile))
         {
-            settings = ApplyFile(settings, settingsFile, errors);
+            errors.Add($"{settingsFile} is a directory, not a file: remove it (rmdir '{settingsFile}'), or point CONFIG_DIR at another folder. StarSync then writes settings.json from the environment.");
+        }
+        else if (File.Exists(settingsFile))
+        {
+            fileExists = true;
+            settings = ApplyFile(settings, settingsFile, errors, out fileWebhookSecret, out fileApiKey);
         }
 
         if (errors.Count == 0)
@@ -31,18 +48,24 @@ public static class SettingsLoader
             errors.AddRange(settings.Validate().SelectMany(e => e.Value));
         }
 
-        if (errors.Count > 0)
-        {
-            throw new StartupConfigurationException(errors);
-        }
-
-        generatedSecrets = settings.WebhookSecret.Length == 0 || settings.ApiKey.Length == 0;
-        return settings with
-        {
-            WebhookSecret = settings.WebhookSecret.Length > 0 ? settings.WebhookSecret : NewSecret(),
-            ApiKey = settings.ApiKey.Length > 0 ? settings.ApiKey : NewSecret(),
-        };
+        // A secret set in the environment wins over the stored one (that is how a leaked secret is rotated), and replaces it.
+        var (webhookSecret, webhookSource) = Pick(Value(configuration, "WEBHOOK_SECRET"), fileWebhookSecret);
+        var (apiKey, apiKeySource) = Pick(Value(configuration, "API_KEY"), fileApiKey);
+        startup.Settings = settings with { WebhookSecret = webhookSecret, ApiKey = apiKey };
+        startup.WebhookSecretSource = webhookSource;
+        startup.ApiKeySource = apiKeySource;
+        // Like the old tool, the first start writes settings.json; generated or replaced secrets must be stored too.
+        // Otherwise the file is left as it is (an old tool's file keeps its shape until settings change).
+        startup.MustSave = !fileExists
+            || webhookSource == SecretSource.Generated || apiKeySource == SecretSource.Generated
+            || !string.Equals(webhookSecret, fileWebhookSecret, StringComparison.Ordinal)
+            || !string.Equals(apiKey, fileApiKey, StringComparison.Ordinal);
     }
+
+    private static (string Value, SecretSource Source) Pick(string? fromEnvironment, string? fromFile) =>
+        fromEnvironment is { Length: > 0 } env ? (env, SecretSource.Environment)
+        : fromFile is { Length: > 0 } stored ? (stored, SecretSource.SettingsFile)
+        : (NewSecret(), SecretSource.Generated);
 
     /// <summary>A random URL-safe secret (for the webhook URL and the API key).</summary>
     public static string NewSecret() =>
@@ -97,15 +120,13 @@ public static class SettingsLoader
             BatchSize = Int(config, "BATCH_SIZE", settings.BatchSize, errors),
             BatchIntervalMinutes = Int(config, "BATCH_INTERVAL_MINUTES", settings.BatchIntervalMinutes, errors),
             WriteConcurrency = Int(config, "WRITE_CONCURRENCY", settings.WriteConcurrency, errors),
-            WebhookSecret = Value(config, "WEBHOOK_SECRET") ?? "",
-            ApiKey = Value(config, "API_KEY") ?? "",
         };
-        if (settings.WebhookSecret.Length is > 0 and < 8)
+        if (Value(config, "WEBHOOK_SECRET") is { Length: < 8 })
         {
             errors.Add("WEBHOOK_SECRET is too short: use at least 8 characters (or leave it unset and StarSync generates one).");
         }
 
-        if (settings.ApiKey.Length is > 0 and < 16)
+        if (Value(config, "API_KEY") is { Length: < 16 })
         {
             errors.Add("API_KEY is too short: use at least 16 characters (or leave it unset and StarSync generates one).");
         }
@@ -113,16 +134,28 @@ public static class SettingsLoader
         return settings;
     }
 
-    private static StarSyncSettings ApplyFile(StarSyncSettings settings, string file, List<string> errors)
+    private static StarSyncSettings ApplyFile(StarSyncSettings settings, string file, List<string> errors, out string? webhookSecret, out string? apiKey)
     {
+        webhookSecret = null;
+        apiKey = null;
         JsonObject? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(file)) as JsonObject;
+            root = JsonNode.Parse(File.ReadAllText(file, StrictUtf8)) as JsonObject;
+        }
+        catch (DecoderFallbackException)
+        {
+            errors.Add($"{file} is not UTF-8 text: save it as UTF-8 (or delete it; StarSync then recreates it from the environment).");
+            return settings;
         }
         catch (JsonException ex)
         {
             errors.Add($"{file} is not valid JSON ({ex.Message}). Fix or delete it; StarSync then recreates it from the environment.");
+            return settings;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"{file} cannot be read ({ex.Message}): make it readable by the user StarSync runs as (Docker: PUID/PGID), or delete it.");
             return settings;
         }
 
@@ -173,9 +206,9 @@ public static class SettingsLoader
                 BatchIntervalMinutes = (int)Number(root, "batch_interval_minutes", settings.BatchIntervalMinutes, errors, Where),
                 BatchSize = (int)Number(root, "batch_size", settings.BatchSize, errors, Where),
                 WriteConcurrency = (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
-                WebhookSecret = root["webhook_secret"]?.GetValue<string>() is { Length: > 0 } secret ? secret : settings.WebhookSecret,
-                ApiKey = root["api_key"]?.GetValue<string>() is { Length: > 0 } key ? key : settings.ApiKey,
             };
+            webhookSecret = root["webhook_secret"]?.GetValue<string>() is { Length: > 0 } secret ? secret : null;
+            apiKey = root["api_key"]?.GetValue<string>() is { Length: > 0 } key ? key : null;
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException)
         {
@@ -202,18 +235,22 @@ public static class SettingsLoader
             ["api_key"] = settings.ApiKey,
         };
         Rules.RulesSettingsFile.Write(json, settings);
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(file)!);
         Rules.RulesSettingsFile.BackUpOldFormat(file);
         var temp = file + ".tmp";
-        await File.WriteAllTextAsync(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
-        if (!OperatingSystem.IsWindows())
+        // It holds the API key and the webhook secret: owner-only from creation, so not even the temporary file is
+        // readable by others for a moment.
+        await using (var stream = PrivateFiles.CreateNew(temp))
         {
-            // It holds the API key and the webhook secret: readable by the owner only.
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
         }
 
         File.Move(temp, file, overwrite: true);
     }
+
+    // Invalid bytes are an error, not U+FFFD: a secret or a library name must not change silently.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static double Number(JsonObject root, string key, double fallback, List<string> errors, Func<string, string> where)
     {

@@ -1,16 +1,45 @@
+using Microsoft.Extensions.Options;
+
 namespace StarSync.Configuration;
 
 /// <summary>
 /// The current run-time settings. Updates are validated, saved atomically to settings.json and applied at once:
 /// readers always see one consistent snapshot, and subscribers (the scheduler) hear about the change.
 /// </summary>
-public sealed class SettingsStore(StarSyncSettings initial, StarSyncPaths paths) : IDisposable
+public sealed class SettingsStore : IDisposable
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private volatile StarSyncSettings _current = initial;
+    private readonly StarSyncPaths _paths;
+    // Read on first use, not when the store is composed: resolving the store must not run the validation that
+    // start-up runs for every options type together.
+    private readonly Lazy<StartupSettings> _startup;
+    private volatile StarSyncSettings? _current;
+
+    /// <summary>The store of the host, seeded from what start-up read.</summary>
+    public SettingsStore(IOptionsMonitor<StartupSettings> startup, StarSyncPaths paths)
+    {
+        _paths = paths;
+        _startup = new Lazy<StartupSettings>(() => startup.CurrentValue);
+    }
+
+    /// <summary>A store seeded with <paramref name="initial"/> (secrets counted as stored in settings.json).</summary>
+    public SettingsStore(StarSyncSettings initial, StarSyncPaths paths)
+    {
+        _paths = paths;
+        _startup = new Lazy<StartupSettings>(new StartupSettings { Settings = initial, WebhookSecretSource = SecretSource.SettingsFile, ApiKeySource = SecretSource.SettingsFile });
+    }
 
     /// <summary>The settings in force now.</summary>
-    public StarSyncSettings Current => _current;
+    public StarSyncSettings Current => _current ?? _startup.Value.Settings;
+
+    /// <summary>Where the webhook secret in force came from.</summary>
+    public SecretSource WebhookSecretSource => _startup.Value.WebhookSecretSource == SecretSource.Environment ? SecretSource.Environment : _webhookSecretSource ?? _startup.Value.WebhookSecretSource;
+
+    /// <summary>Where the API key in force came from.</summary>
+    public SecretSource ApiKeySource => _startup.Value.ApiKeySource == SecretSource.Environment ? SecretSource.Environment : _apiKeySource ?? _startup.Value.ApiKeySource;
+
+    private SecretSource? _webhookSecretSource;
+    private SecretSource? _apiKeySource;
 
     /// <summary>Raised after a change has been saved and applied.</summary>
     public event Action<StarSyncSettings>? Changed;
@@ -22,14 +51,14 @@ public sealed class SettingsStore(StarSyncSettings initial, StarSyncPaths paths)
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var next = update(_current);
+            var next = update(Current);
             var errors = next.Validate();
             if (errors.Count > 0)
             {
                 return errors;
             }
 
-            await SettingsLoader.SaveAsync(next, paths.SettingsFile, cancellationToken);
+            await SettingsLoader.SaveAsync(next, _paths.SettingsFile, cancellationToken);
             _current = next;
         }
         finally
@@ -37,14 +66,56 @@ public sealed class SettingsStore(StarSyncSettings initial, StarSyncPaths paths)
             _writeLock.Release();
         }
 
-        Changed?.Invoke(_current);
+        Changed?.Invoke(Current);
         return new Dictionary<string, string[]>();
     }
 
+    /// <summary>Makes a new webhook secret, unless WEBHOOK_SECRET pins it (then nothing changes and the reason is returned).</summary>
+    public async Task<SecretRegeneration> RegenerateWebhookSecretAsync(CancellationToken cancellationToken)
+    {
+        if (WebhookSecretSource == SecretSource.Environment)
+        {
+            return SecretRegeneration.Refused(PinnedReason("WEBHOOK_SECRET", "webhook secret"));
+        }
+
+        var secret = SettingsLoader.NewSecret();
+        await UpdateAsync(s => s with { WebhookSecret = secret }, cancellationToken);
+        _webhookSecretSource = SecretSource.SettingsFile;
+        return SecretRegeneration.Made(secret);
+    }
+
+    /// <summary>Makes a new API key, unless API_KEY pins it (then nothing changes and the reason is returned).</summary>
+    public async Task<SecretRegeneration> RegenerateApiKeyAsync(CancellationToken cancellationToken)
+    {
+        if (ApiKeySource == SecretSource.Environment)
+        {
+            return SecretRegeneration.Refused(PinnedReason("API_KEY", "API key"));
+        }
+
+        var key = SettingsLoader.NewSecret();
+        await UpdateAsync(s => s with { ApiKey = key }, cancellationToken);
+        _apiKeySource = SecretSource.SettingsFile;
+        return SecretRegeneration.Made(key);
+    }
+
+    /// <summary>Why a secret set in the environment cannot be replaced from the UI, and what to do instead.</summary>
+    public static string PinnedReason(string variable, string what) =>
+        $"The {what} is set by {variable} in the environment (or .env), which wins over a new one made here. Change or unset {variable} and restart StarSync.";
+
     /// <summary>Writes the current settings (first start, or generated secrets that must survive a restart).</summary>
     public Task SaveAsync(CancellationToken cancellationToken) =>
-        SettingsLoader.SaveAsync(_current, paths.SettingsFile, cancellationToken);
+        SettingsLoader.SaveAsync(Current, _paths.SettingsFile, cancellationToken);
 
     /// <inheritdoc />
     public void Dispose() => _writeLock.Dispose();
+}
+
+/// <summary>The outcome of a secret regeneration: the new value, or why it was refused.</summary>
+public sealed record SecretRegeneration(string? Value, string? RefusedReason)
+{
+    /// <summary>A new secret is in force.</summary>
+    public static SecretRegeneration Made(string value) => new(value, null);
+
+    /// <summary>Nothing changed, for <paramref name="reason"/>.</summary>
+    public static SecretRegeneration Refused(string reason) => new(null, reason);
 }

@@ -22,7 +22,7 @@ public static class DemoMode
               sign in as:  {DemoInstance.Username} / {demo.Password}
               emulated Plex: {demo.Plex.Library.TotalTracks} tracks in {demo.Plex.Library.Sections.Count(s => s.IsMusic)} music libraries, some rated by hand
               a new album arrives every minute through a real Plex webhook
-              demo data: {demo.DataDirectory} (delete it to start over)
+              demo settings and journal: {demo.DataDirectory} (delete it to start over)
             Press Ctrl+C to stop.
 
             """);
@@ -43,19 +43,28 @@ public static class DemoMode
         var fresh = !File.Exists(Path.Combine(dataDir, "config", "settings.json"));
         var app = StarSyncApp.Build(args.Where(a => a != StarSyncApp.DemoFlag).ToArray(), builder =>
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            var demoConfig = new Dictionary<string, string?>
             {
                 ["PLEX_URL"] = plex.BaseUri.ToString(),
                 ["PLEX_TOKEN"] = plex.Token,
                 ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.IsMusic).Select(s => s.Title)),
                 ["APP_USERNAME"] = DemoInstance.Username,
                 ["APP_PASSWORD"] = password,
-                ["CONFIG_DIR"] = Path.Combine(dataDir, "config"),
-                ["LOGS_DIR"] = Path.Combine(dataDir, "logs"),
                 ["BATCH_INTERVAL_MINUTES"] = "5",
                 ["WEBHOOK_DEBOUNCE_SECONDS"] = "5",
                 ["DOTENV_PATH"] = Path.Combine(dataDir, "demo.env"),
-            });
+            };
+            // CONFIG_DIR / LOGS_DIR from the environment or the command line are honoured; otherwise the demo keeps
+            // its state in its own folder.
+            foreach (var (name, folder) in new[] { ("CONFIG_DIR", "config"), ("LOGS_DIR", "logs") })
+            {
+                if (string.IsNullOrWhiteSpace(builder.Configuration[name]))
+                {
+                    demoConfig[name] = Path.Combine(dataDir, folder);
+                }
+            }
+
+            builder.Configuration.AddInMemoryCollection(demoConfig);
             builder.Services.AddSingleton(plex);
             builder.Services.AddHostedService<DemoArrivals>();
         });
@@ -79,7 +88,7 @@ public static class DemoMode
         }
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5454";
-        return new DemoInstance(app, plex, password, Reachable(bound), dataDir);
+        return new DemoInstance(app, plex, password, Reachable(bound), app.Services.GetRequiredService<StarSyncPaths>().ConfigDirectory);
     }
 
     /// <summary>"Listening on every interface" is not an address a browser (or the webhook sender) can open.</summary>

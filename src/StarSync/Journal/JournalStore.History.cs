@@ -37,15 +37,6 @@ public sealed partial class JournalStore
         NotSentPrefixes.Any(p => error.StartsWith(p, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Indexes the history queries need; idempotent, so an existing journal gains them at the next start.</summary>
-    private static async Task EnsureHistoryIndexesAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
-        await ExecuteAsync(connection, """
-            -- A job's changes filtered by state, in order; also counts per state without touching the rows.
-            CREATE INDEX IF NOT EXISTS changes_by_job_state ON changes(job_id, state, id);
-            -- Only undone rows: "undone by #N" for a job costs as much as it has undone rows, not as it has changes.
-            CREATE INDEX IF NOT EXISTS changes_undone ON changes(job_id, undone_by) WHERE undone_by IS NOT NULL;
-            CREATE INDEX IF NOT EXISTS jobs_by_mode ON jobs(mode, dry_run);
-            """, cancellationToken);
-
     /// <summary>A page of jobs matching <paramref name="filter"/>, with the total that match.</summary>
     public async Task<JobPage> QueryJobPageAsync(JobFilter filter, CancellationToken cancellationToken)
     {
@@ -417,18 +408,17 @@ public sealed partial class JournalStore
     }
 
     private static HistoryChange ReadHistory(SqliteDataReader reader) => new(
-        new ChangeRecord(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-            NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
-            NullableDouble(reader, 7), NullableDouble(reader, 8),
-            Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11))
-        {
-            Rule = NullableString(reader, 16),
-        },
-        Enum.Parse<JobMode>(reader.GetString(12)),
-        reader.GetInt64(13) != 0,
-        reader.IsDBNull(14) ? null : reader.GetInt64(14),
-        reader.IsDBNull(15) ? null : reader.GetInt64(15));
+        ReadChange(reader),
+        Enum.Parse<JobMode>(reader.GetString(reader.GetOrdinal("mode"))),
+        reader.GetInt64(reader.GetOrdinal("dry_run")) != 0,
+        NullableLong(reader, "reverts_job"),
+        NullableLong(reader, "undone_by"));
+
+    private static long? NullableLong(SqliteDataReader reader, string column)
+    {
+        var ordinal = reader.GetOrdinal(column);
+        return reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+    }
 
     private static JobRecord ReadJob(SqliteDataReader reader) => new(
         reader.GetInt64(0),

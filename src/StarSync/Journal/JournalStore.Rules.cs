@@ -51,16 +51,4 @@ public sealed partial class JournalStore
         return result;
     }
 
-    // Schema change for issue 13 (additive, idempotent): changes.rule.
-    private static async Task AddRuleColumnAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        await using var check = connection.CreateCommand();
-        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('changes') WHERE name = 'rule';";
-        if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
-        {
-            await using var alter = connection.CreateCommand();
-            alter.CommandText = "ALTER TABLE changes ADD COLUMN rule TEXT; CREATE INDEX IF NOT EXISTS changes_by_rule ON changes(job_id, rule);";
-            await alter.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
 }

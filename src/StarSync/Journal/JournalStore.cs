@@ -19,59 +19,18 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         DefaultTimeout = 30,
     }.ToString();
 
-    /// <summary>Creates the schema on first use. Safe to call more than once.</summary>
+    /// <summary>
+    /// Creates the journal (owner-only, with its -wal and -shm) or brings its schema up to date
+    /// (<see cref="JournalSchema.Journal"/>). Safe to call more than once, and from two processes at once.
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(paths.JournalFile)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(paths.JournalFile)!);
+        // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+        PrivateFiles.EnsureFile(paths.JournalFile);
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, """
-            PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS jobs (
-                id          INTEGER PRIMARY KEY AUTOINCREMENT,
-                trigger     TEXT NOT NULL,
-                mode        TEXT NOT NULL,
-                dry_run     INTEGER NOT NULL,
-                description TEXT NOT NULL,
-                libraries   TEXT NOT NULL,
-                request     TEXT NOT NULL,
-                status      TEXT NOT NULL,
-                queued_at   TEXT NOT NULL,
-                started_at  TEXT,
-                finished_at TEXT,
-                total INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, rated INTEGER NOT NULL DEFAULT 0,
-                updated INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
-                cleared INTEGER NOT NULL DEFAULT 0, restored INTEGER NOT NULL DEFAULT 0,
-                error       TEXT
-            );
-            CREATE TABLE IF NOT EXISTS changes (
-                id          INTEGER PRIMARY KEY AUTOINCREMENT,
-                job_id      INTEGER NOT NULL REFERENCES jobs(id),
-                rating_key  TEXT NOT NULL,
-                library     TEXT NOT NULL,
-                artist      TEXT,
-                album       TEXT,
-                title       TEXT,
-                old_value   REAL,
-                new_value   REAL,
-                time        TEXT NOT NULL,
-                state       TEXT NOT NULL,
-                error       TEXT,
-                -- For an undo's change: the job it reverts (0 = every job). Set on the reverted rows once applied.
-                reverts_job INTEGER,
-                undone_by   INTEGER
-            );
-            CREATE INDEX IF NOT EXISTS changes_by_job ON changes(job_id, id);
-            CREATE INDEX IF NOT EXISTS changes_by_key ON changes(rating_key, id);
-            CREATE INDEX IF NOT EXISTS changes_pending ON changes(state) WHERE state = 'Pending';
-            -- One job at a time across processes (the web app and a CLI run from cron share this journal).
-            CREATE TABLE IF NOT EXISTS runner_lease (
-                id         INTEGER PRIMARY KEY CHECK (id = 1),
-                holder     TEXT NOT NULL,
-                expires_at INTEGER NOT NULL
-            );
-            """, cancellationToken);
-        await AddRuleColumnAsync(connection, cancellationToken);
-        await EnsureHistoryIndexesAsync(connection, cancellationToken);
+        await ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken);
+        await JournalSchema.MigrateAsync(connection, JournalSchema.Journal, cancellationToken);
     }
 
     /// <summary>
@@ -338,7 +297,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {ChangeColumns}, l.id, l.job_id, l.old_value FROM changes
+            SELECT {ChangeColumns}, l.id AS later_id, l.job_id AS later_job_id, l.old_value AS later_old_value FROM changes
             LEFT JOIN changes l ON l.id = (SELECT n.id FROM changes n WHERE n.rating_key = changes.rating_key AND n.id > changes.id ORDER BY n.id LIMIT 1)
             WHERE changes.state = 'Pending' ORDER BY changes.id;
             """;
@@ -346,7 +305,9 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var later = reader.IsDBNull(13) ? null : new LaterObservation(reader.GetInt64(13), reader.GetInt64(14), NullableDouble(reader, 15));
+            var laterId = reader.GetOrdinal("later_id");
+            var later = reader.IsDBNull(laterId) ? null
+                : new LaterObservation(reader.GetInt64(laterId), reader.GetInt64(reader.GetOrdinal("later_job_id")), NullableDouble(reader, "later_old_value"));
             list.Add(new PendingChange(ReadChange(reader), later));
         }
 
@@ -470,13 +431,16 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         return list;
     }
 
+    /// <summary>A change row, read by column name (any query that selects the change columns, qualified or not).</summary>
     private static ChangeRecord ReadChange(SqliteDataReader reader) => new(
-        reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-        NullableString(reader, 4), NullableString(reader, 5), NullableString(reader, 6),
-        NullableDouble(reader, 7), NullableDouble(reader, 8),
-        Parse(reader.GetString(9)), Enum.Parse<ChangeState>(reader.GetString(10)), NullableString(reader, 11))
+        reader.GetInt64(reader.GetOrdinal("id")), reader.GetInt64(reader.GetOrdinal("job_id")),
+        reader.GetString(reader.GetOrdinal("rating_key")), reader.GetString(reader.GetOrdinal("library")),
+        NullableString(reader, "artist"), NullableString(reader, "album"), NullableString(reader, "title"),
+        NullableDouble(reader, "old_value"), NullableDouble(reader, "new_value"),
+        Parse(reader.GetString(reader.GetOrdinal("time"))), Enum.Parse<ChangeState>(reader.GetString(reader.GetOrdinal("state"))),
+        NullableString(reader, "error"))
     {
-        Rule = NullableString(reader, 12),
+        Rule = NullableString(reader, "rule"),
     };
 
     private static async Task<IReadOnlyList<UndoCandidate>> ReadCandidatesAsync(SqliteCommand command, CancellationToken cancellationToken)
@@ -485,9 +449,9 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new UndoCandidate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
-                NullableDouble(reader, 6), NullableDouble(reader, 7)));
+            list.Add(new UndoCandidate(reader.GetInt64(reader.GetOrdinal("id")), reader.GetString(reader.GetOrdinal("rating_key")),
+                reader.GetString(reader.GetOrdinal("library")), NullableString(reader, "artist"), NullableString(reader, "album"),
+                NullableString(reader, "title"), NullableDouble(reader, "old_value"), NullableDouble(reader, "new_value")));
         }
 
         return list;
@@ -507,24 +471,31 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new JobRecord(
-                reader.GetInt64(0),
-                Enum.Parse<JobTrigger>(reader.GetString(1)),
-                Enum.Parse<JobMode>(reader.GetString(2)),
-                reader.GetInt64(3) != 0,
-                reader.GetString(4),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
-                Enum.Parse<JobStatus>(reader.GetString(7)),
-                Parse(reader.GetString(8)),
-                reader.IsDBNull(9) ? null : Parse(reader.GetString(9)),
-                reader.IsDBNull(10) ? null : Parse(reader.GetString(10)),
-                new JobCounts(reader.GetInt32(11), reader.GetInt32(12), reader.GetInt32(13), reader.GetInt32(14),
-                    reader.GetInt32(15), reader.GetInt32(16), reader.GetInt32(17), reader.GetInt32(18)),
-                NullableString(reader, 19),
-                JsonSerializer.Deserialize<JobRequest>(reader.GetString(6))!));
+            list.Add(ReadJob(reader));
         }
 
         return list;
+    }
+
+    // Columns by name: a migration may add or reorder columns without breaking a reader.
+    private static JobRecord ReadJob(SqliteDataReader reader)
+    {
+        int Int(string column) => reader.GetInt32(reader.GetOrdinal(column));
+        string Text(string column) => reader.GetString(reader.GetOrdinal(column));
+        return new JobRecord(
+            reader.GetInt64(reader.GetOrdinal("id")),
+            Enum.Parse<JobTrigger>(Text("trigger")),
+            Enum.Parse<JobMode>(Text("mode")),
+            Int("dry_run") != 0,
+            Text("description"),
+            JsonSerializer.Deserialize<string[]>(Text("libraries")) ?? [],
+            Enum.Parse<JobStatus>(Text("status")),
+            Parse(Text("queued_at")),
+            NullableString(reader, "started_at") is { } started ? Parse(started) : null,
+            NullableString(reader, "finished_at") is { } finished ? Parse(finished) : null,
+            new JobCounts(Int("total"), Int("done"), Int("rated"), Int("updated"), Int("skipped"), Int("failed"), Int("cleared"), Int("restored")),
+            NullableString(reader, "error"),
+            JsonSerializer.Deserialize<JobRequest>(Text("request"))!);
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -549,7 +520,9 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
 
     private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    private static string? NullableString(SqliteDataReader reader, string column) =>
+        reader.GetOrdinal(column) is var ordinal && reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static double? NullableDouble(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+    private static double? NullableDouble(SqliteDataReader reader, string column) =>
+        reader.GetOrdinal(column) is var ordinal && reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 }

@@ -14,7 +14,6 @@ public static class WebExtensions
     public static WebApplicationBuilder AddStarSyncWeb(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton(sp => new StarSyncPaths(sp.GetRequiredService<IConfiguration>()));
 
         builder.AddStarSyncHosting();   // port 5454 / PORT, forwarded headers, ProblemDetails, exception map
         builder.AddStarSyncLogging();   // console + rolling file + live log, secrets masked
@@ -32,11 +31,9 @@ public static class WebExtensions
     /// <summary>Maps pages, API and the live log stream. Endpoints mapped after this still get auth and antiforgery.</summary>
     public static WebApplication MapStarSyncWeb(this WebApplication app)
     {
-        // URL_BASE (validated at start-up): every page, asset, API and webhook route lives under it.
-        if (UrlBase.Parse(app.Configuration["URL_BASE"], out _) is { Length: > 0 } urlBase)
-        {
-            app.UsePathBase(urlBase);
-        }
+        // URL_BASE: every page, asset, API and webhook route lives under it. Read when the pipeline is built, after
+        // start-up validation, never while composing.
+        app.UseMiddleware<UrlBaseMiddleware>();
 
         app.UseSecurityHeaders();
         app.UseStarSyncErrorHandling();

@@ -177,18 +177,17 @@ public sealed class ApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Regenerated_api_key_replaces_the_old_one()
+    public async Task Api_key_set_in_the_environment_is_not_regenerated_and_keeps_working()
     {
         using var client = Client();
         using var response = await client.PostAsync("/api/v1/settings/api-key", null);
-        var key = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetString()!;
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
 
-        using var old = await client.GetAsync("/api/v1/status");
-        using var fresh = Client(key);
-        using var withNew = await fresh.GetAsync("/api/v1/status");
+        using var still = await client.GetAsync("/api/v1/status");
 
-        Assert.Equal(HttpStatusCode.Unauthorized, old.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, withNew.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("API_KEY", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
     }
 
     [Fact]

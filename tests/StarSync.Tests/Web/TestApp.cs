@@ -171,6 +171,8 @@ public sealed partial class TestApp : IAsyncDisposable
     }
 
     /// <summary>src/StarSync, so wwwroot is served as in production (the test output has no wwwroot).</summary>
+    public static string ContentRoot => FindContentRoot();
+
     private static string FindContentRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -19,7 +19,7 @@ internal static class AuthExtensions
     public const string AntiforgeryCookieName = "StarSync.Antiforgery";
     public const string AntiforgeryHeaderName = "RequestVerificationToken";
 
-    /// <summary>Sliding session lifetime: a week without a visit logs out.</summary>
+    /// <summary>Sliding cookie lifetime: a week without a visit logs out; a visit renews it (and the server-side session, see <see cref="SessionStore"/>).</summary>
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromDays(7);
 
     public static WebApplicationBuilder AddStarSyncAuth(this WebApplicationBuilder builder)
@@ -38,13 +38,9 @@ internal static class AuthExtensions
         services.AddSingleton<SessionStore>();
         services.TryAddSingleton<IApiKeyProvider, NoApiKeyProvider>();
 
-        // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container.
+        // Keys in the config directory: sessions and antiforgery tokens survive a restart or a new container. Whoever
+        // can read these keys can forge a session: the folder is created owner-only by the configuration start-up step.
         var paths = new StarSyncPaths(builder.Configuration);
-        if (!OperatingSystem.IsWindows() && !Directory.Exists(paths.KeysDirectory))
-        {
-            // Whoever can read these keys can forge a session: owner only.
-            Directory.CreateDirectory(paths.KeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
 
         services.AddDataProtection()
             .PersistKeysToFileSystem(new DirectoryInfo(paths.KeysDirectory))
@@ -90,14 +86,14 @@ internal static class AuthExtensions
     }
 
     /// <summary>Signs in the single user with a persistent, sliding session cookie.</summary>
-    public static Task SignInUserAsync(this HttpContext context, string username)
+    public static async Task SignInUserAsync(this HttpContext context, string username)
     {
         var stamp = context.RequestServices.GetRequiredService<CredentialChecker>().CurrentStamp();
-        var session = context.RequestServices.GetRequiredService<SessionStore>().Start();
+        var session = await context.RequestServices.GetRequiredService<SessionStore>().StartAsync(context.RequestAborted);
         var identity = new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, username), new Claim(CredentialStampClaim, stamp), new Claim(SessionClaim, session)],
             CookieAuthenticationDefaults.AuthenticationScheme);
-        return context.SignInAsync(
+        await context.SignInAsync(
             CookieAuthenticationDefaults.AuthenticationScheme,
             new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = true });
@@ -112,7 +108,7 @@ internal static class AuthExtensions
     /// <summary>Ends the signed-in session for good (the cookie, and any copy of it), then clears the cookie.</summary>
     public static async Task SignOutUserAsync(this HttpContext context)
     {
-        context.RequestServices.GetRequiredService<SessionStore>().End(context.User.FindFirst(SessionClaim)?.Value);
+        await context.RequestServices.GetRequiredService<SessionStore>().EndAsync(context.User.FindFirst(SessionClaim)?.Value, context.RequestAborted);
         await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     }
 
@@ -123,7 +119,8 @@ internal static class AuthExtensions
         var stamp = context.Principal?.FindFirst(CredentialStampClaim)?.Value;
         var current = services.GetRequiredService<CredentialChecker>().CurrentStamp();
         var session = context.Principal?.FindFirst(SessionClaim)?.Value;
-        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current) || !services.GetRequiredService<SessionStore>().IsActive(session))
+        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current)
+            || !await services.GetRequiredService<SessionStore>().IsActiveAsync(session, context.HttpContext.RequestAborted))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

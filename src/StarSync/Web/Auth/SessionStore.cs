@@ -2,82 +2,147 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using StarSync.Configuration;
+using StarSync.Journal;
 
 namespace StarSync.Web.Auth;
 
 /// <summary>
 /// The sessions that are signed in, kept in CONFIG_DIR/sessions.db so they survive a restart. A session cookie is
-/// only honoured while its id is here: logging out removes it, so a copy of the cookie stops working too.
+/// only honoured while its id is here: logging out removes it, so a copy of the cookie stops working too. A session
+/// lasts while it is used (sliding expiry): each use renews it, at most once per <see cref="RenewInterval"/>.
+/// Every check is answered from memory; the database is only written, asynchronously, on sign-in, renewal and
+/// sign-out.
 /// </summary>
-public sealed class SessionStore(StarSyncPaths paths, TimeProvider time)
+public sealed class SessionStore(StarSyncPaths paths, TimeProvider time) : IDisposable
 {
-    /// <summary>Rows unused for this long are forgotten (the cookie's own sliding expiry is shorter).</summary>
-    private static readonly TimeSpan Retention = TimeSpan.FromDays(30);
+    /// <summary>A session unused for this long is over (the cookie's own sliding expiry may end it sooner).</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromDays(30);
 
-    private readonly Lazy<ConcurrentDictionary<string, byte>> _sessions = new(() => Load(paths, time));
+    /// <summary>How often an active session's row is renewed: at most one write per session per hour.</summary>
+    public static readonly TimeSpan RenewInterval = TimeSpan.FromHours(1);
 
-    private string ConnectionString => ConnectionStringFor(paths);
+    private readonly SemaphoreSlim _loadLock = new(1, 1);
+    // id -> last use written to the database.
+    private ConcurrentDictionary<string, DateTimeOffset>? _sessions;
 
-    private static string ConnectionStringFor(StarSyncPaths paths) =>
-        new SqliteConnectionStringBuilder { DataSource = Path.Combine(paths.ConfigDirectory, "sessions.db") }.ToString();
+    private string DatabaseFile => Path.Combine(paths.ConfigDirectory, "sessions.db");
 
     /// <summary>Starts a session and returns its id (random, 128 bits).</summary>
-    public string Start()
+    public async Task<string> StartAsync(CancellationToken cancellationToken)
     {
+        var sessions = await LoadAsync(cancellationToken);
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-        var sessions = _sessions.Value; // creates the table on first use
-        Execute(ConnectionString, "INSERT OR REPLACE INTO sessions (id, started_at) VALUES ($id, $now);", id, time);
-        sessions[id] = 0;
+        var now = time.GetUtcNow();
+        await ExecuteAsync("INSERT OR REPLACE INTO sessions (id, started_at, last_used_at) VALUES ($id, $now, $now);", id, now, cancellationToken);
+        sessions[id] = now;
         return id;
     }
 
-    /// <summary>True while the session has not been ended.</summary>
-    public bool IsActive(string? id) => id is not null && _sessions.Value.ContainsKey(id);
+    /// <summary>True while the session has been neither ended nor left unused for <see cref="IdleTimeout"/>; a use renews it.</summary>
+    public async ValueTask<bool> IsActiveAsync(string? id, CancellationToken cancellationToken)
+    {
+        if (id is null)
+        {
+            return false;
+        }
+
+        var sessions = await LoadAsync(cancellationToken);
+        if (!sessions.TryGetValue(id, out var lastUsed))
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        if (now - lastUsed > IdleTimeout)
+        {
+            await EndAsync(id, cancellationToken);
+            return false;
+        }
+
+        if (now - lastUsed >= RenewInterval && sessions.TryUpdate(id, now, lastUsed))
+        {
+            await ExecuteAsync("UPDATE sessions SET last_used_at = $now WHERE id = $id;", id, now, cancellationToken);
+        }
+
+        return true;
+    }
 
     /// <summary>Ends a session (logout).</summary>
-    public void End(string? id)
+    public async Task EndAsync(string? id, CancellationToken cancellationToken)
     {
         if (id is null)
         {
             return;
         }
 
-        _sessions.Value.TryRemove(id, out _); // also creates the table on first use
-        Execute(ConnectionString, "DELETE FROM sessions WHERE id = $id;", id, time);
+        var sessions = await LoadAsync(cancellationToken);
+        sessions.TryRemove(id, out _);
+        await ExecuteAsync("DELETE FROM sessions WHERE id = $id;", id, time.GetUtcNow(), cancellationToken);
     }
 
-    private static ConcurrentDictionary<string, byte> Load(StarSyncPaths paths, TimeProvider time)
+    /// <inheritdoc />
+    public void Dispose() => _loadLock.Dispose();
+
+    // First use: create or upgrade the file (same versioned-schema helper as the journal), forget idle sessions and
+    // keep the rest in memory.
+    private async ValueTask<ConcurrentDictionary<string, DateTimeOffset>> LoadAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(paths.ConfigDirectory);
-        var connectionString = ConnectionStringFor(paths);
-        Execute(connectionString, """
-            CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
-            DELETE FROM sessions WHERE started_at < $cutoff;
-            """, null, time);
-        var sessions = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id FROM sessions;";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        if (_sessions is { } loaded)
         {
-            sessions[reader.GetString(0)] = 0;
+            return loaded;
         }
 
-        return sessions;
+        await _loadLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_sessions is { } raced)
+            {
+                return raced;
+            }
+
+            PrivateFiles.CreateDirectory(paths.ConfigDirectory);
+            PrivateFiles.EnsureFile(DatabaseFile);
+            await using var connection = await OpenAsync(cancellationToken);
+            await JournalSchema.MigrateAsync(connection, JournalSchema.Sessions, cancellationToken);
+            await using (var forget = connection.CreateCommand())
+            {
+                forget.CommandText = "DELETE FROM sessions WHERE last_used_at < $cutoff;";
+                forget.Parameters.AddWithValue("$cutoff", (time.GetUtcNow() - IdleTimeout).ToUnixTimeSeconds());
+                await forget.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var sessions = new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id, last_used_at FROM sessions;";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                sessions[reader.GetString(reader.GetOrdinal("id"))] = DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(reader.GetOrdinal("last_used_at")));
+            }
+
+            _sessions = sessions;
+            return sessions;
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
     }
 
-    private static void Execute(string connectionString, string sql, string? id, TimeProvider time)
+    private async Task ExecuteAsync(string sql, string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var command = connection.CreateCommand();
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        var now = time.GetUtcNow();
-        command.Parameters.AddWithValue("$id", (object?)id ?? DBNull.Value);
+        command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
-        command.Parameters.AddWithValue("$cutoff", (now - Retention).ToUnixTimeSeconds());
-        command.ExecuteNonQuery();
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabaseFile, DefaultTimeout = 30 }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        return connection;
     }
 }

@@ -81,7 +81,18 @@
     $("writeConcurrency").value = settings.writeConcurrency;
     $("webhookUrl").value = settings.webhookUrl || "";
     $("apiKey").value = settings.apiKey || "";
+    if (settings.webhookSecretSource) pinned("webhook", settings.webhookSecretSource, "WEBHOOK_SECRET");
+    if (settings.apiKeySource) pinned("key", settings.apiKeySource, "API_KEY");
     applyStyle();
+  }
+
+  // A secret set in the environment wins at every start: the button could not change it, so it is off and says why.
+  function pinned(name, source, variable) {
+    const fromEnvironment = source === "environment";
+    $("regenerate-" + name).disabled = fromEnvironment;
+    $(name + "-source").textContent = fromEnvironment
+      ? `Set by ${variable} in the environment: change or unset ${variable} and restart StarSync to replace it.`
+      : "";
   }
 
   async function load() {
@@ -114,7 +125,7 @@
     const result = await S.api("PUT", "/api/v1/settings", body);
     $("save").disabled = false;
     if (result.ok) {
-      if (result.data) fill({ ...result.data, webhookUrl: $("webhookUrl").value, apiKey: $("apiKey").value });
+      if (result.data) fill({ ...result.data, webhookUrl: $("webhookUrl").value, apiKey: $("apiKey").value, webhookSecretSource: null, apiKeySource: null });
       S.say($("settings-message"), "Saved.", "ok");
       return;
     }
@@ -148,6 +159,14 @@
     if (!result.ok) { S.say($("settings-message"), S.problemMessage(result, "Could not make a new key"), "error"); return; }
     $("apiKey").value = result.data.apiKey;
     S.say($("settings-message"), "New API key made.", "ok");
+  });
+
+  $("regenerate-webhook").addEventListener("click", async () => {
+    if (!confirm("Make a new webhook secret? Plex keeps sending to the old URL until you paste the new one in Plex.")) return;
+    const result = await S.api("POST", "/api/v1/settings/webhook-secret");
+    if (!result.ok) { S.say($("settings-message"), S.problemMessage(result, "Could not make a new webhook secret"), "error"); return; }
+    $("webhookUrl").value = result.data.webhookUrl;
+    S.say($("settings-message"), "New webhook URL made: paste it into Plex (Settings → Webhooks).", "ok");
   });
 
   for (const button of document.querySelectorAll("[data-copy]")) {
