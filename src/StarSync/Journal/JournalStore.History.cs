@@ -419,20 +419,4 @@ public sealed partial class JournalStore
         var ordinal = reader.GetOrdinal(column);
         return reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
     }
-
-    private static JobRecord ReadJob(SqliteDataReader reader) => new(
-        reader.GetInt64(0),
-        Enum.Parse<JobTrigger>(reader.GetString(1)),
-        Enum.Parse<JobMode>(reader.GetString(2)),
-        reader.GetInt64(3) != 0,
-        reader.GetString(4),
-        JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? [],
-        Enum.Parse<JobStatus>(reader.GetString(7)),
-        Parse(reader.GetString(8)),
-        reader.IsDBNull(9) ? null : Parse(reader.GetString(9)),
-        reader.IsDBNull(10) ? null : Parse(reader.GetString(10)),
-        new JobCounts(reader.GetInt32(11), reader.GetInt32(12), reader.GetInt32(13), reader.GetInt32(14),
-            reader.GetInt32(15), reader.GetInt32(16), reader.GetInt32(17), reader.GetInt32(18)),
-        NullableString(reader, 19),
-        JsonSerializer.Deserialize<JobRequest>(reader.GetString(6))!);
 }
