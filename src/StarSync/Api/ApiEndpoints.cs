@@ -120,7 +120,7 @@ public static class ApiEndpoints
         return TypedResults.Ok(new ChangePageDto(page.Total, page.Items.Select(c => c.ToDto()).ToArray()));
     }
 
-    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem>> UndoJob(long id, DryRunRequest? body, JobQueue queue,
+    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem>> UndoJob(long id, DryRunRequest body, JobQueue queue,
         JournalStore journal, HttpContext context, CancellationToken cancellationToken)
     {
         var target = await journal.GetJobAsync(id, cancellationToken);
@@ -134,13 +134,13 @@ public static class ApiEndpoints
             return Invalid("id", $"Job #{id} is {(target.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
         }
 
-        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body?.DryRun ?? false, UndoJobId: id), cancellationToken);
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body.DryRun ?? false, UndoJobId: id), cancellationToken);
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
     }
 
-    private static async Task<Accepted<JobDto>> UndoAll(DryRunRequest? body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<Accepted<JobDto>> UndoAll(DryRunRequest body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
     {
-        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.UndoAll, body?.DryRun ?? false), cancellationToken);
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.UndoAll, body.DryRun ?? false), cancellationToken);
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
     }
 

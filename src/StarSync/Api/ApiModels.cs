@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using StarSync.Automation;
 using StarSync.Configuration;
 using StarSync.Jobs;
@@ -27,12 +28,15 @@ public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);
 
 /// <summary>A request to start a job.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record StartJobRequest(string? Mode, int? Count, bool? DryRun);
 
 /// <summary>A request that may be a dry run.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record DryRunRequest(bool? DryRun);
 
 /// <summary>Clearing every rating needs the word CLEAR typed by the user.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ClearRequest(string? Confirm, bool? DryRun);
 
 /// <summary>One journaled change.</summary>
@@ -47,6 +51,7 @@ public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingS
     int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
     int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency);
 
