@@ -123,7 +123,7 @@ internal static class AuthExtensions
         var stamp = context.Principal?.FindFirst(CredentialStampClaim)?.Value;
         var current = services.GetRequiredService<CredentialChecker>().CurrentStamp();
         var session = context.Principal?.FindFirst(SessionClaim)?.Value;
-        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current) || !services.GetRequiredService<SessionStore>().IsActive(session))
+        if (stamp is null || !ConstantTime.SecretEquals(stamp, current) || !services.GetRequiredService<SessionStore>().IsActive(session))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
