@@ -9,8 +9,8 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 using StarSync.Web;
-using StarSync.Web.Auth;
 
 namespace StarSync;
 
@@ -76,15 +76,14 @@ public static class StarSyncApp
         builder.Services.AddRating();         // rating scale, policy, rating job
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, runner, progress events
-        builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
-        builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
+        builder.Services.AddStatus();         // dashboard's cached view of Plex (connection, coverage)
+        builder.Services.AddHealth();         // metrics (Meter "StarSync") and their Prometheus exporter
+        builder.Services.AddApi();            // API key from the settings, job events to the live feed
         builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 
         var app = builder.Build();
-        // Created now so it counts every job from the first one.
-        app.Services.GetRequiredService<StarSyncMetrics>();
         app.MapStarSyncWeb();
         app.MapAutomation();
         app.MapGroup("/api/v1").MapStarSyncApi();

@@ -6,6 +6,7 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 
 namespace StarSync.Api;
 

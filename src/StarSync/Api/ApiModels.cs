@@ -3,8 +3,8 @@ using StarSync.Automation;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
-using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 
 namespace StarSync.Api;
 

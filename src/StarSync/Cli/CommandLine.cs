@@ -4,6 +4,7 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 
 namespace StarSync.Cli;
 
