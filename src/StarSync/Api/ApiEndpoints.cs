@@ -130,9 +130,9 @@ public static class ApiEndpoints
             return TypedResults.NotFound(new ProblemDetails { Title = "No such job", Detail = $"There is no job #{id}." });
         }
 
-        if (target.Mode is JobMode.Undo or JobMode.UndoAll || target.DryRun)
+        if (UndoEligibility.WhyNot(target) is { } reason)
         {
-            return Invalid("id", $"Job #{id} is {(target.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+            return Invalid("id", reason);
         }
 
         var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body.DryRun ?? false, UndoJobId: id), cancellationToken);

@@ -8,10 +8,14 @@ using StarSync.Status;
 
 namespace StarSync.Api;
 
-/// <summary>A job as the API shows it (enum names in kebab case, as the UI uses them).</summary>
+/// <summary>
+/// A job as the API shows it (enum names in kebab case, as the UI uses them). <see cref="CanUndo"/> and
+/// <see cref="UndoBlockedReason"/> come from <see cref="UndoEligibility"/>, the one rule the UI follows too.
+/// </summary>
 public sealed record JobDto(
     long Id, string Trigger, string Mode, bool DryRun, string Description, IReadOnlyList<string> Libraries, string Status,
-    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error);
+    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error,
+    bool CanUndo, string? UndoBlockedReason);
 
 /// <summary>Live progress as the API shows it.</summary>
 public sealed record ProgressDto(long JobId, string Library, int Done, int Total, int Rated, int Updated, int Skipped, int Failed,
@@ -62,8 +66,12 @@ public static class ApiMapping
     public static string Kebab<T>(T value) where T : struct, Enum =>
         string.Concat(value.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    public static JobDto ToDto(this JobRecord job) => new(job.Id, Kebab(job.Trigger), Kebab(job.Mode), job.DryRun, job.Description,
-        job.Libraries, Kebab(job.Status), job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error);
+    public static JobDto ToDto(this JobRecord job)
+    {
+        var undoBlocked = UndoEligibility.WhyNot(job);
+        return new(job.Id, Kebab(job.Trigger), Kebab(job.Mode), job.DryRun, job.Description, job.Libraries, Kebab(job.Status),
+            job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error, undoBlocked is null, undoBlocked);
+    }
 
     public static ProgressDto ToDto(this JobProgress p) => new(p.JobId, p.Library, p.Counts.Done, p.Counts.Total, p.Counts.Rated,
         p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds);

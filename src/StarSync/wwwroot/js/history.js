@@ -50,8 +50,9 @@
     ];
     if (job.error) rows.push(["Error", job.error]);
     for (const [term, value] of rows) summary.append(S.el("dt", {}, term), S.el("dd", {}, value));
-    // Undoing an undo or a dry run makes no sense; running jobs are not finished yet.
-    $("undo").disabled = job.dryRun || !S.isFinished(job) || ["undo", "undo-all", "clear"].includes(job.mode);
+    // The server decides (canUndo, with the reason when not); the page only shows it.
+    $("undo").disabled = !job.canUndo;
+    $("undo").title = job.undoBlockedReason || "";
   }
 
   async function loadChanges() {
