@@ -12,8 +12,8 @@ using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
 using StarSync.Rules;
+using StarSync.Status;
 using StarSync.Web;
-using StarSync.Web.Auth;
 
 namespace StarSync;
 
@@ -131,8 +131,9 @@ public static class StarSyncApp
         builder.Services.AddRules();          // rating rules engine and preview
         builder.Services.AddJournal();        // SQLite journal of every change
         builder.Services.AddJobs();           // queue, executor (lease, recovery, progress), runner, job event sink
-        builder.Services.AddJobEventHandler<PlexStatus>().AddSingleton<AutomationState>().AddJobEventHandler<StarSyncMetrics>();
-        builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
+        builder.Services.AddStatus();         // dashboard's cached view of Plex (connection, coverage)
+        builder.Services.AddHealth();         // metrics (Meter "StarSync") and their Prometheus exporter
+        builder.Services.AddApi();            // API key from the settings, secrets masked in the live log
         builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1

@@ -6,6 +6,7 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 
 namespace StarSync.Api;
 
@@ -134,7 +135,7 @@ public static class ApiEndpoints
         return TypedResults.Ok(new ChangePageDto(page.Total, page.Items.Select(c => c.ToDto()).ToArray()));
     }
 
-    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem, Conflict<ProblemDetails>>> UndoJob(long id, DryRunRequest? body, JobQueue queue,
+    private static async Task<Results<Accepted<JobDto>, NotFound<ProblemDetails>, ValidationProblem, Conflict<ProblemDetails>>> UndoJob(long id, DryRunRequest body, JobQueue queue,
         JournalStore journal, HttpContext context, CancellationToken cancellationToken)
     {
         var target = await journal.GetJobAsync(id, cancellationToken);
@@ -143,9 +144,9 @@ public static class ApiEndpoints
             return TypedResults.NotFound(new ProblemDetails { Title = "No such job", Detail = $"There is no job #{id}." });
         }
 
-        if (target.Mode is JobMode.Undo or JobMode.UndoAll || target.DryRun)
+        if (UndoEligibility.WhyNever(target) is { } reason)
         {
-            return Invalid("id", $"Job #{id} is {(target.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+            return Invalid("id", reason);
         }
 
         // Undone already, an undo queued, still running: refused here as the history page shows it (one rule).
@@ -155,13 +156,13 @@ public static class ApiEndpoints
             return TypedResults.Conflict(new ProblemDetails { Title = $"Job #{id} cannot be undone now", Detail = undo.Reason });
         }
 
-        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body?.DryRun ?? false, UndoJobId: id), cancellationToken);
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.Undo, body.DryRun ?? false, UndoJobId: id), cancellationToken);
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
     }
 
-    private static async Task<Accepted<JobDto>> UndoAll(DryRunRequest? body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<Accepted<JobDto>> UndoAll(DryRunRequest body, JobQueue queue, HttpContext context, CancellationToken cancellationToken)
     {
-        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.UndoAll, body?.DryRun ?? false), cancellationToken);
+        var job = await queue.EnqueueAsync(new JobRequest(TriggerOf(context), JobMode.UndoAll, body.DryRun ?? false), cancellationToken);
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
     }
 

@@ -1,16 +1,21 @@
+using System.Text.Json.Serialization;
 using StarSync.Automation;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
-using StarSync.Plex;
 using StarSync.Rating;
+using StarSync.Status;
 
 namespace StarSync.Api;
 
-/// <summary>A job as the API shows it (enum names in kebab case, as the UI uses them).</summary>
+/// <summary>
+/// A job as the API shows it (enum names in kebab case, as the UI uses them). <see cref="CanUndo"/> and
+/// <see cref="UndoBlockedReason"/> come from <see cref="UndoEligibility"/>, the one rule the UI follows too.
+/// </summary>
 public sealed record JobDto(
     long Id, string Trigger, string Mode, bool DryRun, string Description, IReadOnlyList<string> Libraries, string Status,
-    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error)
+    DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, JobCounts Counts, string? Error,
+    bool CanUndo, string? UndoBlockedReason)
 {
     /// <summary>
     /// The outcome in words (<see cref="JobOutcome"/>): "completed with 3 failures", "Would rate 3,415". From the
@@ -38,12 +43,15 @@ public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);
 
 /// <summary>A request to start a job.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record StartJobRequest(string? Mode, int? Count, bool? DryRun);
 
 /// <summary>A request that may be a dry run.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record DryRunRequest(bool? DryRun);
 
 /// <summary>Clearing every rating needs the word CLEAR typed by the user.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ClearRequest(string? Confirm, bool? DryRun);
 
 /// <summary>One journaled change.</summary>
@@ -62,6 +70,7 @@ public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingS
     string WebhookSecretSource, string ApiKeySource);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
     int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency);
 
@@ -72,11 +81,16 @@ public static class ApiMapping
     public static string Kebab<T>(T value) where T : struct, Enum =>
         string.Concat(value.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    public static JobDto ToDto(this JobRecord job) => new(job.Id, Kebab(job.Trigger), Kebab(job.Mode), job.DryRun, job.Description,
-        job.Libraries, Kebab(job.Status), job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error)
+    public static JobDto ToDto(this JobRecord job)
     {
-        Outcome = JobOutcome.Of(job).ToDto(),
-    };
+        // What the record alone answers; the history API's undo block adds what only the journal knows (UndoEligibility.Evaluate).
+        var undoBlocked = UndoEligibility.WhyNot(job);
+        return new(job.Id, Kebab(job.Trigger), Kebab(job.Mode), job.DryRun, job.Description, job.Libraries, Kebab(job.Status),
+            job.QueuedAt, job.StartedAt, job.FinishedAt, job.Counts, job.Error, undoBlocked is null, undoBlocked)
+        {
+            Outcome = JobOutcome.Of(job).ToDto(),
+        };
+    }
 
     public static ProgressDto ToDto(this JobProgress p) => new(p.JobId, p.Library, p.Counts.Done, p.Counts.Total, p.Counts.Rated,
         p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds);

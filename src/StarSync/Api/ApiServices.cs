@@ -4,6 +4,18 @@ using StarSync.Web.Logging;
 
 namespace StarSync.Api;
 
+/// <summary>Registers what the API needs besides its endpoints.</summary>
+public static class ApiExtensions
+{
+    /// <summary>Adds the settings-backed API key and the bridge from job events to the live feed.</summary>
+    public static IServiceCollection AddApi(this IServiceCollection services)
+    {
+        services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>();
+        services.AddHostedService<LiveEventsBridge>();
+        return services;
+    }
+}
+
 /// <summary>The API key lives in the settings (API_KEY or generated), so regenerating it in the UI applies at once.</summary>
 public sealed class SettingsApiKeyProvider(SettingsStore settings) : IApiKeyProvider
 {

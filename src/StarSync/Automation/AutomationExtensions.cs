@@ -13,6 +13,7 @@ public static class AutomationExtensions
             .Configure<IConfiguration>((options, configuration) => AutomationOptions.Read(configuration, options))
             .ValidateOnStart();
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AutomationOptions>, AutomationOptionsValidator>();
+        services.AddSingleton<AutomationState>();
         services.AddSingleton<ScheduleService>();
         services.AddHostedService(sp => sp.GetRequiredService<ScheduleService>());
         services.AddJobEventHandler<ScheduledJobFailures>();

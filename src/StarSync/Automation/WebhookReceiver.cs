@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StarSync.Configuration;
+using StarSync.Web.Auth;
 
 namespace StarSync.Automation;
 
@@ -127,9 +126,7 @@ public sealed partial class WebhookReceiver(
             return false;
         }
 
-        // Hash first so neither the content nor the length of the secret leaks through timing.
-        return CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(secret)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+        return ConstantTime.SecretEquals(secret, expected);
     }
 
     private Ok<WebhookAnswer> Ignored(string eventName, string? title, string reason)

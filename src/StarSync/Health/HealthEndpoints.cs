@@ -1,10 +1,11 @@
+using StarSync.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StarSync.Journal;
-using StarSync.Plex;
+using StarSync.Status;
 
 namespace StarSync.Health;
 
-/// <summary>Liveness, readiness and Prometheus metrics; anonymous, they reveal no secrets or track data.</summary>
+/// <summary>Liveness, readiness and Prometheus metrics: registered and mapped here; anonymous, they reveal no secrets or track data.</summary>
 public static class HealthEndpoints
 {
     /// <summary>Health check result.</summary>
@@ -16,9 +17,25 @@ public static class HealthEndpoints
         app.MapGet("/health", () => TypedResults.Ok(new HealthDto("healthy", new Dictionary<string, string> { ["process"] = "running" })))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/health/ready", Ready).AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/metrics", (StarSyncMetrics metrics) => TypedResults.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/metrics", WriteMetricsAsync).AllowAnonymous().ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>Adds the metrics (one Meter, "StarSync") and their Prometheus exporter, started with the host.</summary>
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddJobEventHandler<StarSyncMetrics>();
+        services.AddSingleton<MetricsExporter>();
+        // Started with the host, so the meter counts every job from the first one.
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsExporter>());
+        return services;
+    }
+
+    private static async Task WriteMetricsAsync(HttpContext context, MetricsExporter exporter, CancellationToken cancellationToken)
+    {
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await exporter.Registry.CollectAndExportAsTextAsync(context.Response.Body, cancellationToken);
     }
 
     private static async Task<Results<Ok<HealthDto>, JsonHttpResult<HealthDto>>> Ready(PlexStatus plex, JournalStore journal, HttpContext context,

@@ -27,6 +27,21 @@ public enum UndoStatus
 /// <param name="Conflict">True when the refusal comes from the job's state (already undone, an undo queued, still running, nothing applied): HTTP 409; false for a job of a kind that can never be undone (400).</param>
 public sealed record UndoEligibility(bool CanUndo, string? Reason, UndoStatus Status, IReadOnlyList<long> UndoneBy, bool Conflict)
 {
+    /// <summary>Why <paramref name="job"/> can never be undone, whatever happens later (its kind), or null. The undo itself asks this too.</summary>
+    public static string? WhyNever(JobRecord job) =>
+        job.Mode is JobMode.Undo or JobMode.UndoAll ? "An undo cannot itself be undone: it put back ratings that were there before."
+        : job.DryRun ? "A dry run changed nothing, so there is nothing to undo. Use \"Apply this preview\" to run it for real."
+        : null;
+
+    /// <summary>
+    /// The part of the rule a job's own record answers (its kind and whether it has finished), without the journal:
+    /// what every job DTO carries as <c>canUndo</c>. <see cref="Evaluate"/> adds what only the journal knows.
+    /// </summary>
+    public static string? WhyNot(JobRecord job) =>
+        WhyNever(job) ?? (job.Status is JobStatus.Queued or JobStatus.Running
+            ? $"The job is still {(job.Status == JobStatus.Queued ? "queued" : "running")}; undo it when it has finished."
+            : null);
+
     /// <summary>Decides for <paramref name="job"/> from its undo tally and any undo of it still queued or running.</summary>
     public static UndoEligibility Evaluate(JobRecord job, UndoTally tally, long? openUndoJob)
     {
@@ -35,32 +50,20 @@ public sealed record UndoEligibility(bool CanUndo, string? Reason, UndoStatus St
             : tally.Undone >= tally.Applied ? UndoStatus.Undone
             : UndoStatus.PartlyUndone;
 
-        string? reason = null;
-        var conflict = false;
-        if (job.Mode is JobMode.Undo or JobMode.UndoAll)
-        {
-            reason = "An undo cannot itself be undone: it put back ratings that were there before.";
-        }
-        else if (job.DryRun)
-        {
-            reason = "A dry run changed nothing, so there is nothing to undo. Use \"Apply this preview\" to run it for real.";
-        }
-        else if (job.Status is JobStatus.Queued or JobStatus.Running)
-        {
-            reason = $"The job is still {(job.Status == JobStatus.Queued ? "queued" : "running")}; undo it when it has finished.";
-            conflict = true;
-        }
-        else if (openUndoJob is { } open)
+        // A kind that can never be undone is a bad request (400); anything about the job's state is a conflict (409).
+        var reason = WhyNot(job);
+        var conflict = reason is not null && WhyNever(job) is null;
+        if (reason is null && openUndoJob is { } open)
         {
             reason = $"Job #{Id(open)} is already undoing this job.";
             conflict = true;
         }
-        else if (status == UndoStatus.Undone)
+        else if (reason is null && status == UndoStatus.Undone)
         {
             reason = $"Already undone by {string.Join(", ", undoneBy.Select(id => "#" + Id(id)))}.";
             conflict = true;
         }
-        else if (tally.Applied == 0)
+        else if (reason is null && tally.Applied == 0)
         {
             reason = "This job changed no ratings, so there is nothing to undo.";
             conflict = true;

@@ -2,17 +2,17 @@ using StarSync.Web.Logging;
 
 namespace StarSync.LiveLog;
 
-/// <summary>Feeds log lines, rendered and redacted, into the <see cref="LiveFeed"/>.</summary>
+/// <summary>Feeds log lines, rendered and scrubbed, into the <see cref="LiveFeed"/>.</summary>
 [ProviderAlias("LiveLog")]
-public sealed class LiveLogLoggerProvider(LiveFeed feed, SecretRedactor redactor) : ILoggerProvider
+public sealed class LiveLogLoggerProvider(LiveFeed feed, LogScrubber scrubber) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new LiveLogLogger(categoryName, feed, redactor);
+    public ILogger CreateLogger(string categoryName) => new LiveLogLogger(categoryName, feed, scrubber);
 
     public void Dispose()
     {
     }
 
-    private sealed class LiveLogLogger(string category, LiveFeed feed, SecretRedactor redactor) : ILogger
+    private sealed class LiveLogLogger(string category, LiveFeed feed, LogScrubber scrubber) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -26,9 +26,9 @@ public sealed class LiveLogLoggerProvider(LiveFeed feed, SecretRedactor redactor
                 return;
             }
 
-            var message = redactor.Redact(formatter(state, exception));
+            var message = scrubber.Message(formatter(state, exception));
             // The UI shows what went wrong in words; the stack trace stays in the log file.
-            var error = exception is null ? null : redactor.Redact(Describe(exception));
+            var error = exception is null ? null : scrubber.Message(Describe(exception));
             feed.Append(logLevel.ToString(), category, message, error);
         }
 

@@ -37,16 +37,16 @@ public sealed class LoginModel(CredentialChecker credentials, LoginThrottle thro
     {
         var address = HttpContext.Connection.RemoteIpAddress;
         var addressText = address?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(address) is { } wait)
+        if (throttle.Check(address) is { } block)
         {
-            return Throttled(addressText, wait);
+            return Throttled(addressText, block);
         }
 
         if (!credentials.IsValid(Username, Password))
         {
             throttle.RecordFailure(address);
             WebLog.LoginFailed(logger, addressText);
-            if (throttle.RetryAfter(address) is { } blocked)
+            if (throttle.Check(address) is { } blocked)
             {
                 return Throttled(addressText, blocked);
             }
@@ -62,15 +62,24 @@ public sealed class LoginModel(CredentialChecker credentials, LoginThrottle thro
         return LocalRedirect(SafeReturnUrl());
     }
 
-    private PageResult Throttled(string address, TimeSpan wait)
+    private PageResult Throttled(string address, LoginBlock block)
     {
-        var minutes = Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes));
-        WebLog.LoginThrottled(logger, address, minutes);
-        ErrorMessage = minutes == 1
-            ? "Too many failed logins from your address. Try again in 1 minute."
-            : $"Too many failed logins from your address. Try again in {minutes} minutes.";
+        var minutes = Math.Max(1, (int)Math.Ceiling(block.Wait.TotalMinutes));
+        var inMinutes = minutes == 1 ? "1 minute" : $"{minutes} minutes";
+        if (block.Scope == LoginBlockScope.Everyone)
+        {
+            WebLog.LoginPausedForEveryone(logger, address, minutes);
+            ErrorMessage = $"Too many failed logins from many addresses: every login is paused. Try again in {inMinutes}. "
+                + "Browsers already signed in and the API key keep working; restarting StarSync also lifts the pause.";
+        }
+        else
+        {
+            WebLog.LoginThrottled(logger, address, minutes);
+            ErrorMessage = $"Too many failed logins from your address. Try again in {inMinutes}.";
+        }
+
         Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Response.Headers.RetryAfter = ((int)Math.Ceiling(block.Wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Page();
     }
 

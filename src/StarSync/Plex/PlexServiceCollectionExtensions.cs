@@ -27,9 +27,6 @@ public static class PlexServiceCollectionExtensions
         client.AddStandardResilienceHandler().Configure(ConfigureResilience);
         // Added after the resilience handler, so it runs inside each attempt (see PlexBufferingHandler).
         client.AddHttpMessageHandler<PlexBufferingHandler>();
-        // Inside the retry loop too: /metrics counts every attempt and its latency.
-        services.TryAddTransient<Health.PlexMetricsHandler>();
-        client.AddHttpMessageHandler<Health.PlexMetricsHandler>();
         return services;
     }
 

@@ -331,10 +331,9 @@ public sealed partial class RatingJob(
         {
             var targetJob = await journal.GetJobAsync(target, cancellationToken)
                 ?? throw new InvalidOperationException($"There is no job #{target} to undo.");
-            if (targetJob.DryRun || targetJob.Mode is JobMode.Undo or JobMode.UndoAll)
+            if (UndoEligibility.WhyNever(targetJob) is { } reason)
             {
-                // Undoing an undo would write ratings that "undo everything" can no longer find.
-                throw new InvalidOperationException($"Job #{target} is {(targetJob.DryRun ? "a dry run" : "an undo")}; it changed nothing that could be undone.");
+                throw new InvalidOperationException(reason);
             }
         }
 

@@ -15,6 +15,9 @@ internal static partial class WebLog
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Login from {Address} refused: too many failed attempts, blocked for {Minutes} more minutes")]
     public static partial void LoginThrottled(ILogger logger, string address, int minutes);
 
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Login from {Address} refused: too many failed logins from many addresses, every login paused for {Minutes} more minutes")]
+    public static partial void LoginPausedForEveryone(ILogger logger, string address, int minutes);
+
     [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "{Username} logged out")]
     public static partial void LoggedOut(ILogger logger, string username);
 }

@@ -227,7 +227,15 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.StartsWith("ok", ready.GetProperty("checks").GetProperty("plex").GetString(), StringComparison.Ordinal);
         Assert.Contains("starsync_jobs_total{status=\"succeeded\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("starsync_tracks_total{kind=\"rated\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("starsync_plex_request_duration_seconds_count", metrics, StringComparison.Ordinal);
+        // Plex requests, from HttpClient's own meter (System.Net.Http), with their status codes.
+        Assert.Matches("system_net_http_http_client_request_duration_count\\{[^}]*http_response_status_code=\"200\"", metrics);
+        Assert.Contains("le=\"0.005\"", metrics, StringComparison.Ordinal);
+        foreach (var secret in new[] { _plex.Token, Key, TestApp.Password, "X-Plex-Token" })
+        {
+            Assert.DoesNotContain(secret, metrics, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(_plex.Library.Sections[0].Title, metrics, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
         Assert.DoesNotContain(_plex.Token, await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }

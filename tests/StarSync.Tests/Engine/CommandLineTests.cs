@@ -66,7 +66,9 @@ public sealed class CommandLineTests : IAsyncLifetime
     [InlineData("rate", "--recent", "x")]
     [InlineData("rate", "--all", "--recent", "5")]
     [InlineData("undo")]
+    [InlineData("undo", "--job", "3", "--all")]
     [InlineData("clear")]
+    [InlineData("jobs", "--limit", "-1")]
     public async Task Bad_usage_exits_with_two_and_a_message(params string[] args)
     {
         var (code, _, error) = await Run(args);
@@ -96,4 +98,73 @@ public sealed class CommandLineTests : IAsyncLifetime
         Assert.Contains("* Music", output);
         Assert.Contains("unrated", output);
     }
+
+    [Theory]
+    [InlineData("clear", "--confirm", "--dryrun")]
+    [InlineData("rate", "--all", "--dryrun")]
+    [InlineData("rate", "--all", "extra")]
+    [InlineData("undo", "--all", "--force")]
+    public async Task Unknown_option_is_an_error_with_exit_two_and_the_verbs_usage_and_changes_nothing(params string[] args)
+    {
+        var (code, output, error) = await Run(args);
+
+        Assert.Equal(CommandLine.Usage, code);
+        Assert.StartsWith("starsync: ", error);
+        Assert.Contains(args[^1], error);                 // names what it did not understand
+        Assert.Contains($"{args[0]} [options]", error);   // and shows the usage of the verb that was meant
+        Assert.Equal("", output);
+        Assert.Equal(0, _plex.Counters.RatingWrites);
+    }
+
+    [Fact]
+    public async Task Unknown_verb_is_an_error_with_exit_two_and_the_list_of_verbs()
+    {
+        Assert.True(CommandLine.IsCommand(["rat", "--all"]));
+
+        var (code, _, error) = await Run("rat", "--all");
+
+        Assert.Equal(CommandLine.Usage, code);
+        Assert.Contains("'rat'", error);
+        Assert.Contains("libraries", error);
+        Assert.Equal(0, _plex.Counters.RatingWrites);
+    }
+
+    [Theory]
+    [InlineData("rate", "--recent")]
+    [InlineData("undo", "--job")]
+    [InlineData("clear", "--confirm")]
+    [InlineData("jobs", "--limit")]
+    public async Task Help_per_verb_describes_its_options_and_runs_nothing(string verb, string option)
+    {
+        var (code, output, _) = await Run(verb, "--help");
+
+        Assert.Equal(CommandLine.Ok, code);
+        Assert.Contains(option, output);
+        Assert.Equal(0, _plex.Counters.RatingWrites);
+        Assert.False(File.Exists(Path.Combine(_dir, "starsync.db")));   // no host was even built
+    }
+
+    [Fact]
+    public async Task Help_lists_every_verb_and_the_exit_codes()
+    {
+        var (code, output, _) = await Run("--help");
+
+        Assert.Equal(CommandLine.Ok, code);
+        foreach (var verb in new[] { "rate", "undo", "clear", "libraries", "jobs" })
+        {
+            Assert.Contains(verb, output);
+        }
+
+        Assert.Contains("130 cancelled", output);
+    }
+
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--demo" }, false)]
+    [InlineData(new[] { "--urls", "http://+:5000" }, false)]
+    [InlineData(new[] { "urls=http://+:5000" }, false)]
+    [InlineData(new[] { "jobs" }, true)]
+    [InlineData(new[] { "--help" }, true)]
+    public void Only_a_word_or_help_is_a_command_options_start_the_web_app(string[] args, bool expected) =>
+        Assert.Equal(expected, CommandLine.IsCommand(args));
 }

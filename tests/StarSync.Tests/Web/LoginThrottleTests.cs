@@ -54,4 +54,26 @@ public sealed class LoginThrottleTests
         _throttle.Reset(Client);
         Assert.Null(_throttle.RetryAfter(Client));
     }
+
+    [Fact]
+    public void Check_names_the_limit_hit_the_address_or_everyone()
+    {
+        for (var i = 0; i < LoginThrottle.MaxFailures; i++)
+        {
+            _throttle.RecordFailure(Client);
+        }
+
+        Assert.Equal(LoginBlockScope.Address, _throttle.Check(Client)?.Scope);
+        Assert.Null(_throttle.Check(IPAddress.Parse("192.0.2.99")));
+
+        for (var i = 0; i < LoginThrottle.MaxGlobalFailures - LoginThrottle.MaxFailures; i++)
+        {
+            _throttle.RecordFailure(IPAddress.Parse($"198.51.100.{i + 1}"));
+        }
+
+        Assert.Equal(new LoginBlock(LoginBlockScope.Everyone, LoginThrottle.Window), _throttle.Check(IPAddress.Parse("192.0.2.99")));
+        Assert.Equal(LoginBlockScope.Everyone, _throttle.Check(Client)?.Scope);
+        _time.Advance(LoginThrottle.Window);
+        Assert.Null(_throttle.Check(Client));
+    }
 }

@@ -7,9 +7,11 @@ namespace StarSync.Tests.Web;
 public sealed class SecurityTests
 {
     [Fact]
-    public async Task Many_addresses_together_cannot_out_guess_the_global_login_limit()
+    public async Task Many_addresses_together_cannot_out_guess_the_global_login_limit_but_sessions_and_the_api_key_keep_working()
     {
-        await using var app = await TestApp.StartAsync();
+        const string key = "security-tests-key-0123456789abcdef";
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["API_KEY"] = key });
+        using var signedIn = await app.CreateLoggedInClientAsync();
         using var client = app.CreateClient();
 
         // Loopback is a trusted proxy, so each attempt may claim another address; the global limit still holds.
@@ -28,8 +30,19 @@ public sealed class SecurityTests
         }
 
         using var right = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password);
+        using var session = await signedIn.GetAsync("/api/v1/settings");
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, "/api/v1/settings");
+        withKey.Headers.Add("X-Api-Key", key);
+        using var apiKey = await client.SendAsync(withKey);
+
         Assert.Equal((HttpStatusCode)429, last);
         Assert.Equal((HttpStatusCode)429, right.StatusCode);
+        var page = WebUtility.HtmlDecode(await right.Content.ReadAsStringAsync());
+        Assert.Contains("Too many failed logins from many addresses: every login is paused. Try again in 5 minutes.", page, StringComparison.Ordinal);
+        Assert.Contains("API key keep working", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("from your address", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, session.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, apiKey.StatusCode);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("API-key access is off: no API key has been generated."));
         }
 
-        if (!CredentialChecker.FixedTimeEquals(values.ToString(), expected))
+        if (!ConstantTime.SecretEquals(values.ToString(), expected))
         {
             return Task.FromResult(AuthenticateResult.Fail("Invalid API key."));
         }

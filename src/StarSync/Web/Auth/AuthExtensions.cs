@@ -119,7 +119,7 @@ internal static class AuthExtensions
         var stamp = context.Principal?.FindFirst(CredentialStampClaim)?.Value;
         var current = services.GetRequiredService<CredentialChecker>().CurrentStamp();
         var session = context.Principal?.FindFirst(SessionClaim)?.Value;
-        if (stamp is null || !CredentialChecker.FixedTimeEquals(stamp, current)
+        if (stamp is null || !ConstantTime.SecretEquals(stamp, current)
             || !await services.GetRequiredService<SessionStore>().IsActiveAsync(session, context.HttpContext.RequestAborted))
         {
             context.RejectPrincipal();

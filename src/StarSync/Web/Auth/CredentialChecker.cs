@@ -11,17 +11,10 @@ public sealed class CredentialChecker(IOptionsMonitor<AuthOptions> options)
     public bool IsValid(string? username, string? password)
     {
         var expected = options.CurrentValue;
-        // Hashing first makes both sides the same length, so FixedTimeEquals leaks not even the length.
-        var userOk = FixedTimeEquals(username ?? "", expected.Username);
-        var passwordOk = FixedTimeEquals(password ?? "", expected.Password);
+        var userOk = ConstantTime.SecretEquals(username ?? "", expected.Username);
+        var passwordOk = ConstantTime.SecretEquals(password ?? "", expected.Password);
         return userOk & passwordOk; // no short-circuit: always compare both
     }
-
-    /// <summary>Constant-time comparison of two strings of any length.</summary>
-    public static bool FixedTimeEquals(string actual, string expected) =>
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(actual)),
-            SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     /// <summary>
     /// A stamp of the current credentials, carried in the session cookie: when APP_USERNAME or APP_PASSWORD changes,

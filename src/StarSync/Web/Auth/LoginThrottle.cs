@@ -28,7 +28,10 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
     private readonly Queue<DateTimeOffset> _allFailures = new();
 
     /// <summary>How long <paramref name="address"/> must still wait, or null when it may try to log in.</summary>
-    public TimeSpan? RetryAfter(IPAddress? address)
+    public TimeSpan? RetryAfter(IPAddress? address) => Check(address)?.Wait;
+
+    /// <summary>Which limit blocks <paramref name="address"/> now and for how long, or null when it may try to log in.</summary>
+    public LoginBlock? Check(IPAddress? address)
     {
         var now = timeProvider.GetUtcNow();
         lock (_lock)
@@ -36,7 +39,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
             Expire(_allFailures, now);
             if (_allFailures.Count >= MaxGlobalFailures)
             {
-                return _allFailures.Peek() + Window - now;
+                return new LoginBlock(LoginBlockScope.Everyone, _allFailures.Peek() + Window - now);
             }
 
             if (!_failures.TryGetValue(Key(address), out var times))
@@ -45,7 +48,7 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
             }
 
             Expire(times, now);
-            return times.Count >= MaxFailures ? times.Peek() + Window - now : null;
+            return times.Count >= MaxFailures ? new LoginBlock(LoginBlockScope.Address, times.Peek() + Window - now) : null;
         }
     }
 
@@ -129,3 +132,16 @@ public sealed class LoginThrottle(TimeProvider timeProvider)
         return address.ToString();
     }
 }
+
+/// <summary>Which limit refused a login.</summary>
+public enum LoginBlockScope
+{
+    /// <summary>Too many failures from this address (IPv6: its /64).</summary>
+    Address,
+
+    /// <summary>Too many failures from all addresses together: every login waits (sessions and the API key keep working).</summary>
+    Everyone,
+}
+
+/// <summary>A refused login: which limit, and how long until a login may be tried again.</summary>
+public sealed record LoginBlock(LoginBlockScope Scope, TimeSpan Wait);

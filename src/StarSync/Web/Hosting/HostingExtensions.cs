@@ -26,6 +26,9 @@ internal static class HostingExtensions
             }
         });
 
+        // A body or parameter the API cannot bind throws (instead of an empty 400 outside Development), so the
+        // exception handler can answer with the field and what was expected.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         return builder;

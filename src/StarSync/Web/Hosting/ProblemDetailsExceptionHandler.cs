@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace StarSync.Web.Hosting;
 
 /// <summary>Answers unhandled exceptions on API paths with ProblemDetails; pages fall through to the /error page.</summary>
-internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
+    ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -23,11 +25,14 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
         }
 
         httpContext.Response.StatusCode = status;
+        var body = exception is BadHttpRequestException badRequest ? RequestBodyProblem.Describe(
+            // The middleware has cleared the endpoint too; the feature keeps the one that failed.
+            httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint, badRequest, json.Value.SerializerOptions) : null;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = body ?? new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
 

@@ -7,7 +7,7 @@ using StarSync.LiveLog;
 
 namespace StarSync.Web.Logging;
 
-/// <summary>Console, rolling file and live log, all with secrets masked.</summary>
+/// <summary>Console, rolling file and live log, all passing through one <see cref="LogScrubber"/> (secrets masked, control characters neutralised).</summary>
 internal static class LoggingExtensions
 {
     private const long FileSizeLimitBytes = 10 * 1024 * 1024;
@@ -34,6 +34,8 @@ internal static class LoggingExtensions
 
         var redactor = SecretRedactor.FromConfiguration(builder.Configuration);
         builder.Services.AddSingleton(redactor);
+        var scrubber = new LogScrubber(redactor);
+        builder.Services.AddSingleton(scrubber);
 
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.FormatterName = RedactingConsoleFormatter.FormatterName);
         builder.Logging.AddConsoleFormatter<RedactingConsoleFormatter, ConsoleFormatterOptions>();
@@ -42,7 +44,7 @@ internal static class LoggingExtensions
         var fileLogger = new LoggerConfiguration()
             .MinimumLevel.Verbose() // Microsoft.Extensions.Logging's filters decide what gets here
             .WriteTo.File(
-                new RedactingTextFormatter(redactor),
+                new RedactingTextFormatter(scrubber),
                 paths.LogFile,
                 rollingInterval: RollingInterval.Day,
                 fileSizeLimitBytes: FileSizeLimitBytes,

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace StarSync.Web.Logging;
 
-/// <summary>Console output (what <c>docker logs</c> shows): one line per entry, secrets masked.</summary>
-internal sealed class RedactingConsoleFormatter(SecretRedactor redactor, TimeProvider timeProvider) : ConsoleFormatter(FormatterName)
+/// <summary>Console output (what <c>docker logs</c> shows): one line per entry, scrubbed by <see cref="LogScrubber"/>.</summary>
+internal sealed class RedactingConsoleFormatter(LogScrubber scrubber, TimeProvider timeProvider) : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "starsync";
 
@@ -24,10 +24,10 @@ internal sealed class RedactingConsoleFormatter(SecretRedactor redactor, TimePro
         textWriter.Write(' ');
         textWriter.Write(logEntry.Category);
         textWriter.Write(": ");
-        textWriter.WriteLine(redactor.Redact(message));
+        textWriter.WriteLine(scrubber.Message(message));
         if (logEntry.Exception is not null)
         {
-            textWriter.WriteLine(redactor.Redact(logEntry.Exception.ToString()));
+            textWriter.WriteLine(scrubber.Exception(logEntry.Exception.ToString()));
         }
     }
 

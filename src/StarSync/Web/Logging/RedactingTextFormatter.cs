@@ -5,10 +5,10 @@ using Serilog.Formatting.Display;
 
 namespace StarSync.Web.Logging;
 
-/// <summary>Serilog formatter for the log file: one line per event, secrets masked after rendering.</summary>
-internal sealed class RedactingTextFormatter(SecretRedactor redactor) : ITextFormatter
+/// <summary>Serilog formatter for the log file: one line per event (exception lines indented below it), scrubbed after rendering.</summary>
+internal sealed class RedactingTextFormatter(LogScrubber scrubber) : ITextFormatter
 {
-    private const string Template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    private const string Template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}";
 
     private readonly MessageTemplateTextFormatter _inner = new(Template, CultureInfo.InvariantCulture);
 
@@ -16,6 +16,12 @@ internal sealed class RedactingTextFormatter(SecretRedactor redactor) : ITextFor
     {
         using var buffer = new StringWriter(CultureInfo.InvariantCulture);
         _inner.Format(logEvent, buffer);
-        output.Write(redactor.Redact(buffer.ToString()));
+        output.Write(scrubber.Message(buffer.ToString()));
+        output.Write(Environment.NewLine);
+        if (logEvent.Exception is not null)
+        {
+            output.Write(scrubber.Exception(logEvent.Exception.ToString()));
+            output.Write(Environment.NewLine);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Primitives;
+using StarSync.Plex;
 
 namespace StarSync.Web.Logging;
 
@@ -11,7 +12,7 @@ namespace StarSync.Web.Logging;
 public sealed partial class SecretRedactor
 {
     /// <summary>What a secret is replaced with.</summary>
-    public const string Mask = "[redacted]";
+    public const string Mask = PlexRedaction.Placeholder;
 
     /// <summary>Configuration keys whose values are secrets.</summary>
     public static readonly IReadOnlyList<string> SecretKeys = ["PLEX_TOKEN", "APP_PASSWORD"];
@@ -60,13 +61,14 @@ public sealed partial class SecretRedactor
             return text;
         }
 
-        var result = text;
+        // Plex's token shapes (query, header, JSON, plex.tv attributes) are known in one place, Plex/PlexRedaction.
+        var result = PlexRedaction.Redact(text);
         foreach (var secret in Volatile.Read(ref _secrets))
         {
             result = result.Replace(secret, Mask, StringComparison.Ordinal);
         }
 
-        return SecretParameter().Replace(result, m => m.Groups["value"].Value == Mask ? m.Value : $"{m.Groups["name"].Value}{m.Groups["sep"].Value}{Mask}");
+        return ApiKeyParameter().Replace(result, m => m.Groups["value"].Value == Mask ? m.Value : $"{m.Groups["name"].Value}{m.Groups["sep"].Value}{Mask}");
     }
 
     private static IEnumerable<string?> Read(IConfiguration configuration) => SecretKeys.Select(key => configuration[key]);
@@ -96,7 +98,7 @@ public sealed partial class SecretRedactor
         Volatile.Write(ref _secrets, [.. _configured.Concat(_added).Distinct().OrderByDescending(s => s.Length)]);
     }
 
-    // X-Plex-Token=abc (query), X-Plex-Token: abc (header), "X-Plex-Token":"abc" (JSON), X-Plex-Token%3Dabc (encoded).
-    [GeneratedRegex("""(?<name>X-Plex-Token|X-Api-Key)(?<sep>["']?\s*[=:]\s*["']?|%3D)(?<value>[^&\s"',;<>]+)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex SecretParameter();
+    // X-Api-Key=abc (query), X-Api-Key: abc (header), "X-Api-Key":"abc" (JSON), X-Api-Key%3Dabc (encoded).
+    [GeneratedRegex("""(?<name>X-Api-Key)(?<sep>["']?\s*[=:]\s*["']?|%3D)(?<value>[^&\s"',;<>]+)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ApiKeyParameter();
 }

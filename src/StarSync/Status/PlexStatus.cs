@@ -1,7 +1,8 @@
 using StarSync.Configuration;
 using StarSync.Jobs;
+using StarSync.Plex;
 
-namespace StarSync.Plex;
+namespace StarSync.Status;
 
 /// <summary>Plex connection state in words, for the dashboard.</summary>
 public sealed record PlexConnection(bool Ok, string? ServerName, string? Version, string? Error);
