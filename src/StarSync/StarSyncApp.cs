@@ -7,6 +7,7 @@ using StarSync.Demo;
 using StarSync.Health;
 using StarSync.Jobs;
 using StarSync.Journal;
+using StarSync.Notifications;
 using StarSync.Plex;
 using StarSync.Rating;
 using StarSync.Web;
@@ -79,6 +80,7 @@ public static class StarSyncApp
         builder.Services.AddSingleton<PlexStatus>().AddSingleton<AutomationState>().AddSingleton<StarSyncMetrics>();
         builder.Services.AddSingleton<IApiKeyProvider, SettingsApiKeyProvider>().AddHostedService<LiveEventsBridge>();
         builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
+        builder.Services.AddNotifications();  // Plex's notification websocket: new music without a webhook
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 

@@ -2,6 +2,7 @@ using StarSync.Automation;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
+using StarSync.Notifications;
 using StarSync.Plex;
 using StarSync.Rating;
 
@@ -21,7 +22,15 @@ public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt)
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,
-    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook);
+    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook, NotificationsDto Notifications);
+
+/// <summary>
+/// The Plex notification listener: <see cref="State"/> is off, connecting, connected, reconnecting or stopped;
+/// <see cref="Summary"/> says it in words ("reconnecting (attempt 3, next in 20 s)", "stopped: Plex refused the token …").
+/// </summary>
+public sealed record NotificationsDto(string State, string Summary, DateTimeOffset? Since, int Attempt, int? NextAttemptInSeconds,
+    string? Problem, NotificationEvent? LastEvent, long FramesReceived, long FramesDropped, long OversizedFrames, long MalformedFrames,
+    long ItemsQueued, long CatchUps);
 
 /// <summary>Music libraries with coverage, and saved names Plex no longer has.</summary>
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);
@@ -44,11 +53,11 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 
 /// <summary>Settings as the API shows them.</summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
-    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey);
+    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey, bool PlexNotifications);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
-    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency);
+    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, bool? PlexNotifications = null);
 
 /// <summary>Maps internal records to API shapes.</summary>
 public static class ApiMapping
@@ -66,6 +75,22 @@ public static class ApiMapping
     public static ChangeDto ToDto(this ChangeRecord c) => new(c.RatingKey, c.Library, c.Artist, c.Album, c.Title, c.OldValue,
         c.NewValue, Kebab(c.State), c.Error, c.Time);
 
+    public static NotificationsDto ToDto(this NotificationSnapshot n, DateTimeOffset now)
+    {
+        int? nextIn = n.NextAttemptAt is { } next ? (int)Math.Ceiling(Math.Max(0, (next - now).TotalSeconds)) : null;
+        var summary = n.State switch
+        {
+            ListenerState.Off => "off",
+            ListenerState.Connecting => "connecting…",
+            ListenerState.Connected => "connected",
+            ListenerState.Reconnecting => $"reconnecting (attempt {n.Attempt}, next in {nextIn ?? 0} s)" + (n.Problem is { } p ? ": " + p : ""),
+            ListenerState.Stopped => "stopped: " + (n.Problem ?? "Plex refused the token"),
+            _ => n.State.ToString(),
+        };
+        return new NotificationsDto(Kebab(n.State), summary, n.Since, n.Attempt, nextIn, n.Problem, n.LastEvent, n.FramesReceived,
+            n.FramesDropped, n.OversizedFrames, n.MalformedFrames, n.ItemsQueued, n.CatchUps);
+    }
+
     public static SettingsDto ToDto(this StarSyncSettings s, string webhookUrl) => new(s.Libraries, s.RatingStyle.ToName(),
-        s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey);
+        s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey, s.PlexNotifications);
 }

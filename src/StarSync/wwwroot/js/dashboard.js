@@ -24,6 +24,7 @@
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
+    renderNotifications(status.notifications);
   }
 
   function renderPlex(plex) {
@@ -51,9 +52,20 @@
       (schedule.nextRunAt ? ", next run " + S.time(schedule.nextRunAt) + "." : ".");
   }
 
+  // The summary is computed by the server (attempt, seconds to the next try, the reason); only times are local.
+  function renderNotifications(n) {
+    const line = $("notifications-line");
+    const last = $("notifications-event");
+    if (!n) { line.textContent = ""; last.textContent = ""; return; }
+    const text = n.state === "connected" && n.since ? "connected since " + S.time(n.since) : n.summary;
+    line.textContent = "Listening to Plex: " + text + (n.framesDropped ? " (" + n.framesDropped + " unreadable frame(s) skipped)" : "") + ".";
+    line.classList.toggle("alert-error", n.state === "stopped");
+    last.textContent = n.lastEvent ? "Last Plex event: " + n.lastEvent.description + " at " + S.time(n.lastEvent.at) + "." : "";
+  }
+
   function renderWebhook(hook) {
     const line = $("webhook-line");
-    if (!hook) { line.textContent = "Last webhook: none received yet."; return; }
+    if (!hook) { line.textContent = "Last webhook: none received yet (optional: Plex's notifications already announce new music)."; return; }
     line.textContent = "Last webhook: " + hook.event + (hook.item ? " (" + hook.item + ")" : "") +
       " at " + S.time(hook.receivedAt) + (hook.outcome ? ": " + hook.outcome : "");
   }
