@@ -21,6 +21,7 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
         {
             // A websocket lives for hours: counted by the hub (Connections), not as a request in flight, so request
             // counts and peak concurrency keep meaning what tests and benchmarks assert.
+            state.Notifications.CountRequest();
             await HandleAsync(context, route);
             return;
         }

@@ -38,6 +38,7 @@ public sealed class NotificationHub : IAsyncDisposable
     private long _framesDropped;
     private long _scans;
     private long _connections;
+    private long _requests;
 
     internal NotificationHub(EmulatorState state)
     {
@@ -52,6 +53,9 @@ public sealed class NotificationHub : IAsyncDisposable
     /// <summary>Websocket upgrades accepted since start.</summary>
     public long Connections => Interlocked.Read(ref _connections);
 
+    /// <summary>Requests to the websocket path, refused ones (401) included.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
     /// <summary>Frames handed to clients (one per client per frame).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
 
@@ -60,6 +64,8 @@ public sealed class NotificationHub : IAsyncDisposable
 
     /// <summary>Scans announced completely (up to "Library scan complete").</summary>
     public long ScansCompleted => Interlocked.Read(ref _scans);
+
+    internal void CountRequest() => Interlocked.Increment(ref _requests);
 
     /// <summary>Aborts every connection without a close handshake, as a crashing server or a broken network does.</summary>
     public int DropConnections()
