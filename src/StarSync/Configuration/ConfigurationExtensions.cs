@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using StarSync.Plex;
 
@@ -60,7 +61,7 @@ public static class ConfigurationExtensions
 
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System); // Try: tests put a fake clock in first
         builder.Services.AddOptions<PlexOptions>().Configure(o =>
         {
             o.Url = plex.Url;

@@ -54,6 +54,11 @@ public sealed partial class NotificationListener(
     // Per connection (the receive loop is the only writer).
     private readonly HashSet<string> _created = new(StringComparer.Ordinal);
     private readonly Queue<string> _createdOrder = new();
+
+    // Items already handed to the batcher: PMS repeats "processed" (media analysis after metadata), and a repeat
+    // must neither queue again nor look like a missed announcement.
+    private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+    private readonly Queue<string> _doneOrder = new();
     private readonly Dictionary<string, string> _scans = new(StringComparer.Ordinal);
     private readonly HashSet<string> _scannedSections = new(StringComparer.Ordinal);
     private Dictionary<string, PlexLibrary> _sections = new(StringComparer.Ordinal);
@@ -139,9 +144,12 @@ public sealed partial class NotificationListener(
 
                 var delay = Backoff(attempt, Random.Shared.NextDouble());
                 var next = time.GetUtcNow() + delay;
+                // The timer exists before the status says "waiting", so whoever reads the status and advances the
+                // clock cannot advance it past a timer that is not there yet.
+                var waiting = WaitAsync(delay, wake, stoppingToken);
                 status.Update(s => s with { State = ListenerState.Reconnecting, Attempt = attempt, NextAttemptAt = next, Problem = outcome.Problem });
                 LogRetrying(outcome.Problem ?? "connection lost", attempt, delay.TotalSeconds);
-                await WaitAsync(delay, wake, stoppingToken);
+                await waiting;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -156,9 +164,11 @@ public sealed partial class NotificationListener(
                 // Whatever went wrong, the listener lives on: the next attempt starts from scratch.
                 attempt++;
                 var delay = Backoff(attempt, Random.Shared.NextDouble());
-                status.Update(s => s with { State = ListenerState.Reconnecting, Attempt = attempt, NextAttemptAt = time.GetUtcNow() + delay, Problem = ex.Message });
+                var next = time.GetUtcNow() + delay;
+                var waiting = WaitAsync(delay, wake, stoppingToken);
+                status.Update(s => s with { State = ListenerState.Reconnecting, Attempt = attempt, NextAttemptAt = next, Problem = ex.Message });
                 LogFailed(ex, ex.Message, attempt, delay.TotalSeconds);
-                await WaitAsync(delay, wake, stoppingToken);
+                await waiting;
             }
         }
     }
@@ -389,6 +399,7 @@ public sealed partial class NotificationListener(
         if (entry.State == "9")
         {
             Forget(itemId); // deleted: never rated
+            _done.Remove(itemId);
             return false;
         }
 
@@ -410,6 +421,11 @@ public sealed partial class NotificationListener(
             return false;
         }
 
+        if (_done.Contains(itemId))
+        {
+            return false;
+        }
+
         if (!_created.Contains(itemId))
         {
             // Processed without our having seen it created: a refresh of an old item, or a scan that started
@@ -419,6 +435,15 @@ public sealed partial class NotificationListener(
         }
 
         Forget(itemId);
+        if (_done.Add(itemId))
+        {
+            _doneOrder.Enqueue(itemId);
+            while (_doneOrder.Count > MaxTrackedItems && _doneOrder.TryDequeue(out var oldest))
+            {
+                _done.Remove(oldest);
+            }
+        }
+
         var isTrack = entry.Type == "10";
         var parent = isTrack && IsKey(entry.ParentItemId) ? entry.ParentItemId : null;
         var added = batcher.Add(new NewMusicItem(itemId, parent, isTrack, NewMusicSource.Notification));
@@ -558,6 +583,8 @@ public sealed partial class NotificationListener(
     {
         _created.Clear();
         _createdOrder.Clear();
+        _done.Clear();
+        _doneOrder.Clear();
         _scans.Clear();
         _scannedSections.Clear();
         _mayHaveMissed = false;

@@ -48,7 +48,7 @@ internal sealed class WebhookHarness : IAsyncDisposable
 
     /// <summary>Starts the app; Plex's notification websocket is off unless <paramref name="notifications"/>, so webhook tests see webhooks only.</summary>
     public static async Task<WebhookHarness> StartAsync(double debounceSeconds = 0.2, IDictionary<string, string?>? config = null, EmulatorOptions? emulator = null,
-        bool notifications = false)
+        bool notifications = false, Action<WebApplicationBuilder>? configure = null, PlexEmulatorServer? plex = null)
     {
         var logs = new FakeLogCollector();
         var values = new Dictionary<string, string?>
@@ -64,10 +64,11 @@ internal sealed class WebhookHarness : IAsyncDisposable
             values[key] = value;
         }
 
-        var engine = await EngineHarness.StartAsync(emulator, values, configure: b =>
+        var engine = await EngineHarness.StartAsync(emulator, values, plex: plex, configure: b =>
         {
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Logging.AddProvider(new FakeLoggerProvider(logs));
+            configure?.Invoke(b);
         });
         await engine.App.StartAsync();
         var address = new Uri(engine.App.Urls.First(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");
