@@ -16,6 +16,7 @@ public sealed class PlexEmulatorServer : IAsyncDisposable
     private readonly HttpClient _webhookClient;
     private readonly SemaphoreSlim _serving = new(1, 1);
     private WebApplication? _app;
+    private int _disposed;
 
     private PlexEmulatorServer(WebApplication app, EmulatorOptions options, EmulatorState state, Uri baseUri, HttpClient webhookClient)
     {
@@ -151,6 +152,12 @@ public sealed class PlexEmulatorServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Harnesses may share one server and each dispose it.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _webhookClient.Dispose();
         await StopServingAsync();
         await _state.Notifications.DisposeAsync();
