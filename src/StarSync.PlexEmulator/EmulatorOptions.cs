@@ -37,6 +37,12 @@ public sealed class EmulatorOptions
     /// <summary>Fault injection; may be changed while the server runs.</summary>
     public FaultOptions Faults { get; } = new();
 
+    /// <summary>Standalone program only: add a new album to the first music library this often (zero = never), so clients of the notification websocket see scans.</summary>
+    public TimeSpan NewAlbumEvery { get; set; }
+
+    /// <summary>The notification websocket; may be changed while the server runs.</summary>
+    public NotificationOptions Notifications { get; } = new();
+
     /// <summary>0 = unlimited; otherwise a larger (or missing) X-Plex-Container-Size is clamped to it, i.e. forced paging.</summary>
     public int MaxPageSize { get; set; }
 

@@ -34,6 +34,18 @@ internal static class Program
         Console.WriteLine($"Sections: {string.Join(", ", server.Library.Sections.Select(s => $"{s.Key}={s.Title} ({s.TrackCount} tracks)"))}");
         try
         {
+            if (options.NewAlbumEvery > TimeSpan.Zero)
+            {
+                // New music for clients of /:/websockets/notifications (python-plexapi's AlertListener, StarSync).
+                using var timer = new PeriodicTimer(options.NewAlbumEvery);
+                var music = server.Library.Sections.First(s => s.IsMusic);
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                {
+                    var album = server.Library.AddAlbum(music.Key, 5);
+                    Console.WriteLine($"Added album {album.AlbumRatingKey} '{album.AlbumTitle}' ({album.TrackRatingKeys.Count} tracks) to {music.Title}");
+                }
+            }
+
             await Task.Delay(Timeout.Infinite, stop.Token);
         }
         catch (OperationCanceledException)

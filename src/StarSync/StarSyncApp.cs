@@ -9,6 +9,7 @@ using StarSync.Demo;
 using StarSync.Health;
 using StarSync.Jobs;
 using StarSync.Journal;
+using StarSync.Notifications;
 using StarSync.Plex;
 using StarSync.Rating;
 using StarSync.Rules;
@@ -135,6 +136,7 @@ public static class StarSyncApp
         builder.Services.AddHealth();         // metrics (Meter "StarSync") and their Prometheus exporter
         builder.Services.AddApi();            // API key from the settings, secrets masked in the live log
         builder.Services.AddAutomation();     // schedule, Plex webhook with debounce
+        builder.Services.AddNotifications();  // Plex's notification websocket: new music without a webhook
         builder.AddStarSyncWeb();             // auth, pages, API, live log
         builder.Services.AddOpenApi();        // /openapi/v1.json describes /api/v1
 

@@ -183,7 +183,7 @@ internal static class PlexEndpoints
             w.Attr("key", s.Key);
             w.Attr("type", s.Type);
             w.Attr("title", s.Title);
-            w.Attr("agent", s.IsMusic ? "tv.plex.agents.music" : "tv.plex.agents.movie");
+            w.Attr("agent", !s.IsMusic ? "tv.plex.agents.movie" : state.Options.Notifications.SectionsWithoutAgent.Contains(s.Key) ? NotificationHub.NoAgent : "tv.plex.agents.music");
             w.Attr("scanner", s.IsMusic ? "Plex Music" : "Plex Movie");
             w.Attr("language", "en-US");
             w.Attr("uuid", s.Uuid);

@@ -227,6 +227,7 @@ public sealed partial class EmulatedLibrary
         ArgumentOutOfRangeException.ThrowIfLessThan(trackCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(trackCount, 250);
         var now = _time.GetUtcNow();
+        NewAlbum added;
         lock (_gate)
         {
             var artist = -1;
@@ -261,7 +262,7 @@ public sealed partial class EmulatedLibrary
             }
 
             Interlocked.Increment(ref _structureVersion);
-            return new NewAlbum(
+            added = new NewAlbum(
                 section.Key,
                 _rKey[artist].ToString(CultureInfo.InvariantCulture),
                 _aKey[album].ToString(CultureInfo.InvariantCulture),
@@ -269,7 +270,14 @@ public sealed partial class EmulatedLibrary
                 Title(_aKey[album]),
                 Title(_rKey[artist]));
         }
+
+        // Outside the lock: the server's scanner (notifications) reads the library while it announces the album.
+        AlbumAdded?.Invoke(added);
+        return added;
     }
+
+    /// <summary>Raised after <see cref="AddAlbum"/>, as a scan finding new files; the notification websocket announces it.</summary>
+    public event Action<NewAlbum>? AlbumAdded;
 
     // ---- Internal access for the HTTP layer ----
 

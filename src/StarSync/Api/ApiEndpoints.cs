@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StarSync.Automation;
+using StarSync.Notifications;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
@@ -16,7 +17,7 @@ public static class ApiEndpoints
     /// <summary>Maps every /api/v1 route on <paramref name="api"/> (a group already carrying auth).</summary>
     public static RouteGroupBuilder MapStarSyncApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/status", GetStatus).WithName("GetStatus").WithSummary("Plex connection, running job, queue, recent jobs, schedule, last webhook");
+        api.MapGet("/status", GetStatus).WithName("GetStatus").WithSummary("Plex connection, running job, queue, recent jobs, schedule, last webhook, Plex notification listener");
         api.MapGet("/libraries", GetLibraries).WithSummary("Music libraries with rated/unrated counts");
 
         api.MapPost("/jobs", StartJob).WithSummary("Start a run: mode all or recent (with count), optionally a dry run");
@@ -38,7 +39,7 @@ public static class ApiEndpoints
     }
 
     private static async Task<Ok<StatusDto>> GetStatus(JobQueue queue, JournalStore journal, PlexStatus plex, SettingsStore settings,
-        AutomationState automation, CancellationToken cancellationToken)
+        AutomationState automation, NotificationStatus notifications, TimeProvider time, CancellationToken cancellationToken)
     {
         var snapshot = queue.Snapshot();
         var recent = await journal.GetJobsAsync(10, cancellationToken);
@@ -49,7 +50,7 @@ public static class ApiEndpoints
             snapshot.Current is null ? null : snapshot.Progress?.ToDto(),
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
             new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null, settings.Current.BatchSize, lastScheduled?.ToDto()),
-            automation.LastWebhook));
+            automation.LastWebhook, notifications.Snapshot().ToDto(time.GetUtcNow())));
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)
@@ -203,6 +204,7 @@ public static class ApiEndpoints
             BatchSize = body.BatchSize ?? current.BatchSize,
             BatchIntervalMinutes = body.BatchIntervalMinutes ?? current.BatchIntervalMinutes,
             WriteConcurrency = body.WriteConcurrency ?? current.WriteConcurrency,
+            PlexNotifications = body.PlexNotifications ?? current.PlexNotifications,
         }, cancellationToken);
         if (errors.Count > 0)
         {

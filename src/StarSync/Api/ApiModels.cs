@@ -3,6 +3,8 @@ using StarSync.Automation;
 using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
+using StarSync.Notifications;
+using StarSync.Plex;
 using StarSync.Rating;
 using StarSync.Status;
 
@@ -33,11 +35,18 @@ public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt,
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,
-    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook)
+    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook, NotificationsDto Notifications)
 {
     /// <summary>StarSync's version, as the footer shows it.</summary>
     public string Version { get; init; } = Web.AppVersion.Current;
 }
+/// <summary>
+/// The Plex notification listener: <see cref="State"/> is off, connecting, connected, reconnecting or stopped;
+/// <see cref="Summary"/> says it in words ("reconnecting (attempt 3, next in 20 s)", "stopped: Plex refused the token …").
+/// </summary>
+public sealed record NotificationsDto(string State, string Summary, DateTimeOffset? Since, int Attempt, int? NextAttemptInSeconds,
+    string? Problem, NotificationEvent? LastEvent, long FramesReceived, long FramesDropped, long OversizedFrames, long MalformedFrames,
+    long ItemsQueued, long CatchUps);
 
 /// <summary>Music libraries with coverage, and saved names Plex no longer has.</summary>
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);
@@ -67,12 +76,12 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 /// </summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
     int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey,
-    string WebhookSecretSource, string ApiKeySource);
+    string WebhookSecretSource, string ApiKeySource, bool PlexNotifications);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
-    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency);
+    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, bool? PlexNotifications = null);
 
 /// <summary>Maps internal records to API shapes.</summary>
 public static class ApiMapping
@@ -98,10 +107,26 @@ public static class ApiMapping
     public static ChangeDto ToDto(this ChangeRecord c) => new(c.RatingKey, c.Library, c.Artist, c.Album, c.Title, c.OldValue,
         c.NewValue, Kebab(c.State), c.Error, c.Time, c.Rule);
 
+    public static NotificationsDto ToDto(this NotificationSnapshot n, DateTimeOffset now)
+    {
+        int? nextIn = n.NextAttemptAt is { } next ? (int)Math.Ceiling(Math.Max(0, (next - now).TotalSeconds)) : null;
+        var summary = n.State switch
+        {
+            ListenerState.Off => "off",
+            ListenerState.Connecting => "connecting…",
+            ListenerState.Connected => "connected",
+            ListenerState.Reconnecting => $"reconnecting (attempt {n.Attempt}, next in {nextIn ?? 0} s)" + (n.Problem is { } p ? ": " + p : ""),
+            ListenerState.Stopped => "stopped: " + (n.Problem ?? "Plex refused the token"),
+            _ => n.State.ToString(),
+        };
+        return new NotificationsDto(Kebab(n.State), summary, n.Since, n.Attempt, nextIn, n.Problem, n.LastEvent, n.FramesReceived,
+            n.FramesDropped, n.OversizedFrames, n.MalformedFrames, n.ItemsQueued, n.CatchUps);
+    }
+
     public static SettingsDto ToDto(this SettingsStore store, string webhookUrl)
     {
         var s = store.Current;
         return new(s.Libraries, s.RatingStyle.ToName(), s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes,
-            s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName());
+            s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName(), s.PlexNotifications);
     }
 }

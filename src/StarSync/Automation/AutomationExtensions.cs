@@ -17,8 +17,8 @@ public static class AutomationExtensions
         services.AddSingleton<ScheduleService>();
         services.AddHostedService(sp => sp.GetRequiredService<ScheduleService>());
         services.AddJobEventHandler<ScheduledJobFailures>();
-        services.AddSingleton<WebhookBatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookBatcher>());
+        services.AddSingleton<NewMusicBatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<NewMusicBatcher>());
         services.AddSingleton<WebhookReceiver>();
 
         // ASP.NET Core logs every request line at Information, path and query included, and the webhook URL carries

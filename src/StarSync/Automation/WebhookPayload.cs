@@ -28,6 +28,11 @@ public sealed class WebhookMetadata
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? Title { get; set; }
 
+    /// <summary>The album of a track.</summary>
+    [JsonPropertyName("parentRatingKey")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? ParentRatingKey { get; set; }
+
     [JsonPropertyName("parentTitle")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? ParentTitle { get; set; }

@@ -9,12 +9,12 @@ namespace StarSync.Automation;
 public sealed record WebhookAnswer(string Outcome);
 
 /// <summary>
-/// Handles one webhook request: authenticates, parses, hands new music to the <see cref="WebhookBatcher"/>, records
+/// Handles one webhook request: authenticates, parses, hands new music to the <see cref="NewMusicBatcher"/>, records
 /// the outcome, and answers. It never waits for Plex or a job, so Plex's sender is never held up.
 /// </summary>
 public sealed partial class WebhookReceiver(
     SettingsStore settings,
-    WebhookBatcher batcher,
+    NewMusicBatcher batcher,
     AutomationState state,
     IOptions<AutomationOptions> options,
     TimeProvider time,
@@ -106,8 +106,12 @@ public sealed partial class WebhookReceiver(
             return Rejected(eventName, title, "library.new without \"Metadata.librarySectionTitle\" or a numeric \"librarySectionID\": StarSync cannot tell which library it is in.");
         }
 
-        var waiting = batcher.Add(item.RatingKey);
-        var outcome = waiting == 1 ? "queued 1 item for rating" : $"queued 1 item for rating ({waiting} new items waiting)";
+        var isTrack = string.Equals(item.Type, "track", StringComparison.Ordinal);
+        var parent = isTrack && item.ParentRatingKey is { Length: > 0 and <= 20 } p && p.All(char.IsAsciiDigit) ? p : null;
+        var added = batcher.Add(new NewMusicItem(item.RatingKey, parent, isTrack, NewMusicSource.Webhook));
+        var waiting = added.Waiting;
+        var outcome = added.AlreadyQueued ? "already queued for rating (Plex's notifications announced it first)"
+            : waiting == 1 ? "queued 1 item for rating" : $"queued 1 item for rating ({waiting} new items waiting)";
         LogAccepted(eventName, item.RatingKey, waiting);
         Record(eventName, title ?? item.RatingKey, outcome);
         return TypedResults.Accepted((string?)null, new WebhookAnswer(outcome));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.Options;
 using StarSync.Plex;
@@ -21,7 +22,7 @@ public static class ConfigurationExtensions
 
         var services = builder.Services;
         services.AddSingleton(sp => new StarSyncPaths(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System); // Try: tests put a fake clock in first
 
         services.AddOptions<StartupSettings>()
             .Configure<IConfiguration, StarSyncPaths>((options, configuration, paths) =>

@@ -115,6 +115,18 @@ public static class SettingsLoader
             }
         }
 
+        if (Value(config, "PLEX_NOTIFICATIONS") is { } notifications)
+        {
+            if (ParseBool(notifications) is { } parsed)
+            {
+                settings = settings with { PlexNotifications = parsed };
+            }
+            else
+            {
+                errors.Add($"PLEX_NOTIFICATIONS '{notifications}' is not true or false: use PLEX_NOTIFICATIONS=true (listen to Plex for new music) or PLEX_NOTIFICATIONS=false.");
+            }
+        }
+
         settings = settings with
         {
             BatchSize = Int(config, "BATCH_SIZE", settings.BatchSize, errors),
@@ -203,6 +215,15 @@ public static class SettingsLoader
                         _ => o.GetValue<double>() != 0,
                     }
                     : settings.OverrideRating,
+                PlexNotifications = root["plex_notifications"] is { } n && n.GetValueKind() != JsonValueKind.Null
+                    ? n.GetValueKind() switch
+                    {
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        JsonValueKind.String => ParseBool(n.GetValue<string>()) ?? throw new FormatException($"plex_notifications '{n.GetValue<string>()}' is not true or false"),
+                        _ => throw new FormatException("plex_notifications must be true or false"),
+                    }
+                    : settings.PlexNotifications,
                 BatchIntervalMinutes = (int)Number(root, "batch_interval_minutes", settings.BatchIntervalMinutes, errors, Where),
                 BatchSize = (int)Number(root, "batch_size", settings.BatchSize, errors, Where),
                 WriteConcurrency = (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
@@ -231,6 +252,7 @@ public static class SettingsLoader
             ["batch_interval_minutes"] = settings.BatchIntervalMinutes,
             ["batch_size"] = settings.BatchSize,
             ["write_concurrency"] = settings.WriteConcurrency,
+            ["plex_notifications"] = settings.PlexNotifications,
             ["webhook_secret"] = settings.WebhookSecret,
             ["api_key"] = settings.ApiKey,
         };

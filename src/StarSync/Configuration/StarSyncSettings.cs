@@ -30,6 +30,9 @@ public sealed record StarSyncSettings
     /// <summary>WRITE_CONCURRENCY: rating writes in flight at once (Plex has one database writer; keep it small).</summary>
     public int WriteConcurrency { get; init; } = 4;
 
+    /// <summary>PLEX_NOTIFICATIONS: listen to Plex's notification websocket for new music (no Plex Pass needed).</summary>
+    public bool PlexNotifications { get; init; } = true;
+
     /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
     public string WebhookSecret { get; init; } = "";
 

@@ -8,7 +8,8 @@ namespace StarSync.Demo;
 
 /// <summary>
 /// <c>--demo</c>: StarSync against the built-in emulated Plex with a generated library, demo credentials printed on
-/// start, and a new album "arriving" every minute through a real webhook, so the automation can be watched.
+/// start, and a new album "arriving" every minute through Plex's notification websocket (every other one also through a
+/// real webhook, which StarSync merges into the same job), so the automation can be watched.
 /// </summary>
 public static class DemoMode
 {
@@ -21,7 +22,7 @@ public static class DemoMode
             StarSync demo is running at {demo.Url}
               sign in as:  {DemoInstance.Username} / {demo.Password}
               emulated Plex: {demo.Plex.Library.TotalTracks} tracks in {demo.Plex.Library.Sections.Count(s => s.IsMusic)} music libraries, some rated by hand
-              a new album arrives every minute through a real Plex webhook
+              a new album arrives every minute through Plex's notification websocket (every other one also by webhook)
               demo settings and journal: {demo.DataDirectory} (delete it to start over)
             Press Ctrl+C to stop.
 
@@ -122,7 +123,10 @@ public sealed class DemoInstance(WebApplication app, PlexEmulatorServer plex, st
     }
 }
 
-/// <summary>Adds an album to the emulated Plex every minute and posts the webhook PMS would send to this app.</summary>
+/// <summary>
+/// Adds an album to the emulated Plex every minute: the emulator announces it on its notification websocket, which
+/// StarSync listens to; every other album is also posted as the webhook PMS would send, to show both paths (one job).
+/// </summary>
 internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStore settings, IServer server, TimeProvider time, ILogger<DemoArrivals> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -135,8 +139,9 @@ internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStor
             var section = sections[n++ % sections.Length];
             var album = plex.Library.AddAlbum(section.Key, 8 + (n % 7));
             var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-            if (address is null)
+            if (address is null || n % 2 == 1)
             {
+                LogAnnounced(album.AlbumTitle, album.ArtistTitle, section.Title, plex.Notifications.ConnectedClients);
                 continue;
             }
 
@@ -153,7 +158,10 @@ internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStor
         }
     }
 
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Demo: new album '{Album}' by {Artist} arrived in {Library}; webhook answered {Status}")]
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Information, Message = "Demo: new album '{Album}' by {Artist} arrived in {Library}; announced on the notification websocket to {Listeners} listener(s)")]
+    private partial void LogAnnounced(string album, string artist, string library, int listeners);
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Demo: new album '{Album}' by {Artist} arrived in {Library}; announced on the notification websocket and by webhook, which answered {Status}")]
     private partial void LogArrived(string album, string artist, string library, int status);
 
     [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Demo: could not send the webhook: {Reason}")]

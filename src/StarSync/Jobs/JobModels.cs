@@ -17,6 +17,9 @@ public enum JobTrigger
 
     /// <summary>The REST API.</summary>
     Api,
+
+    /// <summary>Plex's notification websocket (new music announced without a webhook).</summary>
+    Notification,
 }
 
 /// <summary>What a job does.</summary>
@@ -31,7 +34,7 @@ public enum JobMode
     /// <summary>Up to N unrated tracks, newest first (the schedule: reaches every unrated track over time).</summary>
     UnratedBatch,
 
-    /// <summary>The tracks of given ratingKeys (tracks, albums, artists), from webhooks.</summary>
+    /// <summary>The tracks of given ratingKeys (tracks, albums, artists), from webhooks and Plex notifications.</summary>
     Items,
 
     /// <summary>Restore the old values of one job's changes.</summary>

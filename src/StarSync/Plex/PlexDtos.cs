@@ -52,6 +52,10 @@ internal sealed class PlexSectionDto
     [JsonPropertyName("uuid")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? Uuid { get; set; }
+
+    [JsonPropertyName("agent")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Agent { get; set; }
 }
 
 /// <summary>A listing or metadata answer: paging attributes, hoisted attributes and the <c>Metadata</c> items.</summary>

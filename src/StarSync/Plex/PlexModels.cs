@@ -3,11 +3,14 @@ namespace StarSync.Plex;
 /// <summary>What a Plex Media Server says about itself (<c>GET /</c>).</summary>
 public sealed record PlexServerInfo(string FriendlyName, string Version, string MachineIdentifier);
 
-/// <summary>A library section. Music libraries have <see cref="Type"/> <c>"artist"</c>.</summary>
-public sealed record PlexLibrary(string Key, string Title, string Type, string? Uuid)
+/// <summary>A library section. Music libraries have <see cref="Type"/> <c>"artist"</c>; <see cref="Agent"/> is its metadata agent.</summary>
+public sealed record PlexLibrary(string Key, string Title, string Type, string? Uuid, string? Agent = null)
 {
     /// <summary>True for a music library (Plex calls its type "artist").</summary>
     public bool IsMusic => Type == "artist";
+
+    /// <summary>True when the library has no metadata agent ("Personal Media"): Plex then ends processing at state 1.</summary>
+    public bool HasNoAgent => Agent is { } agent && agent.EndsWith(".agents.none", StringComparison.Ordinal);
 }
 
 /// <summary>One track as StarSync needs it. <see cref="UserRating"/> is null when the track is unrated (0 is a real rating).</summary>

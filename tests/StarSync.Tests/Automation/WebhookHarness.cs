@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using StarSync.Automation;
 using StarSync.Jobs;
+using StarSync.Notifications;
 using StarSync.PlexEmulator;
 using StarSync.Tests.Engine;
 
@@ -39,7 +40,15 @@ internal sealed class WebhookHarness : IAsyncDisposable
 
     public AutomationState State => Engine.App.Services.GetRequiredService<AutomationState>();
 
-    public static async Task<WebhookHarness> StartAsync(double debounceSeconds = 0.2, IDictionary<string, string?>? config = null, EmulatorOptions? emulator = null)
+    public NotificationStatus Notifications => Engine.App.Services.GetRequiredService<NotificationStatus>();
+
+    /// <summary>Jobs made from new music, whichever source announced it (webhook or notification).</summary>
+    public async Task<IReadOnlyList<JobRecord>> NewMusicJobsAsync() =>
+        (await Engine.Journal.GetJobsAsync(100, CancellationToken.None)).Where(j => j.Mode == JobMode.Items).ToArray();
+
+    /// <summary>Starts the app; Plex's notification websocket is off unless <paramref name="notifications"/>, so webhook tests see webhooks only.</summary>
+    public static async Task<WebhookHarness> StartAsync(double debounceSeconds = 0.2, IDictionary<string, string?>? config = null, EmulatorOptions? emulator = null,
+        bool notifications = false, Action<WebApplicationBuilder>? configure = null, PlexEmulatorServer? plex = null)
     {
         var logs = new FakeLogCollector();
         var values = new Dictionary<string, string?>
@@ -48,16 +57,18 @@ internal sealed class WebhookHarness : IAsyncDisposable
             ["WEBHOOK_DEBOUNCE_SECONDS"] = debounceSeconds.ToString(CultureInfo.InvariantCulture),
             // The schedule stays out of the way; its own tests drive it with a fake clock.
             ["BATCH_INTERVAL_MINUTES"] = "0",
+            ["PLEX_NOTIFICATIONS"] = notifications ? "true" : "false",
         };
         foreach (var (key, value) in config ?? new Dictionary<string, string?>())
         {
             values[key] = value;
         }
 
-        var engine = await EngineHarness.StartAsync(emulator, values, configure: b =>
+        var engine = await EngineHarness.StartAsync(emulator, values, plex: plex, configure: b =>
         {
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Logging.AddProvider(new FakeLoggerProvider(logs));
+            configure?.Invoke(b);
         });
         await engine.App.StartAsync();
         var address = new Uri(engine.App.Urls.First(u => u.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) + "/");

@@ -22,7 +22,7 @@ public sealed class DashboardTests
         Assert.Equal("50 tracks", browser.Text("#task-batch"));
         Assert.Equal("never", browser.Text("#task-last"));
         Assert.Matches(@"^in (89|90) min \(\d", browser.Text("#task-next"));
-        Assert.Equal("no webhook received yet (needs Plex Pass and the URL from Settings).", browser.Text("#webhook-line"));
+        Assert.Equal("none received yet (optional: needs Plex Pass and the URL from Settings; Plex's notifications already announce new music).", browser.Text("#webhook-line"));
         Assert.Equal("No jobs yet.", browser.Text("#recent-jobs"));
 
         browser.Find("#task-run").Click();

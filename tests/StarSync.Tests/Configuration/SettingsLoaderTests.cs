@@ -37,6 +37,7 @@ public sealed class SettingsLoaderTests : IDisposable
     [InlineData("TARGET_RATING", "three")]
     [InlineData("TARGET_RATING", "9")]
     [InlineData("OVERRIDE_RATING", "maybe")]
+    [InlineData("PLEX_NOTIFICATIONS", "sometimes")]
     [InlineData("BATCH_SIZE", "lots")]
     [InlineData("BATCH_SIZE", "0")]
     [InlineData("BATCH_INTERVAL_MINUTES", "-5")]
@@ -46,6 +47,19 @@ public sealed class SettingsLoaderTests : IDisposable
     {
         var ex = Assert.Throws<StartupConfigurationException>(() => SettingsLoader.Load(Env((name, value)), SettingsFile));
         Assert.Contains(name, ex.Message);
+    }
+
+    [Fact]
+    public async Task Plex_notifications_are_on_by_default_off_by_env_and_saved_with_the_settings()
+    {
+        Assert.True(SettingsLoader.Load(Env(), SettingsFile).PlexNotifications);
+        var off = SettingsLoader.Load(Env(("PLEX_NOTIFICATIONS", "false")), SettingsFile);
+        Assert.False(off.PlexNotifications);
+
+        await SettingsLoader.SaveAsync(off, SettingsFile, CancellationToken.None);
+
+        Assert.Contains("\"plex_notifications\": false", File.ReadAllText(SettingsFile), StringComparison.Ordinal);
+        Assert.False(SettingsLoader.Load(Env(("PLEX_NOTIFICATIONS", "true")), SettingsFile).PlexNotifications);
     }
 
     [Fact]

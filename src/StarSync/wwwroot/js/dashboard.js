@@ -25,6 +25,7 @@
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
     renderRecent(status.recent || []);
+    renderNotifications(status.notifications);
   }
 
   function renderPlex(plex) {
@@ -78,14 +79,25 @@
     cell.title = S.time(schedule.nextRunAt);
   }
 
+  // The summary is computed by the server (attempt, seconds to the next try, the reason); only times are local.
+  function renderNotifications(n) {
+    const line = $("notifications-line");
+    const last = $("notifications-event");
+    if (!n) { line.textContent = ""; last.textContent = ""; return; }
+    const text = n.state === "connected" && n.since ? "connected since " + S.time(n.since) : n.summary;
+    line.textContent = text + (n.framesDropped ? " (" + n.framesDropped + " unreadable frame(s) skipped)" : "") + ".";
+    line.classList.toggle("alert-error", n.state === "stopped");
+    last.textContent = n.lastEvent ? "Last event: " + n.lastEvent.description + ", " + S.relative(n.lastEvent.at) + "." : "";
+    last.title = n.lastEvent ? S.time(n.lastEvent.at) : "";
+  }
+
   function renderWebhook(hook) {
     const line = $("webhook-line");
-    if (!hook) { line.textContent = "no webhook received yet (needs Plex Pass and the URL from Settings)."; return; }
+    if (!hook) { line.textContent = "none received yet (optional: needs Plex Pass and the URL from Settings; Plex's notifications already announce new music)."; return; }
     line.textContent = hook.event + (hook.item ? " (" + hook.item + ")" : "") +
       ", " + S.relative(hook.receivedAt) + (hook.outcome ? ": " + hook.outcome : "");
     line.title = S.time(hook.receivedAt);
   }
-
   function renderRecent(jobs) {
     const list = $("recent-jobs");
     S.clear(list);

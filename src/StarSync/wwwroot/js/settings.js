@@ -3,7 +3,7 @@
 (() => {
   const S = window.StarSync;
   const $ = id => document.getElementById(id);
-  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency"];
+  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency", "plexNotifications"];
 
   // What each style accepts; a value that does not fit is reported, never silently changed.
   const styles = {
@@ -79,6 +79,7 @@
     $("batchSize").value = settings.batchSize;
     $("batchIntervalMinutes").value = settings.batchIntervalMinutes;
     $("writeConcurrency").value = settings.writeConcurrency;
+    $("plexNotifications").checked = settings.plexNotifications !== false;
     $("webhookUrl").value = settings.webhookUrl || "";
     $("apiKey").value = settings.apiKey || "";
     if (settings.webhookSecretSource) pinned("webhook", settings.webhookSecretSource, "WEBHOOK_SECRET");
@@ -120,6 +121,7 @@
       batchSize: intOrNull("batchSize"),
       batchIntervalMinutes: intOrNull("batchIntervalMinutes"),
       writeConcurrency: intOrNull("writeConcurrency"),
+      plexNotifications: $("plexNotifications").checked,
     };
     $("save").disabled = true;
     const result = await S.api("PUT", "/api/v1/settings", body);

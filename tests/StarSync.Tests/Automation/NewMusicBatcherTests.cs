@@ -8,7 +8,7 @@ using StarSync.Tests.Engine;
 namespace StarSync.Tests.Automation;
 
 /// <summary>The debounce window on a FakeTimeProvider, queueing into the real job queue (whose runner is not started).</summary>
-public sealed class WebhookBatcherTests : IAsyncLifetime
+public sealed class NewMusicBatcherTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
     private EngineHarness _engine = null!;
@@ -44,14 +44,14 @@ public sealed class WebhookBatcherTests : IAsyncLifetime
     {
         using var batcher = await StartAsync(TimeSpan.FromSeconds(10));
 
-        for (var i = 0; i < WebhookBatcher.MaxWaitFactor * 2; i++)
+        for (var i = 0; i < NewMusicBatcher.MaxWaitFactor * 2; i++)
         {
             batcher.Add((200 + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
             _clock.Advance(TimeSpan.FromSeconds(5));
         }
 
         var job = await QueuedAsync();
-        Assert.Equal(WebhookBatcher.MaxWaitFactor * 2, job.Request.ItemKeys!.Count);
+        Assert.Equal(NewMusicBatcher.MaxWaitFactor * 2, job.Request.ItemKeys!.Count);
         await batcher.StopAsync(CancellationToken.None);
     }
 
@@ -81,10 +81,10 @@ public sealed class WebhookBatcherTests : IAsyncLifetime
         await batcher.StopAsync(CancellationToken.None);
     }
 
-    private async Task<WebhookBatcher> StartAsync(TimeSpan window)
+    private async Task<NewMusicBatcher> StartAsync(TimeSpan window)
     {
-        var batcher = new WebhookBatcher(_engine.Queue, Options.Create(new AutomationOptions { WebhookDebounce = window }), _clock,
-            NullLogger<WebhookBatcher>.Instance);
+        var batcher = new NewMusicBatcher(_engine.Queue, Options.Create(new AutomationOptions { WebhookDebounce = window }), _clock,
+            NullLogger<NewMusicBatcher>.Instance);
         await batcher.StartAsync(CancellationToken.None);
         return batcher;
     }
