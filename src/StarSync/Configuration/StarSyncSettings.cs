@@ -29,6 +29,15 @@ public sealed record StarSyncSettings
     /// <summary>WRITE_CONCURRENCY: rating writes in flight at once (Plex has one database writer; keep it small).</summary>
     public int WriteConcurrency { get; init; } = 4;
 
+    /// <summary>WRITE_MODE: auto (bulk edits once verified on this server, else one write per track), batch or single.</summary>
+    public WriteMode WriteMode { get; init; } = WriteMode.Auto;
+
+    /// <summary>WRITE_BATCH_SIZE: tracks per bulk edit (1..500); the URL is also kept under a length bound.</summary>
+    public int WriteBatchSize { get; init; } = DefaultWriteBatchSize;
+
+    /// <summary>Chosen from the benchmark (docs/benchmarks.md).</summary>
+    public const int DefaultWriteBatchSize = 500;
+
     /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
     public string WebhookSecret { get; init; } = "";
 
@@ -74,6 +83,11 @@ public sealed record StarSyncSettings
         if (WriteConcurrency is < 1 or > 32)
         {
             errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be from 1 to 32 (Plex has a single database writer; 4 is plenty)."];
+        }
+
+        if (WriteBatchSize is < 1 or > 500)
+        {
+            errors["writeBatchSize"] = ["WRITE_BATCH_SIZE must be from 1 to 500 (tracks per bulk edit; long id lists fail on Plex)."];
         }
 
         return errors;

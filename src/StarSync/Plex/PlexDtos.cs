@@ -124,6 +124,22 @@ internal sealed class PlexMetadataDto
     [JsonPropertyName("librarySectionID")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? LibrarySectionId { get; set; }
+
+    /// <summary>Locked fields (a bulk edit with <c>field.locked=1</c> shows up here).</summary>
+    [JsonPropertyName("Field")]
+    public List<PlexFieldDto>? Field { get; set; }
+}
+
+/// <summary>A <c>Field</c> child: <c>{"locked":true,"name":"userRating"}</c>.</summary>
+internal sealed class PlexFieldDto
+{
+    [JsonPropertyName("name")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Name { get; set; }
+
+    [JsonPropertyName("locked")]
+    [JsonConverter(typeof(PlexLenientBoolConverter))]
+    public bool? Locked { get; set; }
 }
 
 /// <summary>Source-generated (de)serialisers for the PMS shapes StarSync reads.</summary>

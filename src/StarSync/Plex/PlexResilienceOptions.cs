@@ -4,7 +4,7 @@ namespace StarSync.Plex;
 /// Retry and circuit-breaker knobs for Plex requests. Not bound from configuration: the defaults suit a home server,
 /// and tests shrink the delays so a faulty emulator does not slow the suite.
 /// </summary>
-internal sealed class PlexResilienceOptions
+public sealed class PlexResilienceOptions
 {
     /// <summary>Retries after the first attempt (default 4: five tries in all).</summary>
     public int MaxRetryAttempts { get; set; } = 4;

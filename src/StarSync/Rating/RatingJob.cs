@@ -235,7 +235,7 @@ public sealed partial class RatingJob(
             {
                 if (track.UserRating is not null)
                 {
-                    planned.Add(new PlannedChange(draft, ChangeKind.Clear));
+                    planned.Add(new PlannedChange(draft, ChangeKind.Clear, library.Key));
                 }
                 else
                 {
@@ -248,10 +248,10 @@ public sealed partial class RatingJob(
             switch (policy.Decide(track.UserRating))
             {
                 case RatingDecision.Rate:
-                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.Rate));
+                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.Rate, library.Key));
                     break;
                 case RatingDecision.ReRate:
-                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.ReRate));
+                    planned.Add(new PlannedChange(draft with { NewValue = policy.Target }, ChangeKind.ReRate, library.Key));
                     break;
                 default:
                     run.Skip();
@@ -319,7 +319,7 @@ public sealed partial class RatingJob(
                 }
                 else
                 {
-                    planned.Add(new PlannedChange(draft with { OldValue = track.UserRating }, ChangeKind.Restore));
+                    planned.Add(new PlannedChange(draft with { OldValue = track.UserRating }, ChangeKind.Restore, track.LibrarySectionId));
                 }
             }
 
@@ -354,7 +354,7 @@ public sealed partial class RatingJob(
             return 0;
         }
 
-        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings.WriteConcurrency, run.FailureStreak,
+        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings, run.FailureStreak,
             (change, ok) => { run.Count(change.Kind, ok); run.Report(force: false); }, cancellationToken);
         return applied.Count(a => a);
     }
