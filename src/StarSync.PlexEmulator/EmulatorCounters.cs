@@ -14,6 +14,7 @@ public sealed class EmulatorCounters
     private long _urlTooLong;
     private long _writeRequests;
     private long _bulkEdits;
+    private long _bulkEditRequests;
     private int _current;
     private int _peak;
 
@@ -28,6 +29,9 @@ public sealed class EmulatorCounters
 
     /// <summary>Bulk edits answered 200 (ignored ones included).</summary>
     public long BulkEdits => Interlocked.Read(ref _bulkEdits);
+
+    /// <summary>Every bulk-edit PUT that reached the endpoint (refused, capped and ignored ones included).</summary>
+    public long BulkEditRequests => Interlocked.Read(ref _bulkEditRequests);
 
     /// <summary>Requests refused for a URL longer than <see cref="EmulatorOptions.MaxUrlLength"/>.</summary>
     public long UrlsTooLong => Interlocked.Read(ref _urlTooLong);
@@ -60,6 +64,7 @@ public sealed class EmulatorCounters
         Interlocked.Exchange(ref _urlTooLong, 0);
         Interlocked.Exchange(ref _writeRequests, 0);
         Interlocked.Exchange(ref _bulkEdits, 0);
+        Interlocked.Exchange(ref _bulkEditRequests, 0);
         // Requests in flight stay counted, so the peak restarts from what is running now.
         Volatile.Write(ref _peak, Volatile.Read(ref _current));
         _byRoute.Clear();
@@ -92,6 +97,8 @@ public sealed class EmulatorCounters
     internal void WriteRequest() => Interlocked.Increment(ref _writeRequests);
 
     internal void BulkEdit() => Interlocked.Increment(ref _bulkEdits);
+
+    internal void BulkEditRequest() => Interlocked.Increment(ref _bulkEditRequests);
 
     internal void UrlTooLongAnswered() => Interlocked.Increment(ref _urlTooLong);
 

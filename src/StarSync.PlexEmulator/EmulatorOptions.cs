@@ -28,6 +28,9 @@ public sealed class EmulatorOptions
 
     public string FriendlyName { get; set; } = "Emulated Plex";
 
+    /// <summary>The PMS version /identity and / report; may be changed while the server runs (an upgrade).</summary>
+    public string Version { get; set; } = EmulatorState.PmsVersion;
+
     /// <summary>Clock for addedAt/lastRatedAt and for injected delays.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -82,6 +85,9 @@ public sealed class BulkEditOptions
 
     /// <summary>Answer 403 to every token, the owner's included (as to a non-admin token).</summary>
     public bool Refuse { get; set; }
+
+    /// <summary>0 = no limit; otherwise a bulk edit listing more ids gets <see cref="EmulatorOptions.UrlTooLong"/> (long id lists fail, Kometa issue 2284).</summary>
+    public int MaxIds { get; set; }
 }
 
 /// <summary>Delays that model a real server's speed.</summary>

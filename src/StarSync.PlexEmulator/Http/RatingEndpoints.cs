@@ -48,6 +48,7 @@ internal static class RatingEndpoints
     /// <summary>PUT /library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X[&amp;userRating.locked=1].</summary>
     public static async Task BulkEditAsync(HttpContext ctx, EmulatorState state)
     {
+        state.Counters.BulkEditRequest();
         var lib = state.Library;
         var section = lib.FindSection((string)ctx.GetRouteValue("id")!);
         if (section is null)
@@ -92,6 +93,23 @@ internal static class RatingEndpoints
         {
             await PlexResults.WriteErrorAsync(ctx, StatusCodes.Status403Forbidden, "Forbidden");
             return;
+        }
+
+        if (bulk.MaxIds > 0 && keys.Count > bulk.MaxIds)
+        {
+            state.Counters.UrlTooLongAnswered();
+            switch (state.Options.UrlTooLong)
+            {
+                case UrlTooLongAnswer.Drop:
+                    ctx.Abort();
+                    return;
+                case UrlTooLongAnswer.Status400:
+                    await PlexResults.BadRequest(ctx);
+                    return;
+                default:
+                    await PlexResults.WriteErrorAsync(ctx, StatusCodes.Status414RequestUriTooLong, "Request-URI Too Long");
+                    return;
+            }
         }
 
         state.Counters.BulkEdit();

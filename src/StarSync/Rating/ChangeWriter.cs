@@ -219,7 +219,11 @@ public sealed partial class ChangeWriter(
                 var verdict = await BulkAsync(w, session, section, value, probe, ct);
                 singles.AddRange(verdict.Left);
                 items = items.Skip(probe.Length).ToList();
-                if (verdict.Refused is { } refused)
+                if (session.Bulk is not null)
+                {
+                    // Decided inside (a long-URL refusal down to one track).
+                }
+                else if (verdict.Refused is { } refused)
                 {
                     Decide(session, false, $"One write per track: Plex refused bulk edits ({refused})");
                 }
@@ -364,11 +368,34 @@ public sealed partial class ChangeWriter(
         {
             await plex.BulkSetRatingAsync(section, keys, value, ct);
         }
-        catch (PlexException ex) when (items.Length > 1 && TooLong(ex, session))
+        catch (PlexException ex) when (items.Length > 1 && TooLong(ex))
         {
             var half = items.Length / 2;
-            session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
+            // A 414/400 is the URL; a dropped connection may be chance, so it lowers the size from its second time.
+            if (ex.StatusCode is not null || Interlocked.Increment(ref session.Drops) >= 2)
+            {
+                session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
+            }
+
             LogBatchSplit(items.Length, ex.Message, session.BatchSize);
+            if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto)
+            {
+                Decide(session, false, $"One write per track: Plex refused bulk edits of more than one track ({Status(ex)})");
+            }
+
+            if (session.Bulk == false)
+            {
+                var rest = new BulkResult();
+                foreach (var i in items)
+                {
+                    Volatile.Write(ref w.Stage[i], 0);
+                    w.Notes[i] = $"bulk edit refused ({Status(ex)}); written with /:/rate";
+                    rest.Left.Add(i);
+                }
+
+                return rest;
+            }
+
             var first = await BulkAsync(w, session, section, value, items[..half], ct);
             var second = await BulkAsync(w, session, section, value, items[half..], ct);
             first.Add(second);
@@ -454,16 +481,11 @@ public sealed partial class ChangeWriter(
         return result;
     }
 
-    /// <summary>414 or 400 on a long URL; a dropped connection counts from its second time at this size.</summary>
-    private static bool TooLong(PlexException ex, WriteSession session)
-    {
-        if (ex.StatusCode is 414 or 400)
-        {
-            return true;
-        }
+    /// <summary>414 or 400, or a dropped connection: what a server or proxy does with a URL it finds too long.</summary>
+    private static bool TooLong(PlexException ex) =>
+        ex.StatusCode is 414 or 400 || (ex.StatusCode is null && ex.InnerException is HttpRequestException);
 
-        return ex.StatusCode is null && ex.InnerException is HttpRequestException && Interlocked.Increment(ref session.Drops) >= 2;
-    }
+    private static string Status(PlexException ex) => ex.StatusCode is { } status ? $"HTTP {status}" : "connection dropped";
 
     // ---- One write per track ----
 
