@@ -35,7 +35,7 @@ public static class ApiEndpoints
     }
 
     private static async Task<Ok<StatusDto>> GetStatus(JobQueue queue, JournalStore journal, PlexStatus plex, SettingsStore settings,
-        AutomationState automation, CancellationToken cancellationToken)
+        AutomationState automation, Rating.WritePathState writePath, CancellationToken cancellationToken)
     {
         var snapshot = queue.Snapshot();
         var recent = await journal.GetJobsAsync(10, cancellationToken);
@@ -44,7 +44,8 @@ public static class ApiEndpoints
         return TypedResults.Ok(new StatusDto(connection, snapshot.Current?.ToDto(),
             snapshot.Current is null ? null : snapshot.Progress?.ToDto(),
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
-            new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null), automation.LastWebhook));
+            new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null), automation.LastWebhook,
+            writePath.Current ?? Rating.WritePathState.BeforeFirstRun(settings.Current.WriteMode)));
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)
@@ -172,8 +173,16 @@ public static class ApiEndpoints
             }
         }
 
+        var writeMode = body.WriteMode is null ? null : WriteModes.Parse(body.WriteMode);
+        if (body.WriteMode is not null && writeMode is null)
+        {
+            return Invalid("writeMode", $"Write mode '{body.WriteMode}' is unknown: use {WriteModes.Allowed}.");
+        }
+
         var errors = await settings.UpdateAsync(current => current with
         {
+            WriteMode = writeMode ?? current.WriteMode,
+            WriteBatchSize = body.WriteBatchSize ?? current.WriteBatchSize,
             Libraries = body.Libraries?.OfType<string>().Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
             RatingStyle = style ?? current.RatingStyle,
             TargetRating = body.TargetRating ?? current.TargetRating,

@@ -21,7 +21,7 @@ public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt)
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,
-    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook);
+    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook, Rating.WritePathStatus? WritePath = null);
 
 /// <summary>Music libraries with coverage, and saved names Plex no longer has.</summary>
 public sealed record LibrariesDto(IReadOnlyList<LibraryCoverage> Libraries, IReadOnlyList<string> Missing);
@@ -44,11 +44,11 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 
 /// <summary>Settings as the API shows them.</summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
-    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey);
+    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey, string WriteMode = "auto", int WriteBatchSize = 500);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
-    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency);
+    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, string? WriteMode = null, int? WriteBatchSize = null);
 
 /// <summary>Maps internal records to API shapes.</summary>
 public static class ApiMapping
@@ -67,5 +67,6 @@ public static class ApiMapping
         c.NewValue, Kebab(c.State), c.Error, c.Time);
 
     public static SettingsDto ToDto(this StarSyncSettings s, string webhookUrl) => new(s.Libraries, s.RatingStyle.ToName(),
-        s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey);
+        s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes, s.WriteConcurrency, webhookUrl, s.ApiKey,
+        s.WriteMode.ToName(), s.WriteBatchSize);
 }

@@ -57,6 +57,14 @@ public sealed class WritePathState
     public WritePathStatus? Current => _current;
 
     internal void Set(WritePathStatus status) => _current = status;
+
+    /// <summary>What the dashboard says before a run has written anything.</summary>
+    public static WritePathStatus BeforeFirstRun(WriteMode mode) => mode switch
+    {
+        WriteMode.PerTrack => new WritePathStatus(false, "One write per track (WRITE_MODE=single)"),
+        WriteMode.Batch => new WritePathStatus(true, "Batched writes (WRITE_MODE=batch); every batch is read back"),
+        _ => new WritePathStatus(false, "Write mode auto: decided at the first run's first write"),
+    };
 }
 
 /// <summary>What auto mode learnt about one Plex server (machine identifier + version).</summary>

@@ -24,6 +24,11 @@
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
+    renderWritePath(status.writePath);
+  }
+
+  function renderWritePath(path) {
+    $("write-path-line").textContent = path ? "Writes: " + path.description + "." : "";
   }
 
   function renderPlex(plex) {

@@ -3,7 +3,7 @@
 (() => {
   const S = window.StarSync;
   const $ = id => document.getElementById(id);
-  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency"];
+  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency", "writeMode", "writeBatchSize"];
 
   // What each style accepts; a value that does not fit is reported, never silently changed.
   const styles = {
@@ -79,6 +79,8 @@
     $("batchSize").value = settings.batchSize;
     $("batchIntervalMinutes").value = settings.batchIntervalMinutes;
     $("writeConcurrency").value = settings.writeConcurrency;
+    $("writeMode").value = settings.writeMode || "auto";
+    $("writeBatchSize").value = settings.writeBatchSize;
     $("webhookUrl").value = settings.webhookUrl || "";
     $("apiKey").value = settings.apiKey || "";
     applyStyle();
@@ -109,6 +111,8 @@
       batchSize: intOrNull("batchSize"),
       batchIntervalMinutes: intOrNull("batchIntervalMinutes"),
       writeConcurrency: intOrNull("writeConcurrency"),
+      writeMode: $("writeMode").value,
+      writeBatchSize: intOrNull("writeBatchSize"),
     };
     $("save").disabled = true;
     const result = await S.api("PUT", "/api/v1/settings", body);
