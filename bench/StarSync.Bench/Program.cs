@@ -71,6 +71,11 @@ if (Runs("recent"))
     await Scenarios.RecentAsync(report, options);
 }
 
+if (Runs("writepath"))
+{
+    await WritePathBench.RunAsync(report, Int("--writepath-tracks") ?? (quick ? 20_000 : 100_000), options.BaselineWriteSample);
+}
+
 if (Runs("memory"))
 {
     await MemoryBench.RunAsync(report, options);

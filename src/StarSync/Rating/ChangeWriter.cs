@@ -355,9 +355,10 @@ public sealed partial class ChangeWriter(
     /// returned for a write of their own, with the reason kept. A 414/400 (or a dropped connection) on a batch of more
     /// than one splits it and lowers the batch size for the rest of the run; it never fails a track.
     /// </summary>
-    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct)
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1)
     {
         var result = new BulkResult();
+        var failed = false;
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
         foreach (var i in items)
         {
@@ -396,8 +397,8 @@ public sealed partial class ChangeWriter(
                 return rest;
             }
 
-            var first = await BulkAsync(w, session, section, value, items[..half], ct);
-            var second = await BulkAsync(w, session, section, value, items[half..], ct);
+            var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt);
+            var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt);
             first.Add(second);
             return first;
         }
@@ -417,6 +418,7 @@ public sealed partial class ChangeWriter(
         catch (PlexException ex)
         {
             CountFailure(w, ex);
+            failed = true;
             result.Unknown = items.Length;
             // The edit may or may not have reached Plex: the read-back below says which tracks have it.
             LogBulkFailed(items.Length, ex.Message);
@@ -469,6 +471,18 @@ public sealed partial class ChangeWriter(
         if (result.Applied > 0)
         {
             Interlocked.Exchange(ref w.FailureStreak.Value, 0);
+        }
+
+        if (failed && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
+        {
+            // A 5xx or a lost answer: what did not take goes again as a bulk edit after the backoff, not as
+            // hundreds of single writes.
+            var again = result.Left.ToArray();
+            result.Left.Clear();
+            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
+            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1);
+            retried.Unknown = 0;
+            result.Add(retried);
         }
 
         foreach (var (i, _) in outcomes)
