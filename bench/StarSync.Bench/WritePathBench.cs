@@ -21,7 +21,7 @@ internal static class WritePathBench
         report.Line();
         report.Line("Emulator: 2 ms per request; each write request holds ONE global writer for 3 ms + n × per-item (n = tracks it writes). " +
             "Model limit = time the writer itself is busy = ⌈N/B⌉ × (3 ms + B × per-item), for N tracks in bulk edits of B. " +
-            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=500, WRITE_CONCURRENCY=4) unless the row says otherwise.");
+            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=4) unless the row says otherwise.");
         report.Line();
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
@@ -38,14 +38,14 @@ internal static class WritePathBench
                 "-", "1.0x", "-"]);
             Reset(plex, keys);
 
-            foreach (var batch in perItem == 0.02 ? new[] { 500, 250, 100 } : new[] { 500 })
+            foreach (var batch in perItem == 0.02 ? new[] { 100, 250, 500 } : new[] { 100, 500 })
             {
                 var (elapsed, requests) = await StarSyncAsync(plex, music.Title, batch, faults: false);
                 var limit = Limit(tracks, batch, perItem);
-                rows.Add([Report.F(perItem, "0.00"), $"StarSync batch{(batch == 500 ? " (default)" : "")}, WRITE_BATCH_SIZE={batch}", Report.N(requests), Secs(elapsed),
+                rows.Add([Report.F(perItem, "0.00"), $"StarSync batch{(batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize ? " (default)" : "")}, WRITE_BATCH_SIZE={batch}", Report.N(requests), Secs(elapsed),
                     $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.F(baselineTotal / elapsed, "0") + "x", "-"]);
                 Reset(plex, keys);
-                if (batch == 500)
+                if (batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
                 {
                     var (faulty, faultyRequests) = await StarSyncAsync(plex, music.Title, batch, faults: true);
                     rows.Add([Report.F(perItem, "0.00"), "StarSync default, 10% faults (5% HTTP 500 + 5% dropped connections, every route)",

@@ -44,7 +44,7 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 
 /// <summary>Settings as the API shows them.</summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
-    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey, string WriteMode = "auto", int WriteBatchSize = 500);
+    int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey, string WriteMode = "auto", int WriteBatchSize = StarSyncSettings.DefaultWriteBatchSize);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,

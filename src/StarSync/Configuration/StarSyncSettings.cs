@@ -35,8 +35,8 @@ public sealed record StarSyncSettings
     /// <summary>WRITE_BATCH_SIZE: tracks per bulk edit (1..500); the URL is also kept under a length bound.</summary>
     public int WriteBatchSize { get; init; } = DefaultWriteBatchSize;
 
-    /// <summary>Chosen from the benchmark (docs/benchmarks.md).</summary>
-    public const int DefaultWriteBatchSize = 500;
+    /// <summary>Chosen from the benchmark (docs/benchmarks.md: 100 was the fastest of 100/250/500 in the one run made).</summary>
+    public const int DefaultWriteBatchSize = 100;
 
     /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
     public string WebhookSecret { get; init; } = "";
