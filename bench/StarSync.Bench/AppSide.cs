@@ -42,6 +42,8 @@ internal sealed class AppSide : IAsyncDisposable
             ["WRITE_CONCURRENCY"] = writeConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["APP_USERNAME"] = "admin",
             ["APP_PASSWORD"] = "bench-password-not-used",
+            // The older scenarios measure the one-write-per-track path; WritePathBench passes its own WRITE_MODE.
+            ["WRITE_MODE"] = "single",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

@@ -82,6 +82,11 @@ if (Runs("rules"))
     await RulesBench.RunAsync(report, options);
 }
 
+if (Runs("writepath"))
+{
+    await WritePathBench.RunAsync(report, Int("--writepath-tracks") ?? (quick ? 20_000 : 100_000), options.BaselineWriteSample);
+}
+
 if (Runs("memory"))
 {
     await MemoryBench.RunAsync(report, options);

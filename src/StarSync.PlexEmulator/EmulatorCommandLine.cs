@@ -7,7 +7,7 @@ public static class EmulatorCommandLine
 {
     public const string Usage =
         "usage: StarSync.PlexEmulator [--tracks N] [--libraries N] [--rated-share 0.1] [--port N] [--host IP] [--token T] "
-        + "[--seed N] [--latency-ms N] [--write-latency-ms N] [--serialize-writes] [--max-page-size N] [--new-album-every SECONDS]";
+        + "[--seed N] [--latency-ms N] [--write-latency-ms N] [--write-item-latency-ms F] [--serialize-writes] [--max-page-size N] [--max-url-length N] [--new-album-every SECONDS]";
 
     public static bool TryParse(IReadOnlyList<string> args, out EmulatorOptions options, out string? error)
     {
@@ -44,6 +44,8 @@ public static class EmulatorCommandLine
                 case "--latency-ms": ok = int.TryParse(value, inv, out var ms) && ms >= 0; options.Latency.PerRequest = TimeSpan.FromMilliseconds(ms); break;
                 case "--write-latency-ms": ok = int.TryParse(value, inv, out var wms) && wms >= 0; options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(wms); break;
                 case "--new-album-every": ok = int.TryParse(value, inv, out var every) && every >= 0; options.NewAlbumEvery = TimeSpan.FromSeconds(every); break;
+                case "--write-item-latency-ms": ok = double.TryParse(value, inv, out var ims) && ims >= 0; options.Latency.PerRatedItem = TimeSpan.FromMilliseconds(ims); break;
+                case "--max-url-length": ok = int.TryParse(value, inv, out var url) && url >= 0; options.MaxUrlLength = url; break;
                 case "--max-page-size": ok = int.TryParse(value, inv, out var max) && max >= 0; options.MaxPageSize = max; break;
                 default:
                     error = $"Unknown option {name}.";

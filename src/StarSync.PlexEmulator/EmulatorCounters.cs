@@ -11,6 +11,10 @@ public sealed class EmulatorCounters
     private long _serverErrors;
     private long _droppedConnections;
     private long _slowResponses;
+    private long _urlTooLong;
+    private long _writeRequests;
+    private long _bulkEdits;
+    private long _bulkEditRequests;
     private int _current;
     private int _peak;
 
@@ -19,6 +23,18 @@ public sealed class EmulatorCounters
 
     /// <summary>Ratings written through the API (/:/rate, and each item of a bulk edit).</summary>
     public long RatingWrites => Interlocked.Read(ref _ratingWrites);
+
+    /// <summary>Write requests that reached the database writer (/:/rate and bulk edits, ignored ones excluded).</summary>
+    public long WriteRequests => Interlocked.Read(ref _writeRequests);
+
+    /// <summary>Bulk edits answered 200 (ignored ones included).</summary>
+    public long BulkEdits => Interlocked.Read(ref _bulkEdits);
+
+    /// <summary>Every bulk-edit PUT that reached the endpoint (refused, capped and ignored ones included).</summary>
+    public long BulkEditRequests => Interlocked.Read(ref _bulkEditRequests);
+
+    /// <summary>Requests refused for a URL longer than <see cref="EmulatorOptions.MaxUrlLength"/>.</summary>
+    public long UrlsTooLong => Interlocked.Read(ref _urlTooLong);
 
     public int PeakConcurrentRequests => Volatile.Read(ref _peak);
 
@@ -45,6 +61,10 @@ public sealed class EmulatorCounters
         Interlocked.Exchange(ref _serverErrors, 0);
         Interlocked.Exchange(ref _droppedConnections, 0);
         Interlocked.Exchange(ref _slowResponses, 0);
+        Interlocked.Exchange(ref _urlTooLong, 0);
+        Interlocked.Exchange(ref _writeRequests, 0);
+        Interlocked.Exchange(ref _bulkEdits, 0);
+        Interlocked.Exchange(ref _bulkEditRequests, 0);
         // Requests in flight stay counted, so the peak restarts from what is running now.
         Volatile.Write(ref _peak, Volatile.Read(ref _current));
         _byRoute.Clear();
@@ -71,6 +91,16 @@ public sealed class EmulatorCounters
     internal void RequestEnded() => Interlocked.Decrement(ref _current);
 
     internal void RatingWritten() => Interlocked.Increment(ref _ratingWrites);
+
+    internal void RatingsWritten(int count) => Interlocked.Add(ref _ratingWrites, count);
+
+    internal void WriteRequest() => Interlocked.Increment(ref _writeRequests);
+
+    internal void BulkEdit() => Interlocked.Increment(ref _bulkEdits);
+
+    internal void BulkEditRequest() => Interlocked.Increment(ref _bulkEditRequests);
+
+    internal void UrlTooLongAnswered() => Interlocked.Increment(ref _urlTooLong);
 
     internal void ServerErrorInjected() => Interlocked.Increment(ref _serverErrors);
 

@@ -28,6 +28,9 @@ public sealed class EmulatorOptions
 
     public string FriendlyName { get; set; } = "Emulated Plex";
 
+    /// <summary>The PMS version /identity and / report; may be changed while the server runs (an upgrade).</summary>
+    public string Version { get; set; } = EmulatorState.PmsVersion;
+
     /// <summary>Clock for addedAt/lastRatedAt and for injected delays.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -51,6 +54,52 @@ public sealed class EmulatorOptions
     /// would that received it). Crash tests use it to kill a client at an exact write; may be changed while running.
     /// </summary>
     public Func<CancellationToken, Task>? BeforeRatingWrite { get; set; }
+
+    /// <summary>
+    /// 0 = unlimited (Kestrel's own 8 KB request-line limit still answers 414); otherwise a request whose path and query
+    /// is longer than this many characters gets <see cref="UrlTooLong"/>. Very long bulk-edit id lists fail on real
+    /// servers and proxies (plex-api.md §7, Kometa issue 2284); this lets tests pick the bound.
+    /// </summary>
+    public int MaxUrlLength { get; set; }
+
+    /// <summary>What a request over <see cref="MaxUrlLength"/> gets (default 414).</summary>
+    public UrlTooLongAnswer UrlTooLong { get; set; } = UrlTooLongAnswer.Status414;
+
+    /// <summary>How the bulk edit behaves; may be changed while the server runs.</summary>
+    public BulkEditOptions BulkEdit { get; } = new();
+}
+
+/// <summary>The answer to a request line longer than <see cref="EmulatorOptions.MaxUrlLength"/>.</summary>
+public enum UrlTooLongAnswer
+{
+    /// <summary>414 URI Too Long, as Kestrel and most proxies answer.</summary>
+    Status414,
+
+    /// <summary>400 Bad Request, as some servers answer.</summary>
+    Status400,
+
+    /// <summary>The connection is dropped without an answer.</summary>
+    Drop,
+}
+
+/// <summary>
+/// The bulk edit <c>PUT /library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X</c> (plex-api.md §7). By
+/// default it behaves as the evidence says (sets the token user's rating, no lock unless asked, 403 for a shared
+/// user's token); the switches model servers where it does not, so clients can test their verification.
+/// </summary>
+public sealed class BulkEditOptions
+{
+    /// <summary>Answer 200 and change nothing (a server that ignores the parameters).</summary>
+    public bool Ignore { get; set; }
+
+    /// <summary>Lock the field even when <c>userRating.locked</c> was not sent.</summary>
+    public bool AlwaysLock { get; set; }
+
+    /// <summary>Answer 403 to every token, the owner's included (as to a non-admin token).</summary>
+    public bool Refuse { get; set; }
+
+    /// <summary>0 = no limit; otherwise a bulk edit listing more ids gets <see cref="EmulatorOptions.UrlTooLong"/> (long id lists fail, Kometa issue 2284).</summary>
+    public int MaxIds { get; set; }
 }
 
 /// <summary>Delays that model a real server's speed.</summary>
@@ -59,10 +108,18 @@ public sealed class LatencyOptions
     /// <summary>Added to every request before it is handled.</summary>
     public TimeSpan PerRequest { get; set; }
 
-    /// <summary>Added to every rating write (/:/rate and bulk edits).</summary>
+    /// <summary>
+    /// Fixed cost of one write request (a /:/rate, or a bulk edit whatever its size): one database transaction.
+    /// </summary>
     public TimeSpan PerRatingWrite { get; set; }
 
-    /// <summary>Models PMS's single database writer: rating writes hold one lock for <see cref="PerRatingWrite"/>.</summary>
+    /// <summary>Added cost per item written by a request (a bulk edit of n items costs PerRatingWrite + n x this).</summary>
+    public TimeSpan PerRatedItem { get; set; }
+
+    /// <summary>
+    /// Models PMS's single database writer: each write request holds one global lock for its whole cost
+    /// (<see cref="PerRatingWrite"/> + items x <see cref="PerRatedItem"/>), so writes never overlap.
+    /// </summary>
     public bool SerializeWrites { get; set; }
 }
 

@@ -191,7 +191,7 @@ internal sealed class EmulatorState
     /// <summary>A recent PMS version string; clients only display it.</summary>
     public const string PmsVersion = "1.41.3.9314-a0bfb8370";
 
-    public string Version { get; } = PmsVersion;
+    public string Version => Options.Version;
 
     /// <summary>PMS writes ratings through one SQLite writer; this models it when asked to.</summary>
     public SemaphoreSlim WriteGate { get; } = new(1, 1);

@@ -44,6 +44,23 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
         var faults = options.Faults;
         var time = options.TimeProvider;
         var ct = context.RequestAborted;
+        if (options.MaxUrlLength > 0 && RequestTargetLength(context) > options.MaxUrlLength)
+        {
+            state.Counters.UrlTooLongAnswered();
+            switch (options.UrlTooLong)
+            {
+                case UrlTooLongAnswer.Drop:
+                    context.Abort();
+                    return;
+                case UrlTooLongAnswer.Status400:
+                    await PlexResults.BadRequest(context);
+                    return;
+                default:
+                    await PlexResults.WriteErrorAsync(context, StatusCodes.Status414RequestUriTooLong, "Request-URI Too Long");
+                    return;
+            }
+        }
+
         if (faults.RevokeToken)
         {
             await PlexResults.WriteUnauthorizedAsync(context);
@@ -105,6 +122,11 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
 
         await next(context);
     }
+
+    /// <summary>The request target as sent (still percent-encoded), which is what servers and proxies bound.</summary>
+    private static int RequestTargetLength(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget?.Length
+        ?? (context.Request.Path.Value?.Length ?? 0) + (context.Request.QueryString.Value?.Length ?? 0);
 
     private static bool AppliesTo(FaultOptions faults, PathString path)
     {

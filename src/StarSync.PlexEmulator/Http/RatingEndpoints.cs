@@ -40,7 +40,7 @@ internal static class RatingEndpoints
             return;
         }
 
-        await WriteAsync(state, () => lib.WriteRating(key, rating == -1 ? float.NaN : (float)rating, PlexEndpoints.UserOf(ctx), ratedAt), ctx.RequestAborted);
+        await WriteAsync(state, 1, () => lib.WriteRating(key, rating == -1 ? float.NaN : (float)rating, PlexEndpoints.UserOf(ctx), ratedAt), ctx.RequestAborted);
         ctx.Response.StatusCode = StatusCodes.Status200OK;
         ctx.Response.ContentLength = 0;
     }
@@ -48,6 +48,7 @@ internal static class RatingEndpoints
     /// <summary>PUT /library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X[&amp;userRating.locked=1].</summary>
     public static async Task BulkEditAsync(HttpContext ctx, EmulatorState state)
     {
+        state.Counters.BulkEditRequest();
         var lib = state.Library;
         var section = lib.FindSection((string)ctx.GetRouteValue("id")!);
         if (section is null)
@@ -85,19 +86,53 @@ internal static class RatingEndpoints
             keys.Add(key);
         }
 
-        var locked = query.Get("userRating.locked") == "1";
+        // A Home/managed or shared user's token gets 403 here (plex-api.md §7); the owner may be refused too, on demand.
         var user = PlexEndpoints.UserOf(ctx);
-        var now = state.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
-        foreach (var key in keys)
+        var bulk = state.Options.BulkEdit;
+        if (user is not null || bulk.Refuse)
         {
+            await PlexResults.WriteErrorAsync(ctx, StatusCodes.Status403Forbidden, "Forbidden");
+            return;
+        }
+
+        if (bulk.MaxIds > 0 && keys.Count > bulk.MaxIds)
+        {
+            state.Counters.UrlTooLongAnswered();
+            switch (state.Options.UrlTooLong)
+            {
+                case UrlTooLongAnswer.Drop:
+                    ctx.Abort();
+                    return;
+                case UrlTooLongAnswer.Status400:
+                    await PlexResults.BadRequest(ctx);
+                    return;
+                default:
+                    await PlexResults.WriteErrorAsync(ctx, StatusCodes.Status414RequestUriTooLong, "Request-URI Too Long");
+                    return;
+            }
+        }
+
+        state.Counters.BulkEdit();
+        if (!bulk.Ignore)
+        {
+            var lockText = query.Get("userRating.locked");
+            var now = state.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
             await WriteAsync(
                 state,
+                keys.Count,
                 () =>
                 {
-                    lib.WriteRating(key, value, user, now);
-                    if (locked)
+                    foreach (var key in keys)
                     {
-                        lib.LockRating(key);
+                        lib.WriteRating(key, value, user, now);
+                        if (lockText == "1" || bulk.AlwaysLock)
+                        {
+                            lib.LockRating(key);
+                        }
+                        else if (lockText == "0")
+                        {
+                            lib.UnlockRating(key);
+                        }
                     }
                 },
                 ctx.RequestAborted);
@@ -107,8 +142,11 @@ internal static class RatingEndpoints
         ctx.Response.ContentLength = 0;
     }
 
-    /// <summary>Applies the write latency model: a delay per write, optionally inside one global writer lock.</summary>
-    private static async Task WriteAsync(EmulatorState state, Action write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the write cost model: one request costs PerRatingWrite + items x PerRatedItem, held inside one global
+    /// writer lock when SerializeWrites is on (PMS writes through a single SQLite writer).
+    /// </summary>
+    private static async Task WriteAsync(EmulatorState state, int items, Action write, CancellationToken cancellationToken)
     {
         if (state.Options.BeforeRatingWrite is { } hook)
         {
@@ -117,12 +155,13 @@ internal static class RatingEndpoints
 
         var latency = state.Options.Latency;
         var time = state.Options.TimeProvider;
+        var cost = latency.PerRatingWrite + (latency.PerRatedItem * items);
         if (latency.SerializeWrites)
         {
             await state.WriteGate.WaitAsync(cancellationToken);
             try
             {
-                await EmulatorMiddleware.DelayAsync(latency.PerRatingWrite, time, cancellationToken);
+                await EmulatorMiddleware.DelayAsync(cost, time, cancellationToken);
                 write();
             }
             finally
@@ -132,10 +171,11 @@ internal static class RatingEndpoints
         }
         else
         {
-            await EmulatorMiddleware.DelayAsync(latency.PerRatingWrite, time, cancellationToken);
+            await EmulatorMiddleware.DelayAsync(cost, time, cancellationToken);
             write();
         }
 
-        state.Counters.RatingWritten();
+        state.Counters.WriteRequest();
+        state.Counters.RatingsWritten(items);
     }
 }

@@ -417,6 +417,11 @@ public sealed partial class EmulatedLibrary
 
     internal void LockRating(int key) => _lockedRatings[key] = true;
 
+    internal void UnlockRating(int key) => _lockedRatings.TryRemove(key, out _);
+
+    /// <summary>Whether a bulk edit left the userRating field locked (shown as a locked Field child).</summary>
+    public bool IsRatingLocked(string ratingKey) => IsRatingLocked(RequireKey(ratingKey));
+
     // ---- Appends, called by the generator and AddAlbum (under _gate or before publication) ----
 
     internal EmulatedSection AddSection(string title, string type, long createdAt)

@@ -39,7 +39,7 @@ public static class ApiEndpoints
     }
 
     private static async Task<Ok<StatusDto>> GetStatus(JobQueue queue, JournalStore journal, PlexStatus plex, SettingsStore settings,
-        AutomationState automation, NotificationStatus notifications, TimeProvider time, CancellationToken cancellationToken)
+        AutomationState automation, NotificationStatus notifications, Rating.WritePathState writePath, TimeProvider time, CancellationToken cancellationToken)
     {
         var snapshot = queue.Snapshot();
         var recent = await journal.GetJobsAsync(10, cancellationToken);
@@ -50,7 +50,8 @@ public static class ApiEndpoints
             snapshot.Current is null ? null : snapshot.Progress?.ToDto(),
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
             new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null, settings.Current.BatchSize, lastScheduled?.ToDto()),
-            automation.LastWebhook, notifications.Snapshot().ToDto(time.GetUtcNow())));
+            automation.LastWebhook, notifications.Snapshot().ToDto(time.GetUtcNow()),
+            writePath.Current ?? Rating.WritePathState.BeforeFirstRun(settings.Current.WriteMode)));
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)
@@ -195,8 +196,16 @@ public static class ApiEndpoints
             }
         }
 
+        var writeMode = body.WriteMode is null ? null : WriteModes.Parse(body.WriteMode);
+        if (body.WriteMode is not null && writeMode is null)
+        {
+            return Invalid("writeMode", $"Write mode '{body.WriteMode}' is unknown: use {WriteModes.Allowed}.");
+        }
+
         var errors = await settings.UpdateAsync(current => current with
         {
+            WriteMode = writeMode ?? current.WriteMode,
+            WriteBatchSize = body.WriteBatchSize ?? current.WriteBatchSize,
             Libraries = body.Libraries?.OfType<string>().Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
             RatingStyle = style ?? current.RatingStyle,
             TargetRating = body.TargetRating ?? current.TargetRating,

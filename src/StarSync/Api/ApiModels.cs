@@ -35,7 +35,8 @@ public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt,
 
 /// <summary>Everything the dashboard shows at once.</summary>
 public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto? Progress, IReadOnlyList<JobDto> Queue,
-    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook, NotificationsDto Notifications)
+    IReadOnlyList<JobDto> Recent, ScheduleDto Schedule, WebhookReceipt? LastWebhook, NotificationsDto Notifications,
+    Rating.WritePathStatus? WritePath = null)
 {
     /// <summary>StarSync's version, as the footer shows it.</summary>
     public string Version { get; init; } = Web.AppVersion.Current;
@@ -76,12 +77,14 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 /// </summary>
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
     int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey,
-    string WebhookSecretSource, string ApiKeySource, bool PlexNotifications);
+    string WebhookSecretSource, string ApiKeySource, bool PlexNotifications, string WriteMode = "auto",
+    int WriteBatchSize = StarSyncSettings.DefaultWriteBatchSize);
 
 /// <summary>A settings change (all fields optional: absent = unchanged).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
-    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, bool? PlexNotifications = null);
+    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, bool? PlexNotifications = null, string? WriteMode = null,
+    int? WriteBatchSize = null);
 
 /// <summary>Maps internal records to API shapes.</summary>
 public static class ApiMapping
@@ -127,6 +130,7 @@ public static class ApiMapping
     {
         var s = store.Current;
         return new(s.Libraries, s.RatingStyle.ToName(), s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes,
-            s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName(), s.PlexNotifications);
+            s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName(), s.PlexNotifications,
+            s.WriteMode.ToName(), s.WriteBatchSize);
     }
 }

@@ -127,8 +127,21 @@ public static class SettingsLoader
             }
         }
 
+        if (Value(config, "WRITE_MODE") is { } writeMode)
+        {
+            if (WriteModes.Parse(writeMode) is { } parsedMode)
+            {
+                settings = settings with { WriteMode = parsedMode };
+            }
+            else
+            {
+                errors.Add($"WRITE_MODE '{writeMode}' is not a write mode: use {WriteModes.Allowed}.");
+            }
+        }
+
         settings = settings with
         {
+            WriteBatchSize = Int(config, "WRITE_BATCH_SIZE", settings.WriteBatchSize, errors),
             BatchSize = Int(config, "BATCH_SIZE", settings.BatchSize, errors),
             BatchIntervalMinutes = Int(config, "BATCH_INTERVAL_MINUTES", settings.BatchIntervalMinutes, errors),
             WriteConcurrency = Int(config, "WRITE_CONCURRENCY", settings.WriteConcurrency, errors),
@@ -227,6 +240,10 @@ public static class SettingsLoader
                 BatchIntervalMinutes = (int)Number(root, "batch_interval_minutes", settings.BatchIntervalMinutes, errors, Where),
                 BatchSize = (int)Number(root, "batch_size", settings.BatchSize, errors, Where),
                 WriteConcurrency = (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
+                WriteBatchSize = (int)Number(root, "write_batch_size", settings.WriteBatchSize, errors, Where),
+                WriteMode = root["write_mode"]?.GetValue<string>() is { } mode
+                    ? WriteModes.Parse(mode) ?? throw new FormatException($"write_mode '{mode}' is not one of {WriteModes.Allowed}")
+                    : settings.WriteMode,
             };
             webhookSecret = root["webhook_secret"]?.GetValue<string>() is { Length: > 0 } secret ? secret : null;
             apiKey = root["api_key"]?.GetValue<string>() is { Length: > 0 } key ? key : null;
@@ -253,6 +270,8 @@ public static class SettingsLoader
             ["batch_size"] = settings.BatchSize,
             ["write_concurrency"] = settings.WriteConcurrency,
             ["plex_notifications"] = settings.PlexNotifications,
+            ["write_mode"] = settings.WriteMode.ToName(),
+            ["write_batch_size"] = settings.WriteBatchSize,
             ["webhook_secret"] = settings.WebhookSecret,
             ["api_key"] = settings.ApiKey,
         };

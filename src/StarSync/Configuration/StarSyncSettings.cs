@@ -33,6 +33,15 @@ public sealed record StarSyncSettings
     /// <summary>PLEX_NOTIFICATIONS: listen to Plex's notification websocket for new music (no Plex Pass needed).</summary>
     public bool PlexNotifications { get; init; } = true;
 
+    /// <summary>WRITE_MODE: auto (bulk edits once verified on this server, else one write per track), batch or single.</summary>
+    public WriteMode WriteMode { get; init; } = WriteMode.Auto;
+
+    /// <summary>WRITE_BATCH_SIZE: tracks per bulk edit (1..500); the URL is also kept under a length bound.</summary>
+    public int WriteBatchSize { get; init; } = DefaultWriteBatchSize;
+
+    /// <summary>Chosen from the benchmark (docs/benchmarks.md: 100 was the fastest of 100/250/500 in the one run made).</summary>
+    public const int DefaultWriteBatchSize = 100;
+
     /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
     public string WebhookSecret { get; init; } = "";
 
@@ -92,6 +101,11 @@ public sealed record StarSyncSettings
             {
                 errors[key] = messages;
             }
+        }
+
+        if (WriteBatchSize is < 1 or > 500)
+        {
+            errors["writeBatchSize"] = ["WRITE_BATCH_SIZE must be from 1 to 500 (tracks per bulk edit; long id lists fail on Plex)."];
         }
 
         return errors;

@@ -292,6 +292,58 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         }
     }
 
+    /// <inheritdoc />
+    public async Task WriteRatingOnceAsync(string ratingKey, double? rating, CancellationToken cancellationToken)
+    {
+        if (rating is { } r && (!double.IsFinite(r) || r < 0 || r > 10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
+        }
+
+        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating ?? -1), null, cancellationToken, retry: false))
+        {
+            PlexLog.RatingSet(logger, ratingKey, rating ?? -1);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task BulkSetRatingAsync(string sectionKey, IReadOnlyCollection<string> ratingKeys, double? rating, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ratingKeys);
+        if (ratingKeys.Count == 0)
+        {
+            return;
+        }
+
+        using (await SendAsync(HttpMethod.Put, PlexQueries.BulkRate(sectionKey, ratingKeys, rating), null, cancellationToken, retry: false))
+        {
+            PlexLog.BulkRatingSent(logger, sectionKey, ratingKeys.Count, rating);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PlexTrack>> ReadBackAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ratingKeys);
+        var keys = ratingKeys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        PlexMetadataContainer container;
+        try
+        {
+            container = await GetJsonAsync(PlexQueries.MetadataList(keys), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        }
+        catch (PlexNotFoundException)
+        {
+            return [];
+        }
+
+        return (container.Metadata ?? []).Select(item => ToTrack(item, container)).OfType<PlexTrack>().ToList();
+    }
+
     // Pages through a listing. Stops on an empty page, at the server's totalSize (read from every page: it may change
     // while we page), or at the query's limit. Advances by what came back, not by what was asked for.
     private async IAsyncEnumerable<PlexTrack> ListTracksAsync(string path, string scope, TrackQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -418,6 +470,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             SkipCount = Math.Max(0, item.SkipCount ?? 0),
             LastViewedAt = item.LastViewedAt is > 0 ? item.LastViewedAt : null,
             DurationMs = item.Duration is > 0 ? item.Duration : null,
+            UserRatingLocked = item.Field?.Any(f => f.Locked == true && string.Equals(f.Name, "userRating", StringComparison.Ordinal)) == true,
         };
     }
 
@@ -457,11 +510,17 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         return new PlexException(message, inner);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken)
+    // retry: false for rating writes. The change writer retries them itself after a backoff, without holding a
+    // concurrency slot meanwhile (a retry inside the pipeline would keep the slot through its backoff).
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken, bool retry = true)
     {
         var settings = options.CurrentValue;
         var baseUrl = BaseUrl(settings);
         using var request = new HttpRequestMessage(method, new Uri(baseUrl + pathAndQuery, UriKind.Absolute));
+        if (!retry)
+        {
+            request.Options.Set(PlexServiceCollectionExtensions.NoRetry, true);
+        }
 
         // The token only ever travels as a header, so no URI (logged by HttpClient, Polly or us) can carry it.
         var token = settings.Token?.Trim() ?? "";

@@ -173,6 +173,10 @@ internal sealed class PlexMetadataDto
 
     [JsonPropertyName("Subformat")]
     public List<PlexTagDto>? Subformat { get; set; }
+
+    /// <summary>Locked fields (a bulk edit with <c>field.locked=1</c> shows up here).</summary>
+    [JsonPropertyName("Field")]
+    public List<PlexFieldDto>? Field { get; set; }
 }
 
 /// <summary>A tag child (<c>{"tag":"Rock"}</c>) of a Genre, Mood, Style, Format or Subformat list.</summary>
@@ -181,6 +185,18 @@ internal sealed class PlexTagDto
     [JsonPropertyName("tag")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? Tag { get; set; }
+}
+
+/// <summary>A <c>Field</c> child: <c>{"locked":true,"name":"userRating"}</c>.</summary>
+internal sealed class PlexFieldDto
+{
+    [JsonPropertyName("name")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Name { get; set; }
+
+    [JsonPropertyName("locked")]
+    [JsonConverter(typeof(PlexLenientBoolConverter))]
+    public bool? Locked { get; set; }
 }
 
 /// <summary>Source-generated (de)serialisers for the PMS shapes StarSync reads.</summary>

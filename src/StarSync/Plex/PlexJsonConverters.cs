@@ -142,3 +142,37 @@ internal static class PlexLenientNumber
         }
     }
 }
+
+/// <summary>Reads true/false, 1/0 or "1"/"0"/"true"/"false" as a bool; null or "" as null.</summary>
+internal sealed class PlexLenientBoolConverter : JsonConverter<bool?>
+{
+    public override bool HandleNull => true;
+
+    public override bool? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        JsonTokenType.Null => null,
+        JsonTokenType.Number => reader.GetDouble() != 0,
+        JsonTokenType.String => reader.GetString()?.Trim() switch
+        {
+            null or "" => null,
+            "1" or "true" or "True" => true,
+            "0" or "false" or "False" => false,
+            var s => throw new JsonException($"Expected a boolean, got \"{s}\"."),
+        },
+        _ => throw new JsonException($"Expected a boolean, got {reader.TokenType}."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, bool? value, JsonSerializerOptions options)
+    {
+        if (value is { } v)
+        {
+            writer.WriteBooleanValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}

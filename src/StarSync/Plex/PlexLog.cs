@@ -26,4 +26,7 @@ internal static partial class PlexLog
 
     [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "Item {RatingKey} has type {ItemType}, which holds no tracks")]
     public static partial void ItemHoldsNoTracks(ILogger logger, string ratingKey, string itemType);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Debug, Message = "Bulk edit of {Count} tracks in section {SectionKey} to {Rating} (empty = cleared)")]
+    public static partial void BulkRatingSent(ILogger logger, string sectionKey, int count, double? rating);
 }

@@ -40,6 +40,9 @@ public sealed record PlexTrack(
 
     /// <summary>Length in milliseconds; null when Plex did not send it.</summary>
     public long? DurationMs { get; init; }
+
+    /// <summary>Plex shows the userRating field as locked (a bulk edit with <c>userRating.locked=1</c> does that).</summary>
+    public bool UserRatingLocked { get; init; }
 }
 
 /// <summary>An album and its tags (read once per library from the album listing, plex-api.md §5). Tag lists are empty when Plex sent none.</summary>
@@ -137,6 +140,27 @@ public interface IPlexClient
 
     /// <summary>Removes a track's user rating (<c>rating=-1</c>).</summary>
     Task ClearRatingAsync(string ratingKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>PUT /:/rate</c> (null clears with -1) tried ONCE: no retry inside the pipeline, so a caller that retries by
+    /// itself after a backoff does not hold a concurrency slot through it. Failures are mapped as for <see cref="SetRatingAsync"/>.
+    /// </summary>
+    Task WriteRatingOnceAsync(string ratingKey, double? rating, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets (or with null clears) the user rating of many tracks of one section in one bulk edit,
+    /// <c>PUT /library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X</c> (no lock sent, as Plex Web does).
+    /// Plex does not say what it did: read the tracks back (<see cref="ReadBackAsync"/>) before trusting it. Tried
+    /// once (a 414/400 or a dropped connection on a long URL is the caller's cue to split the batch, not to repeat it).
+    /// </summary>
+    Task BulkSetRatingAsync(string sectionKey, IReadOnlyCollection<string> ratingKeys, double? rating, CancellationToken cancellationToken);
+
+    /// <summary>The current state of the given tracks in ONE request (<c>/library/metadata/a,b,c</c>); the caller bounds the list.</summary>
+    Task<IReadOnlyList<PlexTrack>> ReadBackAsync(IReadOnlyCollection<string> ratingKeys, CancellationToken cancellationToken);
+
+    /// <summary>Length of the path and query of the bulk edit <see cref="BulkSetRatingAsync"/> would send, to keep it under a bound.</summary>
+    int BulkEditUrlLength(string sectionKey, IReadOnlyCollection<string> ratingKeys, double? rating) =>
+        PlexQueries.BulkRate(sectionKey, ratingKeys, rating).Length;
 }
 
 /// <summary>One page of a track listing.</summary>

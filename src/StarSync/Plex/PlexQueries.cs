@@ -70,6 +70,18 @@ internal static class PlexQueries
     public static string Rate(string ratingKey, double rating) =>
         $"/:/rate?key={EscapeKey(ratingKey)}&identifier={LibraryIdentifier}&rating={FormatRating(rating)}";
 
+    /// <summary>
+    /// <c>/library/sections/{id}/all?type=10&amp;id=a,b&amp;userRating.value=X</c>, as Plex Web sends it (plex-api.md §7): no
+    /// <c>userRating.locked</c> when setting. Clearing sends an empty value with <c>userRating.locked=0</c>, as python-plexapi does.
+    /// </summary>
+    public static string BulkRate(string sectionKey, IEnumerable<string> ratingKeys, double? rating)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionKey);
+        var value = rating is { } r ? FormatRating(ValidRating(r)) : "&userRating.locked=0";
+        var ids = string.Join(',', ratingKeys.Select(EscapeKey));
+        return $"/library/sections/{Uri.EscapeDataString(sectionKey)}/all?type={TrackType}&id={ids}&userRating.value={value}";
+    }
+
     /// <summary>Shortest round-trip form with a '.' decimal point whatever the culture: 8, 7.5, -1.</summary>
     public static string FormatRating(double rating) => rating.ToString("R", CultureInfo.InvariantCulture);
 

@@ -8,6 +8,9 @@ namespace StarSync.Plex;
 /// <summary>Registers the typed Plex client.</summary>
 public static class PlexServiceCollectionExtensions
 {
+    /// <summary>Set on a request that the pipeline must not retry (its caller retries it without holding a slot).</summary>
+    internal static readonly HttpRequestOptionsKey<bool> NoRetry = new("StarSync.Plex.NoRetry");
+
     /// <summary>Adds <see cref="IPlexClient"/> with its resilience pipeline. Reads <see cref="PlexOptions"/> from DI.</summary>
     public static IServiceCollection AddPlex(this IServiceCollection services)
     {
@@ -66,7 +69,10 @@ public static class PlexServiceCollectionExtensions
         options.Retry.BackoffType = DelayBackoffType.Exponential;
         options.Retry.UseJitter = true;
         options.Retry.ShouldRetryAfterHeader = true;
-        options.Retry.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome));
+        // Rating writes are the exception: ChangeWriter re-queues a failed write after its backoff, so the backoff does
+        // not hold one of the WRITE_CONCURRENCY slots other writes could use (issue 9 item 10).
+        options.Retry.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)
+            && !(args.Context.GetRequestMessage()?.Options.TryGetValue(NoRetry, out var noRetry) == true && noRetry));
 
         options.CircuitBreaker.FailureRatio = knobs.CircuitBreakerFailureRatio;
         options.CircuitBreaker.MinimumThroughput = knobs.CircuitBreakerMinimumThroughput;

@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using StarSync.Configuration;
 using StarSync.Journal;
 using StarSync.Plex;
 
@@ -20,17 +23,39 @@ public enum ChangeKind
     Restore,
 }
 
-/// <summary>A change the job decided to make.</summary>
-public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind);
+/// <summary>A change the job decided to make. <paramref name="SectionKey"/> (the track's library section) lets it travel in a bulk edit; without it, it is written alone.</summary>
+public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
-/// Journals planned changes as pending, sends them to Plex with bounded concurrency, and records each outcome. Writes
-/// whose fate is unknown when the job is cancelled are read back from Plex, so no journaled change is left unexplained.
+/// Journals planned changes as pending, sends them to Plex and records each outcome. Where the server verifiably
+/// honours bulk edits (<see cref="WriteMode"/>), changes of one library and one value travel together in one
+/// <c>PUT /library/sections/{id}/all</c> and are read back before they count as applied; everything else is one
+/// <c>PUT /:/rate</c> per track with bounded concurrency, and a failed write waits for its retry outside the
+/// concurrency limit. Writes whose fate is unknown when the job stops are read back from Plex, so no journaled change
+/// is left unexplained.
 /// </summary>
-public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal, ILogger<ChangeWriter> logger)
+public sealed partial class ChangeWriter(
+    IPlexClient plex,
+    JournalStore journal,
+    WriteVerdictStore verdicts,
+    WritePathState pathState,
+    IOptions<PlexResilienceOptions> resilience,
+    TimeProvider time,
+    ILogger<ChangeWriter> logger)
 {
     /// <summary>Consecutive failed writes after which the job stops: Plex is down, not one track broken.</summary>
     public const int MaxConsecutiveFailures = 25;
+
+    /// <summary>
+    /// Longest bulk-edit path and query StarSync sends, in characters: under the 8 KB request line of Kestrel, nginx and
+    /// Apache, with room for a reverse proxy's path prefix and the headers. 500 seven-digit ratingKeys take ~4,100.
+    /// </summary>
+    public const int MaxBulkUrlLength = 6000;
+
+    /// <summary>Tracks in auto mode's first, verifying bulk edit.</summary>
+    public const int ProbeSize = 2;
+
+    private WriteSession? _session;
 
     /// <summary>
     /// Applies <paramref name="changes"/>; returns per change whether Plex has it. <paramref name="failureStreak"/>
@@ -41,87 +66,552 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
         long jobId,
         IReadOnlyList<PlannedChange> changes,
         long? revertsJob,
-        int concurrency,
+        StarSyncSettings settings,
         StrongBox<int> failureStreak,
         Action<PlannedChange, bool> onOutcome,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(settings);
         var applied = new bool[changes.Count];
         if (changes.Count == 0)
         {
             return applied;
         }
 
+        // Every change of this call is pending in ONE transaction before the first PUT, bulk or single.
         var ids = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-        // 0 = not sent, 1 = in flight, 2 = outcome known, 3 = sent but the answer was lost (timeout, dropped connection, 5xx).
-        var stage = new int[changes.Count];
-        var outcomes = new ChangeOutcome?[changes.Count];
-        PlexException? fatal = null;
+        var w = new Work(changes, ids, applied, failureStreak, onOutcome);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        w.Stop = stop;
         try
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, changes.Count),
-                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
-                async (i, ct) =>
-                {
-                    var draft = changes[i].Draft;
-                    Volatile.Write(ref stage[i], 1);
-                    try
-                    {
-                        if (draft.NewValue is { } value)
-                        {
-                            await plex.SetRatingAsync(draft.RatingKey, value, ct);
-                        }
-                        else
-                        {
-                            await plex.ClearRatingAsync(draft.RatingKey, ct);
-                        }
-
-                        outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Applied);
-                        applied[i] = true;
-                        Interlocked.Exchange(ref failureStreak.Value, 0);
-                        LogWritten(changes[i].Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
-                        Volatile.Write(ref stage[i], 2);
-                        onOutcome(changes[i], true);
-                    }
-                    catch (PlexException ex)
-                    {
-                        LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
-                        if (IsDefiniteRefusal(ex))
-                        {
-                            outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, ex.Message);
-                            Volatile.Write(ref stage[i], 2);
-                            onOutcome(changes[i], false);
-                        }
-                        else
-                        {
-                            // Plex may have stored the value before the answer was lost: ask it afterwards.
-                            outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, ex.Message);
-                            Volatile.Write(ref stage[i], 3);
-                        }
-
-                        if (ex is PlexAuthenticationException || Interlocked.Increment(ref failureStreak.Value) >= MaxConsecutiveFailures)
-                        {
-                            fatal ??= ex;
-                            await stop.CancelAsync();
-                        }
-                    }
-                });
+            var session = await SessionAsync(jobId, settings, stop.Token);
+            var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
+            await SinglesAsync(w, singles, settings.WriteConcurrency, stop.Token);
         }
         catch (OperationCanceledException)
         {
-            await SettleAsync(changes, ids, stage, outcomes, applied, onOutcome,
-                fatal is null ? "cancelled before it was sent" : "not sent: " + fatal.Message);
-            if (fatal is not null)
+            await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
+            if (w.Fatal is not null)
             {
-                throw new PlexException($"Stopped after repeated failures: {fatal.Message}", fatal);
+                throw new PlexException($"Stopped after repeated failures: {w.Fatal.Message}", w.Fatal);
             }
 
             throw;
         }
 
-        await SettleAsync(changes, ids, stage, outcomes, applied, onOutcome, "not sent");
+        await SettleAsync(w, "not sent");
         return applied;
+    }
+
+    // ---- The run's write session: mode, verdict, batch size ----
+
+    private async Task<WriteSession> SessionAsync(long jobId, StarSyncSettings settings, CancellationToken cancellationToken)
+    {
+        if (_session is { } current && current.JobId == jobId)
+        {
+            return current;
+        }
+
+        var session = new WriteSession(jobId, settings.WriteMode, settings.WriteBatchSize);
+        _session = session;
+        if (settings.WriteMode == WriteMode.PerTrack)
+        {
+            session.Bulk = false;
+            Announce(session, new WritePathStatus(false, "One write per track (WRITE_MODE=single)"));
+            return session;
+        }
+
+        try
+        {
+            var info = await plex.GetServerInfoAsync(cancellationToken);
+            session.Server = $"{info.MachineIdentifier}/{info.Version}";
+        }
+        catch (PlexException ex)
+        {
+            // Without the server's identity nothing is stored; the run still verifies what it sends.
+            LogServerUnknown(ex.Message);
+        }
+
+        var verdict = session.Server is { } server ? verdicts.Get(server) : null;
+        session.BulkClear = verdict?.BulkClear == true;
+        session.ClearProbed = verdict?.BulkClear is not null;
+        if (settings.WriteMode == WriteMode.Batch)
+        {
+            session.Bulk = true;
+            Announce(session, new WritePathStatus(true, "Batched writes (WRITE_MODE=batch); every batch is read back"));
+        }
+        else if (verdict is not null)
+        {
+            session.Bulk = verdict.Bulk;
+            Announce(session, new WritePathStatus(verdict.Bulk, verdict.Reason));
+        }
+
+        return session;
+    }
+
+    private void Decide(WriteSession session, bool bulk, string reason)
+    {
+        session.Bulk = bulk;
+        if (session.Server is { } server)
+        {
+            verdicts.Save(new WriteVerdict(server, bulk, reason, session.ClearProbed ? session.BulkClear : null));
+        }
+
+        Announce(session, new WritePathStatus(bulk, reason));
+    }
+
+    private void DecideClear(WriteSession session, bool ok)
+    {
+        session.BulkClear = ok;
+        session.ClearProbed = true;
+        if (session.Server is { } server && session.Bulk is { } bulk)
+        {
+            verdicts.Save(new WriteVerdict(server, bulk, pathState.Current?.Description ?? "", ok));
+        }
+
+        LogClearVerdict(ok ? "bulk clears leave tracks unrated and unlocked; clearing in batches" : "bulk clears did not leave tracks unrated and unlocked; clearing one track at a time");
+    }
+
+    /// <summary>Says once per run (log + dashboard) which write path is in use and why.</summary>
+    private void Announce(WriteSession session, WritePathStatus status)
+    {
+        pathState.Set(status);
+        if (session.Announced != status.Description)
+        {
+            session.Announced = status.Description;
+            LogWritePath(status.Description);
+        }
+    }
+
+    // ---- Bulk edits ----
+
+    /// <summary>Sends what can go in bulk edits; returns the indexes still to write one by one.</summary>
+    private async Task<List<int>> BulkPhaseAsync(Work w, WriteSession session, StarSyncSettings settings, CancellationToken ct)
+    {
+        var singles = new List<int>();
+        if (session.Bulk == false)
+        {
+            singles.AddRange(Enumerable.Range(0, w.Changes.Count));
+            return singles;
+        }
+
+        // Grouped per library and per value (undo/reset: per old value, at most 21 groups).
+        var groups = Enumerable.Range(0, w.Changes.Count)
+            .GroupBy(i => (w.Changes[i].SectionKey, w.Changes[i].Draft.NewValue))
+            .ToList();
+        var batches = new List<(string Section, double? Value, int[] Items)>();
+        foreach (var group in groups)
+        {
+            var items = group.ToList();
+            var (section, value) = group.Key;
+            if (section is null || (value is null && !await ClearsInBulkAsync(w, session, section, items, ct)))
+            {
+                singles.AddRange(items);
+                continue;
+            }
+
+            if (session.Bulk is null)
+            {
+                // Auto, not verified on this server yet: a small batch first, read back before anything else goes.
+                var probe = items.Take(ProbeSize).ToArray();
+                var verdict = await BulkAsync(w, session, section, value, probe, ct);
+                singles.AddRange(verdict.Left);
+                items = items.Skip(probe.Length).ToList();
+                if (session.Bulk is not null)
+                {
+                    // Decided inside (a long-URL refusal down to one track).
+                }
+                else if (verdict.Refused is { } refused)
+                {
+                    Decide(session, false, $"One write per track: Plex refused bulk edits ({refused})");
+                }
+                else if (verdict.Locked > 0)
+                {
+                    Decide(session, false, "One write per track: Plex locked the rating field on a bulk edit");
+                }
+                else if (verdict.Left.Count > 0 && verdict.Unknown == 0)
+                {
+                    Decide(session, false, verdict.Applied == 0
+                        ? "One write per track: Plex ignored a bulk edit (the tracks kept their ratings)"
+                        : "One write per track: a bulk edit left some tracks with another value");
+                }
+                else if (verdict.Left.Count == 0)
+                {
+                    Decide(session, true, "Batched writes, verified on this server");
+                }
+                else if (++session.FailedProbes >= 3)
+                {
+                    Decide(session, false, "One write per track: bulk edits kept failing on this server");
+                }
+
+                if (session.Bulk != true)
+                {
+                    singles.AddRange(items);
+                    continue;
+                }
+            }
+
+            if (session.Bulk == false)
+            {
+                singles.AddRange(items);
+                continue;
+            }
+
+            foreach (var chunk in Chunk(w, items, section, value, session))
+            {
+                batches.Add((section, value, chunk));
+            }
+        }
+
+        var left = new System.Collections.Concurrent.ConcurrentBag<int>();
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.WriteConcurrency), CancellationToken = ct },
+            async (batch, token) =>
+            {
+                if (session.Bulk == false)
+                {
+                    // Auto changed its mind during this call: the rest goes one by one.
+                    foreach (var i in batch.Items)
+                    {
+                        left.Add(i);
+                    }
+
+                    return;
+                }
+
+                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token);
+                foreach (var i in result.Left)
+                {
+                    left.Add(i);
+                }
+
+                if (session.Configured == WriteMode.Auto && result.Refused is null && result.Unknown == 0 && result.Applied == 0 && batch.Items.Length > 1)
+                {
+                    Decide(session, false, "One write per track: Plex stopped honouring bulk edits");
+                }
+            });
+
+        singles.AddRange(left);
+        return singles;
+    }
+
+    /// <summary>Clearing in bulk only where auto saw a bulk clear leave the tracks unrated and unlocked (probing once).</summary>
+    private async Task<bool> ClearsInBulkAsync(Work w, WriteSession session, string section, List<int> items, CancellationToken ct)
+    {
+        if (session.BulkClear || session.Configured != WriteMode.Auto || session.Bulk != true || session.ClearProbed)
+        {
+            return session.BulkClear;
+        }
+
+        var probe = items.Take(ProbeSize).ToArray();
+        var result = await BulkAsync(w, session, section, null, probe, ct);
+        items.RemoveRange(0, probe.Length);
+        if (result.Unknown == 0)
+        {
+            DecideClear(session, result.Left.Count == 0 && result.Locked == 0 && result.Refused is null);
+        }
+
+        // What did not take goes one by one; the probe's own tracks are done either way.
+        if (!session.BulkClear)
+        {
+            items.AddRange(result.Left);
+        }
+
+        return session.BulkClear;
+    }
+
+    /// <summary>Chunks of at most the session's batch size whose URL stays under <see cref="MaxBulkUrlLength"/>.</summary>
+    private IEnumerable<int[]> Chunk(Work w, List<int> items, string section, double? value, WriteSession session)
+    {
+        var chunk = new List<int>();
+        var keys = new List<string>();
+        foreach (var i in items)
+        {
+            keys.Add(Key(i));
+            chunk.Add(i);
+            if (chunk.Count > 1 && (chunk.Count > session.BatchSize || plex.BulkEditUrlLength(section, keys, value) > MaxBulkUrlLength))
+            {
+                chunk.RemoveAt(chunk.Count - 1);
+                keys.RemoveAt(keys.Count - 1);
+                yield return chunk.ToArray();
+                chunk.Clear();
+                keys.Clear();
+                chunk.Add(i);
+                keys.Add(Key(i));
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk.ToArray();
+        }
+
+        string Key(int i) => w.Changes[i].Draft.RatingKey;
+    }
+
+    /// <summary>
+    /// One bulk edit, then one read-back of its tracks: only tracks that now carry the value are applied; the rest are
+    /// returned for a write of their own, with the reason kept. A 414/400 (or a dropped connection) on a batch of more
+    /// than one splits it and lowers the batch size for the rest of the run; it never fails a track.
+    /// </summary>
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1)
+    {
+        var result = new BulkResult();
+        var failed = false;
+        var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
+        foreach (var i in items)
+        {
+            Volatile.Write(ref w.Stage[i], 1);
+        }
+
+        try
+        {
+            await plex.BulkSetRatingAsync(section, keys, value, ct);
+        }
+        catch (PlexException ex) when (items.Length > 1 && TooLong(ex))
+        {
+            var half = items.Length / 2;
+            // A 414/400 is the URL; a dropped connection may be chance, so it lowers the size from its second time.
+            if (ex.StatusCode is not null || Interlocked.Increment(ref session.Drops) >= 2)
+            {
+                session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
+            }
+
+            LogBatchSplit(items.Length, ex.Message, session.BatchSize);
+            if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto)
+            {
+                Decide(session, false, $"One write per track: Plex refused bulk edits of more than one track ({Status(ex)})");
+            }
+
+            if (session.Bulk == false)
+            {
+                var rest = new BulkResult();
+                foreach (var i in items)
+                {
+                    Volatile.Write(ref w.Stage[i], 0);
+                    w.Notes[i] = $"bulk edit refused ({Status(ex)}); written with /:/rate";
+                    rest.Left.Add(i);
+                }
+
+                return rest;
+            }
+
+            var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt);
+            var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt);
+            first.Add(second);
+            return first;
+        }
+        catch (PlexException ex) when (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex))
+        {
+            // Plex answered and stored nothing: every track goes one by one, with the reason.
+            result.Refused = ex.StatusCode.ToString();
+            foreach (var i in items)
+            {
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = $"bulk edit refused (HTTP {ex.StatusCode}); written with /:/rate";
+                result.Left.Add(i);
+            }
+
+            return result;
+        }
+        catch (PlexException ex)
+        {
+            CountFailure(w, ex);
+            failed = true;
+            result.Unknown = items.Length;
+            // The edit may or may not have reached Plex: the read-back below says which tracks have it.
+            LogBulkFailed(items.Length, ex.Message);
+        }
+
+        IReadOnlyList<PlexTrack> current;
+        try
+        {
+            current = await plex.ReadBackAsync(keys, ct);
+        }
+        catch (PlexException ex)
+        {
+            CountFailure(w, ex);
+            foreach (var i in items)
+            {
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = $"bulk edit not confirmed (read-back failed: {ex.Message}); written with /:/rate";
+                result.Left.Add(i);
+            }
+
+            return result;
+        }
+
+        var byKey = current.ToDictionary(t => t.RatingKey, StringComparer.Ordinal);
+        var outcomes = new List<(int Index, bool Ok)>();
+        foreach (var i in items)
+        {
+            var draft = w.Changes[i].Draft;
+            var track = byKey.GetValueOrDefault(draft.RatingKey);
+            if (track is not null && RatingPolicy.SameRating(track.UserRating, draft.NewValue))
+            {
+                var note = track.UserRatingLocked ? "bulk edit, read back (Plex locked the field)" : "bulk edit, confirmed by reading it back";
+                result.Locked += track.UserRatingLocked ? 1 : 0;
+                result.Applied++;
+                w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, note);
+                w.Applied[i] = true;
+                Volatile.Write(ref w.Stage[i], 2);
+                outcomes.Add((i, true));
+            }
+            else
+            {
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = track is null
+                    ? "bulk edit: the track was not in the read-back; written with /:/rate"
+                    : $"bulk edit did not take (Plex has {RatingScale.Describe(track.UserRating)}); written with /:/rate";
+                result.Left.Add(i);
+            }
+        }
+
+        if (result.Applied > 0)
+        {
+            Interlocked.Exchange(ref w.FailureStreak.Value, 0);
+        }
+
+        if (failed && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
+        {
+            // A 5xx or a lost answer: what did not take goes again as a bulk edit after the backoff, not as
+            // hundreds of single writes.
+            var again = result.Left.ToArray();
+            result.Left.Clear();
+            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
+            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1);
+            retried.Unknown = 0;
+            result.Add(retried);
+        }
+
+        foreach (var (i, _) in outcomes)
+        {
+            var draft = w.Changes[i].Draft;
+            LogWritten(w.Changes[i].Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
+            w.OnOutcome(w.Changes[i], true);
+        }
+
+        return result;
+    }
+
+    /// <summary>414 or 400, or a dropped connection: what a server or proxy does with a URL it finds too long.</summary>
+    private static bool TooLong(PlexException ex) =>
+        ex.StatusCode is 414 or 400 || (ex.StatusCode is null && ex.InnerException is HttpRequestException);
+
+    private static string Status(PlexException ex) => ex.StatusCode is { } status ? $"HTTP {status}" : "connection dropped";
+
+    // ---- One write per track ----
+
+    /// <summary>
+    /// One <c>PUT /:/rate</c> per track, <paramref name="concurrency"/> at a time. A write that fails transiently is
+    /// put back in the queue after its backoff: the backoff does not hold a slot, so one flaky answer does not slow
+    /// the writes behind it. Consecutive failures (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job.
+    /// </summary>
+    private async Task SinglesAsync(Work w, List<int> todo, int concurrency, CancellationToken ct)
+    {
+        if (todo.Count == 0)
+        {
+            return;
+        }
+
+        var queue = Channel.CreateUnbounded<(int Index, int Attempt)>();
+        var outstanding = todo.Count;
+        foreach (var i in todo)
+        {
+            queue.Writer.TryWrite((i, 1));
+        }
+
+        var knobs = resilience.Value;
+        var retries = new System.Collections.Concurrent.ConcurrentBag<Task>();
+        var workers = Enumerable.Range(0, Math.Max(1, concurrency)).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var (i, attempt) in queue.Reader.ReadAllAsync(ct))
+            {
+                var change = w.Changes[i];
+                var draft = change.Draft;
+                Volatile.Write(ref w.Stage[i], 1);
+                try
+                {
+                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, ct);
+                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
+                    w.Applied[i] = true;
+                    Interlocked.Exchange(ref w.FailureStreak.Value, 0);
+                    LogWritten(change.Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
+                    Volatile.Write(ref w.Stage[i], 2);
+                    w.OnOutcome(change, true);
+                }
+                catch (PlexException ex)
+                {
+                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, ex.Message);
+                    if (IsDefiniteRefusal(ex))
+                    {
+                        LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
+                        Volatile.Write(ref w.Stage[i], 2);
+                        w.OnOutcome(change, false);
+                        CountFailure(w, ex);
+                    }
+                    else
+                    {
+                        // Plex may have stored the value before the answer was lost; if the retries run out, it is read back.
+                        Volatile.Write(ref w.Stage[i], 3);
+                        CountFailure(w, ex);
+                        if (attempt <= knobs.MaxRetryAttempts && !ct.IsCancellationRequested)
+                        {
+                            retries.Add(RequeueAsync(queue.Writer, (i, attempt + 1), Backoff(knobs, attempt), ct));
+                            continue;
+                        }
+
+                        LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
+                    }
+                }
+
+                if (Interlocked.Decrement(ref outstanding) == 0)
+                {
+                    queue.Writer.TryComplete();
+                }
+            }
+        }, ct)).ToArray();
+
+        try
+        {
+            await Task.WhenAll(workers);
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+            await Task.WhenAll(retries.ToArray()).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task RequeueAsync(ChannelWriter<(int, int)> queue, (int, int) item, TimeSpan delay, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(delay, time, ct);
+            queue.TryWrite(item);
+        }
+        catch (OperationCanceledException)
+        {
+            // The job stops; the change stays in flight and is read back while settling.
+        }
+    }
+
+    /// <summary>Exponential backoff with jitter from the Plex retry knobs (attempt 1 = the first retry).</summary>
+    private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt)
+    {
+        var exponential = knobs.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        var jittered = exponential * (0.5 + Random.Shared.NextDouble());
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, knobs.RetryMaxDelay.TotalMilliseconds));
+    }
+
+    private static void CountFailure(Work w, PlexException ex)
+    {
+        if (ex is PlexAuthenticationException || Interlocked.Increment(ref w.FailureStreak.Value) >= MaxConsecutiveFailures)
+        {
+            w.Fatal ??= ex;
+            w.Stop!.Cancel();
+        }
     }
 
     /// <summary>
@@ -143,17 +633,17 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
     /// answer was lost, are read back from Plex, because the PUT may or may not have reached it. When Plex cannot be
     /// asked, they stay pending and start-up reconciliation settles them.
     /// </summary>
-    private async Task SettleAsync(IReadOnlyList<PlannedChange> changes, IReadOnlyList<long> ids, int[] stage,
-        ChangeOutcome?[] outcomes, bool[] applied, Action<PlannedChange, bool> onOutcome, string notSentReason)
+    private async Task SettleAsync(Work w, string notSentReason)
     {
+        var changes = w.Changes;
         var unknown = new List<int>();
         for (var i = 0; i < changes.Count; i++)
         {
-            switch (Volatile.Read(ref stage[i]))
+            switch (Volatile.Read(ref w.Stage[i]))
             {
                 case 0:
-                    outcomes[i] = new ChangeOutcome(ids[i], ChangeState.Failed, notSentReason);
-                    onOutcome(changes[i], false);
+                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, notSentReason);
+                    w.OnOutcome(changes[i], false);
                     break;
                 case 1 or 3:
                     unknown.Add(i);
@@ -163,7 +653,7 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
 
         if (unknown.Count > 0)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), time);
             try
             {
                 var current = (await plex.GetTracksByKeysAsync(unknown.Select(i => changes[i].Draft.RatingKey).ToArray(), timeout.Token))
@@ -171,10 +661,10 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
                 foreach (var i in unknown)
                 {
                     var draft = changes[i].Draft;
-                    outcomes[i] = ReadBackOutcome(ids[i], draft.OldValue, draft.NewValue, current.GetValueOrDefault(draft.RatingKey),
-                        outcomes[i]?.Error ?? "interrupted before Plex took it");
-                    applied[i] = outcomes[i]!.State == ChangeState.Applied;
-                    onOutcome(changes[i], applied[i]);
+                    w.Outcomes[i] = ReadBackOutcome(w.Ids[i], draft.OldValue, draft.NewValue, current.GetValueOrDefault(draft.RatingKey),
+                        w.Outcomes[i]?.Error ?? "interrupted before Plex took it");
+                    w.Applied[i] = w.Outcomes[i]!.State == ChangeState.Applied;
+                    w.OnOutcome(changes[i], w.Applied[i]);
                 }
             }
             catch (Exception ex) when (ex is PlexException or OperationCanceledException)
@@ -182,13 +672,88 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
                 LogReadBackFailed(ex, unknown.Count);
                 foreach (var i in unknown)
                 {
-                    outcomes[i] = null;
-                    onOutcome(changes[i], false);
+                    w.Outcomes[i] = null;
+                    w.OnOutcome(changes[i], false);
                 }
             }
         }
 
-        await journal.MarkAsync(outcomes.Where(o => o is not null).Select(o => o!).ToArray(), CancellationToken.None);
+        await journal.MarkAsync(w.Outcomes.Where(o => o is not null).Select(o => o!).ToArray(), CancellationToken.None);
+    }
+
+    /// <summary>The state of one ApplyAsync call, shared by its bulk and single writers.</summary>
+    private sealed class Work(IReadOnlyList<PlannedChange> changes, IReadOnlyList<long> ids, bool[] applied, StrongBox<int> failureStreak, Action<PlannedChange, bool> onOutcome)
+    {
+        public IReadOnlyList<PlannedChange> Changes { get; } = changes;
+
+        public IReadOnlyList<long> Ids { get; } = ids;
+
+        public bool[] Applied { get; } = applied;
+
+        public StrongBox<int> FailureStreak { get; } = failureStreak;
+
+        public Action<PlannedChange, bool> OnOutcome { get; } = onOutcome;
+
+        /// <summary>0 = not sent, 1 = in flight, 2 = outcome known, 3 = sent but the answer was lost.</summary>
+        public int[] Stage { get; } = new int[changes.Count];
+
+        public ChangeOutcome?[] Outcomes { get; } = new ChangeOutcome?[changes.Count];
+
+        /// <summary>Why a change was written alone after a bulk edit (kept in the journal with the outcome).</summary>
+        public string?[] Notes { get; } = new string?[changes.Count];
+
+        public PlexException? Fatal { get; set; }
+
+        public CancellationTokenSource? Stop { get; set; }
+    }
+
+    /// <summary>What one run learnt about writing to this server.</summary>
+    private sealed class WriteSession(long jobId, WriteMode configured, int batchSize)
+    {
+        public long JobId { get; } = jobId;
+
+        public WriteMode Configured { get; } = configured;
+
+        /// <summary>Lowered for the rest of the run when a long URL is refused.</summary>
+        public int BatchSize { get; set; } = batchSize;
+
+        /// <summary>null = auto has not verified bulk edits yet.</summary>
+        public bool? Bulk { get; set; }
+
+        public bool BulkClear { get; set; }
+
+        public bool ClearProbed { get; set; }
+
+        public string? Server { get; set; }
+
+        public int FailedProbes { get; set; }
+
+        public string? Announced { get; set; }
+
+        public int Drops;
+    }
+
+    private sealed class BulkResult
+    {
+        public List<int> Left { get; } = [];
+
+        public int Applied { get; set; }
+
+        public int Locked { get; set; }
+
+        public int Unknown { get; set; }
+
+        /// <summary>The HTTP status of a definite refusal (403, 404, …).</summary>
+        public string? Refused { get; set; }
+
+        public void Add(BulkResult other)
+        {
+            Left.AddRange(other.Left);
+            Applied += other.Applied;
+            Locked += other.Locked;
+            Unknown += other.Unknown;
+            Refused ??= other.Refused;
+        }
     }
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "{Kind} {Artist} - {Title}: {Old} -> {New} (Plex 0..10; empty = unrated)")]
@@ -199,4 +764,19 @@ public sealed partial class ChangeWriter(IPlexClient plex, JournalStore journal,
 
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Could not read back {Count} interrupted writes; they stay pending until the next start")]
     private partial void LogReadBackFailed(Exception exception, int count);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Write path: {Description}")]
+    private partial void LogWritePath(string description);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "A bulk edit of {Count} tracks was refused ({Reason}); split in two, at most {BatchSize} tracks per bulk edit for the rest of this run")]
+    private partial void LogBatchSplit(int count, string reason, int batchSize);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Warning, Message = "A bulk edit of {Count} tracks got no answer ({Reason}); reading the tracks back")]
+    private partial void LogBulkFailed(int count, string reason);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Warning, Message = "Could not learn which Plex server this is ({Reason}); bulk edits are verified but the verdict is not kept")]
+    private partial void LogServerUnknown(string reason);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "Write path: {Description}")]
+    private partial void LogClearVerdict(string description);
 }

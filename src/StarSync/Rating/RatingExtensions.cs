@@ -5,5 +5,6 @@ public static class RatingExtensions
 {
     /// <summary>Adds the rating job and its change writer.</summary>
     public static IServiceCollection AddRating(this IServiceCollection services) =>
-        services.AddSingleton<ChangeWriter>().AddSingleton<RatingJob>();
+        services.AddSingleton<ChangeWriter>().AddSingleton<RatingJob>()
+            .AddSingleton<WriteVerdictStore>().AddSingleton<WritePathState>();
 }

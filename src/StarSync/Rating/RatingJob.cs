@@ -294,7 +294,7 @@ public sealed partial class RatingJob(
             {
                 if (track.UserRating is not null)
                 {
-                    planned.Add(new PlannedChange(draft, ChangeKind.Clear));
+                    planned.Add(new PlannedChange(draft, ChangeKind.Clear, library.Key));
                 }
                 else
                 {
@@ -308,10 +308,10 @@ public sealed partial class RatingJob(
             switch (decision.Decision)
             {
                 case RatingDecision.Rate:
-                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.Rate));
+                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.Rate, library.Key));
                     break;
                 case RatingDecision.ReRate:
-                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.ReRate));
+                    planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.ReRate, library.Key));
                     break;
                 default:
                     run.Skip();
@@ -395,7 +395,7 @@ public sealed partial class RatingJob(
                 }
                 else
                 {
-                    planned.Add(new PlannedChange(draft with { OldValue = track.UserRating }, ChangeKind.Restore));
+                    planned.Add(new PlannedChange(draft with { OldValue = track.UserRating }, ChangeKind.Restore, track.LibrarySectionId));
                 }
             }
 
@@ -455,7 +455,7 @@ public sealed partial class RatingJob(
             return 0;
         }
 
-        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings.WriteConcurrency, run.FailureStreak,
+        var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings, run.FailureStreak,
             (change, ok) => { run.Count(change.Kind, ok); run.Report(force: false); }, cancellationToken);
         return applied.Count(a => a);
     }

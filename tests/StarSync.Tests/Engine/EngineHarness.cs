@@ -38,6 +38,9 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public SettingsStore Settings => App.Services.GetRequiredService<SettingsStore>();
 
+    /// <summary>WRITE_MODE=single: for tests of the one-write-per-track path (faults on /:/rate and the like).</summary>
+    public static IDictionary<string, string?> SingleWrites => new Dictionary<string, string?> { ["WRITE_MODE"] = "single" };
+
     public string MusicKey => Plex.Library.Sections.First(s => s.Type == "artist").Key;
 
     public static async Task<EngineHarness> StartAsync(EmulatorOptions? options = null, IDictionary<string, string?>? config = null, string? dir = null, PlexEmulatorServer? plex = null,

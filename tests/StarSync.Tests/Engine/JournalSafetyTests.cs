@@ -100,7 +100,7 @@ public sealed class JournalSafetyTests
     public async Task A_write_plex_applied_but_whose_answer_was_lost_is_journaled_undone_and_no_track_is_skipped()
     {
         var lose = new LoseAnswerHandler(loseNth: 5);
-        await using var engine = await EngineHarness.StartAsync(configure: b =>
+        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites, configure: b =>
             b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => lose)));
         var before = engine.Ratings();
 
@@ -151,7 +151,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task A_failed_job_records_its_real_failure_count()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites);
         engine.Plex.Options.Faults.Routes = ["/:/rate"];
         engine.Plex.Options.Faults.ServerErrorRate = 1.0;
         var sp = engine.App.Services;

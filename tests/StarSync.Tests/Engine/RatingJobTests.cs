@@ -187,7 +187,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Faults_mid_job_leave_no_change_unexplained()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites);
         engine.Plex.Options.Faults.Routes = ["/:/rate"];
         engine.Plex.Options.Faults.ServerErrorRate = 0.25;
 
@@ -209,7 +209,7 @@ public sealed class RatingJobTests
     {
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(20);
-        await using var engine = await EngineHarness.StartAsync(options);
+        await using var engine = await EngineHarness.StartAsync(options, EngineHarness.SingleWrites);
         var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnProgress(JobProgress p)
         {

@@ -26,6 +26,11 @@
     renderWebhook(status.lastWebhook);
     renderRecent(status.recent || []);
     renderNotifications(status.notifications);
+    renderWritePath(status.writePath);
+  }
+
+  function renderWritePath(path) {
+    $("write-path-line").textContent = path ? "Writes: " + path.description + "." : "";
   }
 
   function renderPlex(plex) {

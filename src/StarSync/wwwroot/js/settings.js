@@ -3,7 +3,7 @@
 (() => {
   const S = window.StarSync;
   const $ = id => document.getElementById(id);
-  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency", "plexNotifications"];
+  const fields = ["libraries", "ratingStyle", "targetRating", "overrideRating", "batchSize", "batchIntervalMinutes", "writeConcurrency", "plexNotifications", "writeMode", "writeBatchSize"];
 
   // What each style accepts; a value that does not fit is reported, never silently changed.
   const styles = {
@@ -80,6 +80,8 @@
     $("batchIntervalMinutes").value = settings.batchIntervalMinutes;
     $("writeConcurrency").value = settings.writeConcurrency;
     $("plexNotifications").checked = settings.plexNotifications !== false;
+    $("writeMode").value = settings.writeMode || "auto";
+    $("writeBatchSize").value = settings.writeBatchSize;
     $("webhookUrl").value = settings.webhookUrl || "";
     $("apiKey").value = settings.apiKey || "";
     if (settings.webhookSecretSource) pinned("webhook", settings.webhookSecretSource, "WEBHOOK_SECRET");
@@ -122,6 +124,8 @@
       batchIntervalMinutes: intOrNull("batchIntervalMinutes"),
       writeConcurrency: intOrNull("writeConcurrency"),
       plexNotifications: $("plexNotifications").checked,
+      writeMode: $("writeMode").value,
+      writeBatchSize: intOrNull("writeBatchSize"),
     };
     $("save").disabled = true;
     const result = await S.api("PUT", "/api/v1/settings", body);

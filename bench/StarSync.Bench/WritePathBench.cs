@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Xml;
+using StarSync.Jobs;
+using StarSync.PlexEmulator;
+
+namespace StarSync.Bench;
+
+/// <summary>
+/// Issue 11: batched, verified writes against the single-writer model (every write request holds one global writer
+/// for 3 ms + n x per-item), beside the old tool's loop (pages of 100, then per track one metadata GET and one
+/// /:/rate, serial), measured in the same run.
+/// </summary>
+internal static class WritePathBench
+{
+    private static readonly TimeSpan WriteFixed = TimeSpan.FromMilliseconds(3);
+
+    public static async Task RunAsync(Report report, int tracks, int baselineSample)
+    {
+        report.Line($"### Write path (issue 11): {Report.N(tracks)} unrated tracks, single-writer model");
+        report.Line();
+        report.Line("Emulator: 2 ms per request; each write request holds ONE global writer for 3 ms + n × per-item (n = tracks it writes). " +
+            "Model limit = time the writer itself is busy = ⌈N/B⌉ × (3 ms + B × per-item), for N tracks in bulk edits of B. " +
+            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=4) unless the row says otherwise.");
+        report.Line();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var perItem in new[] { 0.02, 0.2 })
+        {
+            await using var plex = await StartAsync(tracks, perItem);
+            var music = plex.Library.Sections.First(s => s.IsMusic);
+            var keys = plex.Library.TrackKeys(music.Key);
+
+            // Baseline on a sample: the full listing is measured, the per-track loop on the first tracks, then extrapolated.
+            var (baseline, perTrack, listing) = await BaselineAsync(plex, music.Title, Math.Min(baselineSample, tracks));
+            var baselineTotal = listing + (perTrack * tracks);
+            rows.Add([Report.F(perItem, "0.00"), "old tool's loop (serial; per track GET + /:/rate)", "-",
+                $"{Secs(baselineTotal)} (extrapolated: listing {Secs(listing)} + {Report.N(tracks)} × {Report.F(perTrack.TotalMilliseconds, "0.00")} ms measured on {Report.N(Math.Min(baselineSample, tracks))} tracks)",
+                "-", "1.0x", "-"]);
+            Reset(plex, keys);
+
+            foreach (var batch in perItem == 0.02 ? new[] { 100, 250, 500 } : new[] { 100, 500 })
+            {
+                var (elapsed, requests) = await StarSyncAsync(plex, music.Title, batch, faults: false);
+                var limit = Limit(tracks, batch, perItem);
+                rows.Add([Report.F(perItem, "0.00"), $"StarSync batch{(batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize ? " (default)" : "")}, WRITE_BATCH_SIZE={batch}", Report.N(requests), Secs(elapsed),
+                    $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.F(baselineTotal / elapsed, "0") + "x", "-"]);
+                Reset(plex, keys);
+                if (batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
+                {
+                    var (faulty, faultyRequests) = await StarSyncAsync(plex, music.Title, batch, faults: true);
+                    rows.Add([Report.F(perItem, "0.00"), "StarSync default, 10% faults (5% HTTP 500 + 5% dropped connections, every route)",
+                        Report.N(faultyRequests), Secs(faulty), $"{Secs(limit)} → {Report.F(faulty / limit, "0.00")}x",
+                        Report.F(baselineTotal / faulty, "0") + "x", Report.F(faulty / elapsed, "0.00") + "x the fault-free run"]);
+                    Reset(plex, keys);
+                }
+            }
+
+            _ = baseline;
+        }
+
+        report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "vs baseline", "faults"], rows);
+        report.Line();
+    }
+
+    private static TimeSpan Limit(int tracks, int batch, double perItemMs) =>
+        TimeSpan.FromMilliseconds(Math.Ceiling(tracks / (double)batch) * (WriteFixed.TotalMilliseconds + (batch * perItemMs)));
+
+    private static async Task<PlexEmulatorServer> StartAsync(int tracks, double perItemMs)
+    {
+        var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = tracks, Seed = 1, HandRatedShare = 0 });
+        plex.Options.Latency.PerRequest = TimeSpan.FromMilliseconds(2);
+        plex.Options.Latency.PerRatingWrite = WriteFixed;
+        plex.Options.Latency.PerRatedItem = TimeSpan.FromMilliseconds(perItemMs);
+        plex.Options.Latency.SerializeWrites = true;
+        return plex;
+    }
+
+    private static void Reset(PlexEmulatorServer plex, IReadOnlyList<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            plex.Library.SetUserRating(key, null);
+        }
+
+        plex.Options.Faults.ServerErrorRate = 0;
+        plex.Options.Faults.DropConnectionRate = 0;
+        plex.Counters.Reset();
+    }
+
+    private static async Task<(TimeSpan Elapsed, long Requests)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
+    {
+        plex.Counters.Reset();
+        await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, library, 4, new Dictionary<string, string?>
+        {
+            ["WRITE_MODE"] = "auto",
+            ["WRITE_BATCH_SIZE"] = batch.ToString(CultureInfo.InvariantCulture),
+        });
+        if (faults)
+        {
+            plex.Options.Faults.ServerErrorRate = 0.05;
+            plex.Options.Faults.DropConnectionRate = 0.05;
+        }
+
+        var (job, elapsed) = await app.RunAsync(JobMode.All);
+        var music = plex.Library.Sections.First(s => s.IsMusic);
+        if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
+        {
+            throw new InvalidOperationException($"batch {batch}, faults {faults}: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
+        }
+
+        return (elapsed, plex.Counters.Requests);
+    }
+
+    /// <summary>The old tool: pages of 100 (XML), then per unrated track a metadata GET (reload) and a /:/rate, one at a time.</summary>
+    private static async Task<(int Rated, TimeSpan PerTrack, TimeSpan Listing)> BaselineAsync(PlexEmulatorServer plex, string title, int sample)
+    {
+        using var naive = new NaiveBaseline(plex.BaseUri, plex.Token);
+        var started = Stopwatch.GetTimestamp();
+        var section = await naive.FindSectionAsync(title, CancellationToken.None);
+        var (unrated, _, _) = await naive.ListUnratedAsync(section, null, null, CancellationToken.None);
+        var listing = Stopwatch.GetElapsedTime(started);
+        using var http = new HttpClient { BaseAddress = plex.BaseUri };
+        http.DefaultRequestHeaders.Add("X-Plex-Token", plex.Token);
+        var loop = Stopwatch.GetTimestamp();
+        foreach (var key in unrated.Take(sample))
+        {
+            await using (var stream = await http.GetStreamAsync(new Uri("library/metadata/" + key, UriKind.Relative)))
+            {
+                using var xml = XmlReader.Create(stream, new XmlReaderSettings { Async = true });
+                while (await xml.ReadAsync())
+                {
+                }
+            }
+
+            await naive.RateSeriallyAsync([key], 6.0, CancellationToken.None);
+        }
+
+        return (sample, Stopwatch.GetElapsedTime(loop) / sample, listing);
+    }
+
+    private static string Secs(TimeSpan t) => Report.Secs(t);
+}
