@@ -29,7 +29,7 @@ public sealed record UndoEligibility(bool CanUndo, string? Reason, UndoStatus St
 {
     /// <summary>Why <paramref name="job"/> can never be undone, whatever happens later (its kind), or null. The undo itself asks this too.</summary>
     public static string? WhyNever(JobRecord job) =>
-        job.Mode is JobMode.Undo or JobMode.UndoAll ? "An undo cannot itself be undone: it put back ratings that were there before."
+        job.Mode is JobMode.Undo or JobMode.UndoAll ? "An undo cannot itself be undone: this job is an undo, and it put back ratings that were there before."
         : job.DryRun ? "A dry run changed nothing, so there is nothing to undo. Use \"Apply this preview\" to run it for real."
         : null;
 
@@ -39,7 +39,7 @@ public sealed record UndoEligibility(bool CanUndo, string? Reason, UndoStatus St
     /// </summary>
     public static string? WhyNot(JobRecord job) =>
         WhyNever(job) ?? (job.Status is JobStatus.Queued or JobStatus.Running
-            ? $"The job is still {(job.Status == JobStatus.Queued ? "queued" : "running")}; undo it when it has finished."
+            ? $"The job is still {(job.Status == JobStatus.Queued ? "queued" : "running")} and has not finished; undo it when it has."
             : null);
 
     /// <summary>Decides for <paramref name="job"/> from its undo tally and any undo of it still queued or running.</summary>

@@ -61,9 +61,9 @@ public sealed class UndoEligibilityTests : IAsyncLifetime
             Assert.Equal(job.GetProperty("undoBlockedReason").GetString(), problem.GetProperty("errors").GetProperty("id")[0].GetString());
         }
 
-        // The page takes the decision from the DTO instead of deriving its own.
+        // The page takes the decision from the server (the history API's undo block, UndoEligibility.Evaluate) instead of deriving its own.
         var script = await File.ReadAllTextAsync(Path.Combine(TestAppContentRoot(), "wwwroot", "js", "history.js"));
-        Assert.Contains("!job.canUndo", script, StringComparison.Ordinal);
+        Assert.Contains("!undo.canUndo", script, StringComparison.Ordinal);
         Assert.DoesNotContain("\"clear\"].includes(job.mode)", script, StringComparison.Ordinal);
     }
 

@@ -99,6 +99,34 @@ public sealed class WebAppKilledMidJobTests(ITestOutputHelper output)
     }
 }
 
+/// <summary>
+/// The CLI rating through Plex's bulk edit, killed as a batch reaches Plex (the server applies it, the client never
+/// hears back): the web app started at once settles the batch's pending rows by reading Plex, then undoes everything.
+/// </summary>
+[Trait("Category", "Crash")]
+public sealed class CliKilledMidBatchTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Cli_killed_as_a_bulk_edit_reaches_plex_then_web_app_started_at_once_settles_it_and_undoes_all()
+    {
+        await using var scene = await CrashScene.StartAsync(output);
+        scene.WriteMode = "batch";
+
+        var killed = await scene.RunCliKilledAtWriteAsync(5, "rate", "--all"); // the 5th bulk edit of 20 tracks
+        Assert.True(scene.PendingAtKill > 0, "the killed batch left pending rows");
+        await using var web = await scene.StartWebAsync();
+        var undo = await web.RunJobAsync("undo-all", "{}");
+
+        Assert.Equal("succeeded", undo.GetProperty("status").GetString());
+        scene.AssertEveryTrackHasItsOriginalRating();
+        scene.AssertNothingPending();
+        Assert.Equal(0, scene.UnfinishedJobs());
+        // The batch that reached Plex as the client died is credited to the killed job after the read-back.
+        Assert.Equal(scene.AppliedRows(killed.JobId), scene.Job(killed.JobId).Rated);
+        Assert.InRange(scene.Job(killed.JobId).Rated, 3 * 20, 8 * 20); // batches in flight at once (WRITE_CONCURRENCY 4) may land too
+    }
+}
+
 /// <summary>One emulated Plex, one config directory, and the children that share them.</summary>
 internal sealed class CrashScene : IAsyncDisposable
 {
@@ -127,6 +155,9 @@ internal sealed class CrashScene : IAsyncDisposable
 
     public int PendingAtKill { get; set; }
 
+    /// <summary>WRITE_MODE of the children. The per-track kill points count <c>/:/rate</c> writes, so most scenarios pin "single".</summary>
+    public string WriteMode { get; set; } = "single";
+
     private string MusicKey => Plex.Library.Sections.First(s => s.Type == "artist").Key;
 
     private string JournalFile => Path.Combine(_dir, "config", "starsync.db");
@@ -149,6 +180,8 @@ internal sealed class CrashScene : IAsyncDisposable
         ["TARGET_RATING"] = "3",
         ["PLEX_PAGE_SIZE"] = PageSize.ToString(CultureInfo.InvariantCulture),
         ["WRITE_CONCURRENCY"] = "4",
+        ["WRITE_MODE"] = WriteMode,
+        ["WRITE_BATCH_SIZE"] = "20",
         ["BATCH_INTERVAL_MINUTES"] = "0",
         ["APP_USERNAME"] = "admin",
         ["APP_PASSWORD"] = "crash-test-password",

@@ -140,7 +140,7 @@ public sealed class CrashRecoveryTests
     {
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(15);
-        await using var engine = await EngineHarness.StartAsync(options);
+        await using var engine = await EngineHarness.StartAsync(options, EngineHarness.SingleWrites);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var run = engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All), stop.Token);
         var jobId = 0L;

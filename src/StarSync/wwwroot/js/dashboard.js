@@ -122,7 +122,9 @@
   let queuedJobId = null;
 
   function renderJob(job, progress, lastJob) {
-    if (queuedJobId !== null && job && job.id === queuedJobId && job.status !== "queued") { S.say($("run-message"), ""); queuedJobId = null; }
+    // The job may have started (or even ended) before the answer to "start" came back: look at both.
+    const started = [job, lastJob].some(j => j && j.id === queuedJobId && j.status !== "queued");
+    if (queuedJobId !== null && started) { S.say($("run-message"), ""); queuedJobId = null; }
     currentJob = job && !S.isFinished(job) ? job : null;
     $("cancel").disabled = !currentJob;
     const block = $("progress");
