@@ -80,6 +80,10 @@ public sealed class AccessibilityTests
 
         Assert.StartsWith("StarSync 1.", browser.Text("#app-version"), StringComparison.Ordinal);
 
+        // At desktop width the navigation is in the bar, with no Menu button.
+        Assert.True(browser.Find("#main-nav").Displayed);
+        Assert.False(browser.Find("#nav-toggle").Displayed);
+
         browser.ColorScheme("light");
         browser.Find("#theme option[value=\"dark\"]").Click();
         Assert.Equal("dark", browser.Driver.ExecuteScript("return document.documentElement.dataset.theme"));
