@@ -41,7 +41,7 @@ public sealed class HistoryBrowserTests
 
         // #3 is cancelled a few writes in: slow writes, one at a time.
         browser.Plex.Options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(30);
-        await settings.UpdateAsync(s => s with { WriteConcurrency = 1 }, CancellationToken.None);
+        await settings.UpdateAsync(s => s with { WriteConcurrency = 1, WriteMode = StarSync.Rating.WriteMode.PerTrack }, CancellationToken.None);
         var cancelled = await queue.EnqueueAsync(new JobRequest(JobTrigger.Manual, JobMode.All), CancellationToken.None);
         await Eventually.TrueAsync(() => queue.Snapshot() is { Current.Id: var id, Progress.Counts.Rated: >= 3 } && id == cancelled.Id, "a few writes of job 3");
         Assert.True(await queue.CancelAsync(cancelled.Id, CancellationToken.None));
@@ -49,10 +49,11 @@ public sealed class HistoryBrowserTests
 
         // #4 finished with two writes Plex refused, journaled as the change writer records them.
         var failing = await journal.CreateJobAsync(new JobRequest(JobTrigger.Schedule, JobMode.UnratedBatch, Count: 5), [library], CancellationToken.None);
-        var ids = await journal.AddChangesAsync(failing.Id, Enumerable.Range(0, 5).Select(i => new ChangeDraft($"f{i}", library, "Failing Artist", "Album", $"Song {i}", null, 6)).ToArray(),
-            ChangeState.Pending, null, null, CancellationToken.None);
-        await journal.MarkAsync(ids.Select((id, i) => i < 2 ? new ChangeOutcome(id, ChangeState.Failed, "Plex answered 404 Not Found") : new ChangeOutcome(id, ChangeState.Applied)).ToArray(), CancellationToken.None);
+        // Finished first: the running app's executor settles other processes' unfinished jobs and pending rows.
         await journal.UpdateJobAsync(failing with { Status = JobStatus.Succeeded, Counts = new JobCounts(5, 5, Rated: 3, Failed: 2) }, CancellationToken.None);
+        var ids = await journal.AddChangesAsync(failing.Id, Enumerable.Range(0, 5).Select(i => new ChangeDraft($"f{i}", library, "Failing Artist", "Album", $"Song {i}", null, 6)).ToArray(),
+            ChangeState.Applied, null, null, CancellationToken.None);
+        await journal.MarkAsync(ids.Take(2).Select(id => new ChangeOutcome(id, ChangeState.Failed, "Plex answered 404 Not Found")).ToArray(), CancellationToken.None);
 
         // The jobs list says each outcome in words.
         browser.Go("/history");
