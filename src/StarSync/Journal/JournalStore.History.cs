@@ -193,27 +193,7 @@ public sealed partial class JournalStore
         }
 
         AddWordFilter(filter.Search, where, parameters);
-        await using var connection = await OpenAsync(cancellationToken);
-        var whereSql = "WHERE " + string.Join(" AND ", where);
-        limit = Math.Clamp(limit, 1, 1000);
-        offset = Math.Max(0, offset);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id LIMIT $limit OFFSET $offset;";
-        AddParameters(command, parameters);
-        command.Parameters.AddWithValue("$limit", limit);
-        command.Parameters.AddWithValue("$offset", offset);
-        var items = await ReadHistoryAsync(command, cancellationToken);
-        if ((items.Count > 0 || offset == 0) && items.Count < limit)
-        {
-            // A short page is the last one: the total is known without scanning the matches a second time.
-            return new HistoryChangePage(offset + items.Count, false, items);
-        }
-
-        await using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM changes c {whereSql};";
-        AddParameters(count, parameters);
-        var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        return new HistoryChangePage(total, false, items);
+        return await QueryHistoryPageAsync(where, parameters, "c.id", offset, Math.Clamp(limit, 1, 1000), countCap: null, cancellationToken);
     }
 
     /// <summary>The libraries a job's changes touched (for the library filter).</summary>
@@ -253,27 +233,38 @@ public sealed partial class JournalStore
             return new HistoryChangePage(0, false, []);
         }
 
+        return await QueryHistoryPageAsync(where, parameters, "c.id DESC", offset, Math.Clamp(limit, 1, 500), SearchCountCap, cancellationToken);
+    }
+
+    /// <summary>
+    /// One page of changes matching <paramref name="where"/>, in <paramref name="order"/>, with the total that match
+    /// (counted up to <paramref name="countCap"/> when given).
+    /// </summary>
+    private async Task<HistoryChangePage> QueryHistoryPageAsync(List<string> where, Dictionary<string, object> parameters, string order,
+        int offset, int limit, int? countCap, CancellationToken cancellationToken)
+    {
         var whereSql = "WHERE " + string.Join(" AND ", where);
-        limit = Math.Clamp(limit, 1, 500);
         offset = Math.Max(0, offset);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY c.id DESC LIMIT $limit OFFSET $offset;";
+        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY {order} LIMIT $limit OFFSET $offset;";
         AddParameters(command, parameters);
         command.Parameters.AddWithValue("$limit", limit);
         command.Parameters.AddWithValue("$offset", offset);
         var items = await ReadHistoryAsync(command, cancellationToken);
         if ((items.Count > 0 || offset == 0) && items.Count < limit)
         {
-            // A short (or empty first) page is the last one: no second scan to count the matches.
+            // A short (or empty first) page is the last one: the total is known without scanning the matches again.
             return new HistoryChangePage(offset + items.Count, false, items);
         }
 
         await using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM (SELECT 1 FROM changes c {whereSql} LIMIT {SearchCountCap + 1});";
+        count.CommandText = countCap is { } cap
+            ? $"SELECT COUNT(*) FROM (SELECT 1 FROM changes c {whereSql} LIMIT {cap + 1});"
+            : $"SELECT COUNT(*) FROM changes c {whereSql};";
         AddParameters(count, parameters);
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        return new HistoryChangePage(Math.Min(total, SearchCountCap), total > SearchCountCap, items);
+        return countCap is { } max ? new HistoryChangePage(Math.Min(total, max), total > max, items) : new HistoryChangePage(total, false, items);
     }
 
     /// <summary>Every change StarSync ever journaled for one track, oldest first (dry runs included, marked as such).</summary>
