@@ -193,8 +193,24 @@ internal sealed class EmulatorState
 
     public string Version => Options.Version;
 
-    /// <summary>PMS writes ratings through one SQLite writer; this models it when asked to.</summary>
-    public SemaphoreSlim WriteGate { get; } = new(1, 1);
+    private readonly Lock _writerLock = new();
+    private long _writerFreeAt;
+
+    /// <summary>
+    /// PMS writes ratings through one SQLite writer; this models it when asked to. Books <paramref name="cost"/> of the
+    /// writer's time after whatever it has booked already and returns how long until this write is done.
+    /// </summary>
+    public TimeSpan ReserveWriter(TimeSpan cost, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        lock (_writerLock)
+        {
+            var now = time.GetTimestamp();
+            var start = Math.Max(now, _writerFreeAt);
+            _writerFreeAt = start + (long)(cost.TotalSeconds * time.TimestampFrequency);
+            return TimeSpan.FromSeconds((_writerFreeAt - now) / (double)time.TimestampFrequency);
+        }
+    }
 
     public SortCache SortCache { get; } = new();
 }

@@ -158,16 +158,11 @@ internal static class RatingEndpoints
         var cost = latency.PerRatingWrite + (latency.PerRatedItem * items);
         if (latency.SerializeWrites)
         {
-            await state.WriteGate.WaitAsync(cancellationToken);
-            try
-            {
-                await EmulatorMiddleware.DelayAsync(cost, time, cancellationToken);
-                write();
-            }
-            finally
-            {
-                state.WriteGate.Release();
-            }
+            // The writer's own schedule: each write starts when the one before it ends, on the clock, not when a timer
+            // woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux; holding a lock through the
+            // delay made the writer slower than modelled by that much per write (so the model's limit was unreachable).
+            await EmulatorMiddleware.DelayAsync(state.ReserveWriter(cost, time), time, cancellationToken);
+            write();
         }
         else
         {

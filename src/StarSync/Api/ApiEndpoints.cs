@@ -34,6 +34,8 @@ public static class ApiEndpoints
         api.MapPost("/settings/test-connection", TestConnection).WithSummary("Ask Plex now");
         api.MapPost("/settings/api-key", RegenerateApiKey).WithSummary("Replace the API key (409 when API_KEY in the environment sets it)");
         api.MapPost("/settings/webhook-secret", RegenerateWebhookSecret).WithSummary("Replace the webhook secret (409 when WEBHOOK_SECRET in the environment sets it)");
+        api.MapGet("/write-path", (Rating.WritePathState writePath, SettingsStore settings) => TypedResults.Ok(writePath.Show(settings.Current)))
+            .WithSummary("The write path in use and the writes in flight (WRITE_CONCURRENCY, or auto's current value); the dashboard polls it during a run");
         api.MapHistoryApi();
         return api;
     }
@@ -51,7 +53,7 @@ public static class ApiEndpoints
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
             new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null, settings.Current.BatchSize, lastScheduled?.ToDto()),
             automation.LastWebhook, notifications.Snapshot().ToDto(time.GetUtcNow()),
-            writePath.Current ?? Rating.WritePathState.BeforeFirstRun(settings.Current.WriteMode)));
+            writePath.Show(settings.Current)));
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)

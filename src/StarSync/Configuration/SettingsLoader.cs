@@ -144,8 +144,18 @@ public static class SettingsLoader
             WriteBatchSize = Int(config, "WRITE_BATCH_SIZE", settings.WriteBatchSize, errors),
             BatchSize = Int(config, "BATCH_SIZE", settings.BatchSize, errors),
             BatchIntervalMinutes = Int(config, "BATCH_INTERVAL_MINUTES", settings.BatchIntervalMinutes, errors),
-            WriteConcurrency = Int(config, "WRITE_CONCURRENCY", settings.WriteConcurrency, errors),
         };
+        if (Value(config, "WRITE_CONCURRENCY") is { } concurrency)
+        {
+            if (ParseConcurrency(concurrency) is { } parsedConcurrency)
+            {
+                settings = settings with { WriteConcurrency = parsedConcurrency };
+            }
+            else
+            {
+                errors.Add($"WRITE_CONCURRENCY '{concurrency}' is not auto or a number from 1 to 32: use WRITE_CONCURRENCY=auto (adapts to how fast Plex answers; the default) or pin it, e.g. WRITE_CONCURRENCY=4.");
+            }
+        }
         if (Value(config, "WEBHOOK_SECRET") is { Length: < 8 })
         {
             errors.Add("WEBHOOK_SECRET is too short: use at least 8 characters (or leave it unset and StarSync generates one).");
@@ -239,7 +249,9 @@ public static class SettingsLoader
                     : settings.PlexNotifications,
                 BatchIntervalMinutes = (int)Number(root, "batch_interval_minutes", settings.BatchIntervalMinutes, errors, Where),
                 BatchSize = (int)Number(root, "batch_size", settings.BatchSize, errors, Where),
-                WriteConcurrency = (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
+                WriteConcurrency = root["write_concurrency"] is { } wc && wc.GetValueKind() == JsonValueKind.String
+                    ? ParseConcurrency(wc.GetValue<string>()) ?? throw new FormatException($"write_concurrency '{wc.GetValue<string>()}' is not auto or a number from 1 to 32")
+                    : (int)Number(root, "write_concurrency", settings.WriteConcurrency, errors, Where),
                 WriteBatchSize = (int)Number(root, "write_batch_size", settings.WriteBatchSize, errors, Where),
                 WriteMode = root["write_mode"]?.GetValue<string>() is { } mode
                     ? WriteModes.Parse(mode) ?? throw new FormatException($"write_mode '{mode}' is not one of {WriteModes.Allowed}")
@@ -268,7 +280,7 @@ public static class SettingsLoader
             ["override_rating"] = settings.OverrideRating,
             ["batch_interval_minutes"] = settings.BatchIntervalMinutes,
             ["batch_size"] = settings.BatchSize,
-            ["write_concurrency"] = settings.WriteConcurrency,
+            ["write_concurrency"] = settings.WriteConcurrency == StarSyncSettings.AutoWriteConcurrency ? "auto" : settings.WriteConcurrency,
             ["plex_notifications"] = settings.PlexNotifications,
             ["write_mode"] = settings.WriteMode.ToName(),
             ["write_batch_size"] = settings.WriteBatchSize,
@@ -288,6 +300,18 @@ public static class SettingsLoader
         }
 
         File.Move(temp, file, overwrite: true);
+    }
+
+    /// <summary>WRITE_CONCURRENCY's spellings: "auto" adapts (stored as 0), 1..32 pins; null for anything else.</summary>
+    internal static int? ParseConcurrency(string? text)
+    {
+        var value = text?.Trim();
+        if (string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return StarSyncSettings.AutoWriteConcurrency;
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 32 ? n : null;
     }
 
     // Invalid bytes are an error, not U+FFFD: a secret or a library name must not change silently.

@@ -27,8 +27,14 @@ public sealed record StarSyncSettings
     /// <summary>BATCH_INTERVAL_MINUTES: minutes between scheduled runs; 0 turns the schedule off.</summary>
     public int BatchIntervalMinutes { get; init; } = 60;
 
-    /// <summary>WRITE_CONCURRENCY: rating writes in flight at once (Plex has one database writer; keep it small).</summary>
-    public int WriteConcurrency { get; init; } = 4;
+    /// <summary>
+    /// WRITE_CONCURRENCY: rating writes (or bulk edits) in flight at once, 1..32; <see cref="AutoWriteConcurrency"/> (0,
+    /// "auto", the default) adapts it to Plex's latency during each run (see <see cref="Rating.WriteLimiter"/>).
+    /// </summary>
+    public int WriteConcurrency { get; init; } = AutoWriteConcurrency;
+
+    /// <summary>WRITE_CONCURRENCY=auto, stored as 0.</summary>
+    public const int AutoWriteConcurrency = 0;
 
     /// <summary>PLEX_NOTIFICATIONS: listen to Plex's notification websocket for new music (no Plex Pass needed).</summary>
     public bool PlexNotifications { get; init; } = true;
@@ -90,9 +96,9 @@ public sealed record StarSyncSettings
             errors["batchIntervalMinutes"] = ["BATCH_INTERVAL_MINUTES must be a whole number of minutes from 0 (off) to 525600."];
         }
 
-        if (WriteConcurrency is < 1 or > 32)
+        if (WriteConcurrency is < AutoWriteConcurrency or > 32)
         {
-            errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be from 1 to 32 (Plex has a single database writer; 4 is plenty)."];
+            errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be auto (0) or a number from 1 to 32 (auto adapts the writes in flight to how fast Plex answers)."];
         }
 
         if (Rules is not null)

@@ -88,7 +88,7 @@ public sealed partial class ChangeWriter(
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
             var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
-            await SinglesAsync(w, singles, settings.WriteConcurrency, stop.Token);
+            await SinglesAsync(w, session, singles, stop.Token);
         }
         catch (OperationCanceledException)
         {
@@ -114,7 +114,7 @@ public sealed partial class ChangeWriter(
             return current;
         }
 
-        var session = new WriteSession(jobId, settings.WriteMode, settings.WriteBatchSize);
+        var session = new WriteSession(jobId, settings.WriteMode, settings.WriteBatchSize, NewLimiter(settings.WriteConcurrency));
         _session = session;
         if (settings.WriteMode == WriteMode.PerTrack)
         {
@@ -149,6 +149,20 @@ public sealed partial class ChangeWriter(
         }
 
         return session;
+    }
+
+    /// <summary>WRITE_CONCURRENCY: a number pins the writes in flight; auto (0) adapts them to Plex's latency, per run.</summary>
+    private WriteLimiter NewLimiter(int concurrency)
+    {
+        var limiter = concurrency == StarSyncSettings.AutoWriteConcurrency
+            ? WriteLimiter.CreateAdaptive(time, limit =>
+            {
+                pathState.SetConcurrency(limit, adaptive: true);
+                LogConcurrency(limit);
+            })
+            : WriteLimiter.CreateFixed(time, concurrency);
+        pathState.StartRun(limiter.Limit, limiter.Adaptive);
+        return limiter;
     }
 
     private void Decide(WriteSession session, bool bulk, string reason)
@@ -231,7 +245,7 @@ public sealed partial class ChangeWriter(
                 {
                     Decide(session, false, "One write per track: Plex locked the rating field on a bulk edit");
                 }
-                else if (verdict.Left.Count > 0 && verdict.Unknown == 0)
+                else if (verdict.Left.Count > 0 && verdict.Unknown == 0 && !verdict.ReadBackFailed)
                 {
                     Decide(session, false, verdict.Applied == 0
                         ? "One write per track: Plex ignored a bulk edit (the tracks kept their ratings)"
@@ -266,7 +280,8 @@ public sealed partial class ChangeWriter(
         }
 
         var left = new System.Collections.Concurrent.ConcurrentBag<int>();
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.WriteConcurrency), CancellationToken = ct },
+        // The run's limiter (inside BulkAsync) bounds the bulk edits in flight; a batch waiting for its retry holds no slot.
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = WriteLimiter.MaxLimit, CancellationToken = ct },
             async (batch, token) =>
             {
                 if (session.Bulk == false)
@@ -286,7 +301,7 @@ public sealed partial class ChangeWriter(
                     left.Add(i);
                 }
 
-                if (session.Configured == WriteMode.Auto && result.Refused is null && result.Unknown == 0 && result.Applied == 0 && batch.Items.Length > 1)
+                if (session.Configured == WriteMode.Auto && result.Refused is null && result.Unknown == 0 && !result.ReadBackFailed && result.Applied == 0 && batch.Items.Length > 1)
                 {
                     Decide(session, false, "One write per track: Plex stopped honouring bulk edits");
                 }
@@ -352,119 +367,103 @@ public sealed partial class ChangeWriter(
 
     /// <summary>
     /// One bulk edit, then one read-back of its tracks: only tracks that now carry the value are applied; the rest are
-    /// returned for a write of their own, with the reason kept. A 414/400 (or a dropped connection) on a batch of more
-    /// than one splits it and lowers the batch size for the rest of the run; it never fails a track.
+    /// returned for a write of their own, with the reason kept. A 414/400 on a batch of more than one splits it and
+    /// lowers the batch size for the rest of the run; a dropped connection splits it too, but lowers the size only when
+    /// a half is dropped again (one drop in a flaky network says nothing about the URL). It never fails a track.
+    /// The write holds a <see cref="WriteLimiter"/> slot for the PUT and its read-back only: a retry waits for its
+    /// backoff without one.
     /// </summary>
-    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1)
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, int drops = 0)
     {
         var result = new BulkResult();
         var failed = false;
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
-        foreach (var i in items)
+        var outcomes = new List<int>();
+        using (var lease = await session.Limiter.AcquireAsync(ct))
         {
-            Volatile.Write(ref w.Stage[i], 1);
-        }
-
-        try
-        {
-            await plex.BulkSetRatingAsync(section, keys, value, ct);
-        }
-        catch (PlexException ex) when (items.Length > 1 && TooLong(ex))
-        {
-            var half = items.Length / 2;
-            // A 414/400 is the URL; a dropped connection may be chance, so it lowers the size from its second time.
-            if (ex.StatusCode is not null || Interlocked.Increment(ref session.Drops) >= 2)
+            foreach (var i in items)
             {
-                session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
+                Volatile.Write(ref w.Stage[i], 1);
             }
 
-            LogBatchSplit(items.Length, ex.Message, session.BatchSize);
-            if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto)
+            try
             {
-                Decide(session, false, $"One write per track: Plex refused bulk edits of more than one track ({Status(ex)})");
+                await plex.BulkSetRatingAsync(section, keys, value, ct);
             }
-
-            if (session.Bulk == false)
+            catch (PlexException ex) when (items.Length > 1 && TooLong(ex))
             {
-                var rest = new BulkResult();
+                lease.Complete(WriteSignal.Ignored);
+                var dropped = ex.StatusCode is null;
+                return await SplitAsync(w, session, section, value, items, ex, attempt, dropped ? drops + 1 : drops, ct);
+            }
+            catch (PlexException ex) when (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex))
+            {
+                lease.Complete(WriteSignal.Ignored);
+                // Plex answered and stored nothing: every track goes one by one, with the reason.
+                result.Refused = ex.StatusCode.ToString();
                 foreach (var i in items)
                 {
                     Volatile.Write(ref w.Stage[i], 0);
-                    w.Notes[i] = $"bulk edit refused ({Status(ex)}); written with /:/rate";
-                    rest.Left.Add(i);
+                    w.Notes[i] = $"bulk edit refused (HTTP {ex.StatusCode}); written with /:/rate";
+                    result.Left.Add(i);
                 }
 
-                return rest;
+                return result;
+            }
+            catch (PlexException ex)
+            {
+                lease.Complete(Signal(ex));
+                CountFailure(w, ex);
+                failed = true;
+                result.Unknown = items.Length;
+                // The edit may or may not have reached Plex: the read-back below says which tracks have it.
+                LogBulkFailed(items.Length, ex.Message);
             }
 
-            var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt);
-            var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt);
-            first.Add(second);
-            return first;
-        }
-        catch (PlexException ex) when (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex))
-        {
-            // Plex answered and stored nothing: every track goes one by one, with the reason.
-            result.Refused = ex.StatusCode.ToString();
+            IReadOnlyList<PlexTrack> current;
+            try
+            {
+                current = await plex.ReadBackAsync(keys, ct);
+            }
+            catch (PlexException ex)
+            {
+                lease.Complete(Signal(ex));
+                CountFailure(w, ex);
+                result.ReadBackFailed = true;
+                foreach (var i in items)
+                {
+                    Volatile.Write(ref w.Stage[i], 0);
+                    w.Notes[i] = $"bulk edit not confirmed (read-back failed: {ex.Message}); written with /:/rate";
+                    result.Left.Add(i);
+                }
+
+                return result;
+            }
+
+            lease.Complete(WriteSignal.Answered);
+            var byKey = current.ToDictionary(t => t.RatingKey, StringComparer.Ordinal);
             foreach (var i in items)
             {
-                Volatile.Write(ref w.Stage[i], 0);
-                w.Notes[i] = $"bulk edit refused (HTTP {ex.StatusCode}); written with /:/rate";
-                result.Left.Add(i);
-            }
-
-            return result;
-        }
-        catch (PlexException ex)
-        {
-            CountFailure(w, ex);
-            failed = true;
-            result.Unknown = items.Length;
-            // The edit may or may not have reached Plex: the read-back below says which tracks have it.
-            LogBulkFailed(items.Length, ex.Message);
-        }
-
-        IReadOnlyList<PlexTrack> current;
-        try
-        {
-            current = await plex.ReadBackAsync(keys, ct);
-        }
-        catch (PlexException ex)
-        {
-            CountFailure(w, ex);
-            foreach (var i in items)
-            {
-                Volatile.Write(ref w.Stage[i], 0);
-                w.Notes[i] = $"bulk edit not confirmed (read-back failed: {ex.Message}); written with /:/rate";
-                result.Left.Add(i);
-            }
-
-            return result;
-        }
-
-        var byKey = current.ToDictionary(t => t.RatingKey, StringComparer.Ordinal);
-        var outcomes = new List<(int Index, bool Ok)>();
-        foreach (var i in items)
-        {
-            var draft = w.Changes[i].Draft;
-            var track = byKey.GetValueOrDefault(draft.RatingKey);
-            if (track is not null && RatingPolicy.SameRating(track.UserRating, draft.NewValue))
-            {
-                var note = track.UserRatingLocked ? "bulk edit, read back (Plex locked the field)" : "bulk edit, confirmed by reading it back";
-                result.Locked += track.UserRatingLocked ? 1 : 0;
-                result.Applied++;
-                w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, note);
-                w.Applied[i] = true;
-                Volatile.Write(ref w.Stage[i], 2);
-                outcomes.Add((i, true));
-            }
-            else
-            {
-                Volatile.Write(ref w.Stage[i], 0);
-                w.Notes[i] = track is null
-                    ? "bulk edit: the track was not in the read-back; written with /:/rate"
-                    : $"bulk edit did not take (Plex has {RatingScale.Describe(track.UserRating)}); written with /:/rate";
-                result.Left.Add(i);
+                var draft = w.Changes[i].Draft;
+                var track = byKey.GetValueOrDefault(draft.RatingKey);
+                if (track is not null && RatingPolicy.SameRating(track.UserRating, draft.NewValue))
+                {
+                    var note = track.UserRatingLocked ? "bulk edit, read back (Plex locked the field)" : "bulk edit, confirmed by reading it back";
+                    result.Locked += track.UserRatingLocked ? 1 : 0;
+                    result.Applied++;
+                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, note);
+                    w.Applied[i] = true;
+                    Volatile.Write(ref w.Stage[i], 2);
+                    outcomes.Add(i);
+                }
+                else
+                {
+                    Volatile.Write(ref w.Stage[i], 0);
+                    w.Notes[i] = track is null
+                        ? "bulk edit: the track was not in the read-back; written with /:/rate"
+                        : $"bulk edit did not take (Plex has {RatingScale.Describe(track.UserRating)}); written with /:/rate";
+                    result.Left.Add(i);
+                }
             }
         }
 
@@ -473,27 +472,69 @@ public sealed partial class ChangeWriter(
             Interlocked.Exchange(ref w.FailureStreak.Value, 0);
         }
 
-        if (failed && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
-        {
-            // A 5xx or a lost answer: what did not take goes again as a bulk edit after the backoff, not as
-            // hundreds of single writes.
-            var again = result.Left.ToArray();
-            result.Left.Clear();
-            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
-            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1);
-            retried.Unknown = 0;
-            result.Add(retried);
-        }
-
-        foreach (var (i, _) in outcomes)
+        foreach (var i in outcomes)
         {
             var draft = w.Changes[i].Draft;
             LogWritten(w.Changes[i].Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
             w.OnOutcome(w.Changes[i], true);
         }
 
+        if (failed && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
+        {
+            // A 5xx or a lost answer: what did not take goes again as a bulk edit after the backoff (holding no
+            // slot), not as hundreds of single writes.
+            var again = result.Left.ToArray();
+            result.Left.Clear();
+            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
+            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1, drops);
+            retried.Unknown = 0;
+            result.Add(retried);
+        }
+
         return result;
     }
+
+    /// <summary>A bulk edit refused as too long (or dropped): its halves go separately; the run's batch size drops when the URL is the likely cause.</summary>
+    private async Task<BulkResult> SplitAsync(Work w, WriteSession session, string section, double? value, int[] items, PlexException ex, int attempt, int drops, CancellationToken ct)
+    {
+        var half = items.Length / 2;
+        // A 414/400 is the URL. A dropped connection may be chance (a flaky network, a restarting Plex): only a drop
+        // of a half of an already dropped batch says the URL is too long for something on the way. (Lowering the size
+        // on every drop took a run with 5% random drops down to one track per bulk edit, and auto then gave up bulk
+        // edits altogether: thousands of single writes, each with its own chance to run out of retries.)
+        if (ex.StatusCode is not null || drops >= 2)
+        {
+            session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
+        }
+
+        LogBatchSplit(items.Length, ex.Message, session.BatchSize);
+        if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto)
+        {
+            Decide(session, false, $"One write per track: Plex refused bulk edits of more than one track ({Status(ex)})");
+        }
+
+        if (session.Bulk == false)
+        {
+            var rest = new BulkResult();
+            foreach (var i in items)
+            {
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = $"bulk edit refused ({Status(ex)}); written with /:/rate";
+                rest.Left.Add(i);
+            }
+
+            return rest;
+        }
+
+        var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt, drops);
+        var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt, drops);
+        first.Add(second);
+        return first;
+    }
+
+    /// <summary>What a failed request tells the limiter: 5xx, 408/429, a timeout or a lost connection mean Plex is struggling.</summary>
+    private static WriteSignal Signal(PlexException ex) =>
+        ex.StatusCode is null or >= 500 or 408 or 429 ? WriteSignal.Overloaded : WriteSignal.Ignored;
 
     /// <summary>414 or 400, or a dropped connection: what a server or proxy does with a URL it finds too long.</summary>
     private static bool TooLong(PlexException ex) =>
@@ -504,11 +545,12 @@ public sealed partial class ChangeWriter(
     // ---- One write per track ----
 
     /// <summary>
-    /// One <c>PUT /:/rate</c> per track, <paramref name="concurrency"/> at a time. A write that fails transiently is
-    /// put back in the queue after its backoff: the backoff does not hold a slot, so one flaky answer does not slow
-    /// the writes behind it. Consecutive failures (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job.
+    /// One <c>PUT /:/rate</c> per track, as many at a time as the run's <see cref="WriteLimiter"/> allows. A write that
+    /// fails transiently gives its slot back at once and is put back in the queue after its backoff: the backoff holds
+    /// no slot, so one flaky answer does not slow the writes behind it. Consecutive failures
+    /// (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job.
     /// </summary>
-    private async Task SinglesAsync(Work w, List<int> todo, int concurrency, CancellationToken ct)
+    private async Task SinglesAsync(Work w, WriteSession session, List<int> todo, CancellationToken ct)
     {
         if (todo.Count == 0)
         {
@@ -523,17 +565,21 @@ public sealed partial class ChangeWriter(
         }
 
         var knobs = resilience.Value;
+        var limiter = session.Limiter;
         var retries = new System.Collections.Concurrent.ConcurrentBag<Task>();
-        var workers = Enumerable.Range(0, Math.Max(1, concurrency)).Select(_ => Task.Run(async () =>
+        // As many workers as the limiter could ever allow; the limiter decides how many write at once.
+        var workers = Enumerable.Range(0, WriteLimiter.MaxLimit).Select(_ => Task.Run(async () =>
         {
             await foreach (var (i, attempt) in queue.Reader.ReadAllAsync(ct))
             {
                 var change = w.Changes[i];
                 var draft = change.Draft;
+                using var lease = await limiter.AcquireAsync(ct);
                 Volatile.Write(ref w.Stage[i], 1);
                 try
                 {
                     await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, ct);
+                    lease.Complete(WriteSignal.Answered);
                     w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
                     w.Applied[i] = true;
                     Interlocked.Exchange(ref w.FailureStreak.Value, 0);
@@ -543,6 +589,7 @@ public sealed partial class ChangeWriter(
                 }
                 catch (PlexException ex)
                 {
+                    lease.Complete(Signal(ex));
                     w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, ex.Message);
                     if (IsDefiniteRefusal(ex))
                     {
@@ -708,9 +755,12 @@ public sealed partial class ChangeWriter(
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>
-    private sealed class WriteSession(long jobId, WriteMode configured, int batchSize)
+    private sealed class WriteSession(long jobId, WriteMode configured, int batchSize, WriteLimiter limiter)
     {
         public long JobId { get; } = jobId;
+
+        /// <summary>Bounds the writes in flight for the whole run (its adaptive limit carries over from page to page).</summary>
+        public WriteLimiter Limiter { get; } = limiter;
 
         public WriteMode Configured { get; } = configured;
 
@@ -729,8 +779,6 @@ public sealed partial class ChangeWriter(
         public int FailedProbes { get; set; }
 
         public string? Announced { get; set; }
-
-        public int Drops;
     }
 
     private sealed class BulkResult
@@ -743,6 +791,9 @@ public sealed partial class ChangeWriter(
 
         public int Unknown { get; set; }
 
+        /// <summary>The read-back failed: nothing is known about what the edit did (not a verdict on bulk edits).</summary>
+        public bool ReadBackFailed { get; set; }
+
         /// <summary>The HTTP status of a definite refusal (403, 404, …).</summary>
         public string? Refused { get; set; }
 
@@ -752,6 +803,7 @@ public sealed partial class ChangeWriter(
             Applied += other.Applied;
             Locked += other.Locked;
             Unknown += other.Unknown;
+            ReadBackFailed |= other.ReadBackFailed;
             Refused ??= other.Refused;
         }
     }
@@ -779,4 +831,7 @@ public sealed partial class ChangeWriter(
 
     [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "Write path: {Description}")]
     private partial void LogClearVerdict(string description);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Debug, Message = "Write concurrency (auto) now {Limit}")]
+    private partial void LogConcurrency(int limit);
 }

@@ -40,23 +40,90 @@ public static class WriteModes
     };
 }
 
-/// <summary>What the dashboard shows about the write path: the mode in use and why.</summary>
+/// <summary>What the dashboard shows about the write path: the mode in use and why, and the writes in flight.</summary>
 /// <param name="Batched">Bulk edits are in use.</param>
 /// <param name="Description">One line in words, e.g. "Batched writes, verified on this server".</param>
-public sealed record WritePathStatus(bool Batched, string Description);
+public sealed record WritePathStatus(bool Batched, string Description)
+{
+    /// <summary>Writes (or bulk edits) allowed in flight now: WRITE_CONCURRENCY, or the adaptive limit's current value.</summary>
+    public int Concurrency { get; init; }
+
+    /// <summary>WRITE_CONCURRENCY=auto: <see cref="Concurrency"/> follows Plex's latency.</summary>
+    public bool ConcurrencyAuto { get; init; }
+
+    /// <summary>The highest adaptive limit of the current (or last) run.</summary>
+    public int PeakConcurrency { get; init; }
+}
 
 /// <summary>
 /// The last thing the write path decided, for the dashboard. One per process; the writer sets it when a run
-/// starts writing and when it changes its mind.
+/// starts writing, when it changes its mind, and whenever the adaptive write concurrency moves.
 /// </summary>
 public sealed class WritePathState
 {
-    private volatile WritePathStatus? _current;
+    private readonly Lock _lock = new();
+    private WritePathStatus? _path;
+    private int _concurrency;
+    private int _peak;
+    private bool _auto;
 
     /// <summary>Null until a run wrote something.</summary>
-    public WritePathStatus? Current => _current;
+    public WritePathStatus? Current
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _path is null ? null : _path with { Concurrency = _concurrency, ConcurrencyAuto = _auto, PeakConcurrency = _peak };
+            }
+        }
+    }
 
-    internal void Set(WritePathStatus status) => _current = status;
+    /// <summary>
+    /// What the dashboard shows now: the current (or last) run's write path and concurrency, or, before the first run
+    /// or after WRITE_CONCURRENCY changed since, what the settings will do.
+    /// </summary>
+    public WritePathStatus Show(StarSyncSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var auto = settings.WriteConcurrency == StarSyncSettings.AutoWriteConcurrency;
+        lock (_lock)
+        {
+            var path = _path ?? BeforeFirstRun(settings.WriteMode);
+            var sameKnob = _concurrency > 0 && (auto ? _auto : !_auto && _concurrency == settings.WriteConcurrency);
+            return sameKnob
+                ? path with { Concurrency = _concurrency, ConcurrencyAuto = _auto, PeakConcurrency = _peak }
+                : path with { Concurrency = auto ? WriteLimiter.InitialLimit : settings.WriteConcurrency, ConcurrencyAuto = auto };
+        }
+    }
+
+    internal void Set(WritePathStatus status)
+    {
+        lock (_lock)
+        {
+            _path = status;
+        }
+    }
+
+    internal void StartRun(int concurrency, bool adaptive)
+    {
+        lock (_lock)
+        {
+            _concurrency = concurrency;
+            _peak = concurrency;
+            _auto = adaptive;
+        }
+    }
+
+    internal void SetConcurrency(int concurrency, bool adaptive)
+    {
+        lock (_lock)
+        {
+            _concurrency = concurrency;
+            _peak = Math.Max(_peak, concurrency);
+            _auto = adaptive;
+        }
+    }
 
     /// <summary>What the dashboard says before a run has written anything.</summary>
     public static WritePathStatus BeforeFirstRun(WriteMode mode) => mode switch

@@ -29,8 +29,23 @@
     renderWritePath(status.writePath);
   }
 
+  // "Writes: Batched writes, verified on this server · 3 in flight (auto)"; the number moves during a run.
   function renderWritePath(path) {
-    $("write-path-line").textContent = path ? "Writes: " + path.description + "." : "";
+    if (!path) { $("write-path-line").textContent = ""; return; }
+    const inFlight = path.concurrency
+      ? " · " + path.concurrency + (path.concurrency === 1 ? " write" : " writes") + " in flight" + (path.concurrencyAuto ? " (auto)" : "")
+      : "";
+    $("write-path-line").textContent = "Writes: " + path.description + inFlight + ".";
+  }
+
+  // While a job runs, the adaptive write concurrency is polled at most once a second (progress events drive it).
+  let writePathDue = 0;
+  async function refreshWritePath() {
+    const now = Date.now();
+    if (now < writePathDue) return;
+    writePathDue = now + 1000;
+    const result = await S.api("GET", "/api/v1/write-path");
+    if (result.ok) renderWritePath(result.data);
   }
 
   function renderPlex(plex) {
@@ -279,7 +294,7 @@
       lastLogId = id;
       appendLog(JSON.parse(e.data));
     });
-    source.addEventListener("progress", e => { renderProgress(JSON.parse(e.data)); refreshCoverageSoon(); });
+    source.addEventListener("progress", e => { renderProgress(JSON.parse(e.data)); refreshCoverageSoon(); refreshWritePath(); });
     source.addEventListener("job", e => {
       const job = JSON.parse(e.data);
       if (queuedJobId !== null && job.id === queuedJobId && job.status !== "queued") { S.say($("run-message"), ""); queuedJobId = null; }

@@ -1,0 +1,260 @@
+namespace StarSync.Rating;
+
+/// <summary>How a write that held a <see cref="WriteLimiter"/> slot ended; decides what the limiter learns from it.</summary>
+public enum WriteSignal
+{
+    /// <summary>Plex answered: the latency is a sample.</summary>
+    Answered,
+
+    /// <summary>5xx, 408/429, a timeout or a dropped connection: Plex is struggling, the limit drops at once.</summary>
+    Overloaded,
+
+    /// <summary>Says nothing about load (a 4xx refusal, a cancelled call, a URL too long): the slot is just given back.</summary>
+    Ignored,
+}
+
+/// <summary>
+/// Bounds the rating writes in flight. Fixed (<c>WRITE_CONCURRENCY=N</c>) or adaptive (<c>WRITE_CONCURRENCY=auto</c>): an
+/// AIMD limiter in the manner of Netflix's concurrency-limits. It starts at <see cref="InitialLimit"/> and looks at the
+/// writes in windows of <c>max(<see cref="MinWindow"/>, limit)</c> answers: while the window's median latency stays
+/// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows
+/// by one; when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
+/// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. On a server
+/// with one database writer (Plex's SQLite) every extra write in flight only waits its turn, so latency grows with the
+/// limit and the limit settles low; on a server that writes in parallel latency stays flat and the limit climbs to
+/// <see cref="MaxLimit"/>. Answers to writes sent under an older limit are not judged (they waited in the old queue).
+/// </summary>
+public sealed class WriteLimiter
+{
+    /// <summary>Where the adaptive limit starts.</summary>
+    public const int InitialLimit = 2;
+
+    /// <summary>Lowest adaptive limit: one write at a time.</summary>
+    public const int MinLimit = 1;
+
+    /// <summary>Highest limit, adaptive or fixed (WRITE_CONCURRENCY's range).</summary>
+    public const int MaxLimit = 32;
+
+    /// <summary>Fewest answers a window judges; larger limits judge <c>limit</c> answers, one round of the slots.</summary>
+    public const int MinWindow = 4;
+
+    /// <summary>A window median up to this multiple of the floor is "near the floor": room to grow.</summary>
+    public const double NearFloor = 1.5;
+
+    /// <summary>A window median from this multiple of the floor up is "well above": writes are queueing at Plex.</summary>
+    public const double WellAboveFloor = 2.0;
+
+    /// <summary>Multiplicative decrease on latency.</summary>
+    public const double LatencyBackoff = 0.75;
+
+    /// <summary>Multiplicative decrease on a 5xx or a timeout.</summary>
+    public const double ErrorBackoff = 0.5;
+
+    private readonly Lock _lock = new();
+    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private readonly TimeProvider _time;
+    private readonly List<double> _window = new(MaxLimit);
+    private readonly Action<int>? _changed;
+    private int _limit;
+    private int _inFlight;
+    private int _peakInFlight;
+    private int _epoch;
+    private double _floorMs = double.PositiveInfinity;
+
+    private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
+    {
+        _time = time;
+        Adaptive = adaptive;
+        _limit = limit;
+        _changed = changed;
+    }
+
+    /// <summary>A limiter that adapts, starting at <see cref="InitialLimit"/>; <paramref name="changed"/> hears every new limit.</summary>
+    public static WriteLimiter CreateAdaptive(TimeProvider time, Action<int>? changed = null) => new(time, true, InitialLimit, changed);
+
+    /// <summary>A limiter pinned at <paramref name="limit"/> (1..32).</summary>
+    public static WriteLimiter CreateFixed(TimeProvider time, int limit) => new(time, false, Math.Clamp(limit, 1, MaxLimit), null);
+
+    /// <summary>True for WRITE_CONCURRENCY=auto.</summary>
+    public bool Adaptive { get; }
+
+    /// <summary>Writes allowed in flight now.</summary>
+    public int Limit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _limit;
+            }
+        }
+    }
+
+    /// <summary>Writes in flight now.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight;
+            }
+        }
+    }
+
+    /// <summary>The lowest window median seen, in milliseconds (infinity before the first judged window).</summary>
+    public double FloorMilliseconds
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _floorMs;
+            }
+        }
+    }
+
+    /// <summary>Waits for a free slot (first come, first served). Dispose the lease, or call <see cref="Lease.Complete"/>, to give it back.</summary>
+    public async ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_lock)
+        {
+            if (_inFlight < _limit && _waiters.Count == 0)
+            {
+                return Grant();
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        using (cancellationToken.Register(static state => ((TaskCompletionSource)state!).TrySetCanceled(), waiter))
+        {
+            await waiter.Task.ConfigureAwait(false);
+        }
+
+        lock (_lock)
+        {
+            // The releaser counted this slot in flight when it woke us.
+            return new Lease(this, _time.GetTimestamp(), _epoch);
+        }
+    }
+
+    private Lease Grant()
+    {
+        _inFlight++;
+        _peakInFlight = Math.Max(_peakInFlight, _inFlight);
+        return new Lease(this, _time.GetTimestamp(), _epoch);
+    }
+
+    private void Release(long started, int epoch, WriteSignal signal)
+    {
+        int? changed = null;
+        lock (_lock)
+        {
+            _inFlight--;
+            if (Adaptive && epoch == _epoch && signal != WriteSignal.Ignored)
+            {
+                changed = signal == WriteSignal.Overloaded
+                    ? Decrease(ErrorBackoff)
+                    : Sample(_time.GetElapsedTime(started).TotalMilliseconds);
+            }
+
+            WakeWaiters();
+        }
+
+        if (changed is { } limit)
+        {
+            _changed?.Invoke(limit);
+        }
+    }
+
+    // Called under the lock. Returns the new limit when it changed.
+    private int? Sample(double latencyMs)
+    {
+        _window.Add(latencyMs);
+        if (_window.Count < Math.Max(MinWindow, _limit))
+        {
+            return null;
+        }
+
+        _window.Sort();
+        var median = _window[_window.Count / 2];
+        // Grow only when the window used its slots: a page's tail with two writes left says nothing about room.
+        var busy = _peakInFlight * 2 > _limit;
+        _window.Clear();
+        _peakInFlight = _inFlight;
+        // One write at a time queues behind nothing of ours: its latency IS the floor. So at the lowest limit the floor
+        // is learnt again, and a server that became slower for good (a scan, a busy disk) does not pin the limit at 1.
+        _floorMs = _limit == MinLimit ? median : Math.Min(median, _floorMs);
+        if (median >= _floorMs * WellAboveFloor)
+        {
+            return Decrease(LatencyBackoff);
+        }
+
+        if (median <= _floorMs * NearFloor && busy && _limit < MaxLimit)
+        {
+            return SetLimit(_limit + 1);
+        }
+
+        return null;
+    }
+
+    private int? Decrease(double factor) => SetLimit(Math.Max(MinLimit, Math.Min(_limit - 1, (int)Math.Floor(_limit * factor))));
+
+    private int? SetLimit(int limit)
+    {
+        if (limit == _limit)
+        {
+            return null;
+        }
+
+        _limit = limit;
+        // Writes already in flight waited in the old queue: their latency says nothing about the new limit.
+        _epoch++;
+        _window.Clear();
+        _peakInFlight = _inFlight;
+        return limit;
+    }
+
+    private void WakeWaiters()
+    {
+        while (_inFlight < _limit && _waiters.TryDequeue(out var waiter))
+        {
+            if (waiter.TrySetResult())
+            {
+                _inFlight++;
+                _peakInFlight = Math.Max(_peakInFlight, _inFlight);
+            }
+        }
+    }
+
+    /// <summary>One slot; give it back once, with what the write showed.</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly WriteLimiter _owner;
+        private readonly long _started;
+        private readonly int _epoch;
+        private int _done;
+
+        internal Lease(WriteLimiter owner, long started, int epoch)
+        {
+            _owner = owner;
+            _started = started;
+            _epoch = epoch;
+        }
+
+        /// <summary>Gives the slot back; <paramref name="signal"/> says what the limiter learns. Later calls do nothing.</summary>
+        public void Complete(WriteSignal signal)
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                _owner.Release(_started, _epoch, signal);
+            }
+        }
+
+        /// <summary>Gives the slot back without a sample (an exception, a cancel).</summary>
+        public void Dispose() => Complete(WriteSignal.Ignored);
+    }
+}

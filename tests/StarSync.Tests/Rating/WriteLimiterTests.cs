@@ -1,0 +1,204 @@
+using Microsoft.Extensions.Time.Testing;
+using StarSync.Rating;
+
+namespace StarSync.Tests.Rating;
+
+/// <summary>The adaptive write limiter's arithmetic (WRITE_CONCURRENCY=auto), on a fake clock: no real time passes.</summary>
+public sealed class WriteLimiterTests
+{
+    private readonly FakeTimeProvider _clock = new();
+
+    /// <summary>Runs one window: <paramref name="count"/> writes taken together, each answered after <paramref name="latencyMs"/>.</summary>
+    private async Task WindowAsync(WriteLimiter limiter, int count, double latencyMs, WriteSignal signal = WriteSignal.Answered)
+    {
+        var leases = new List<WriteLimiter.Lease>();
+        for (var i = 0; i < count; i++)
+        {
+            leases.Add(await limiter.AcquireAsync(CancellationToken.None));
+        }
+
+        _clock.Advance(TimeSpan.FromMilliseconds(latencyMs));
+        foreach (var lease in leases)
+        {
+            lease.Complete(signal);
+        }
+    }
+
+    [Fact]
+    public async Task Starts_at_two_and_grows_by_one_per_window_while_latency_stays_at_its_floor()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+
+        Assert.Equal(2, limiter.Limit);
+        // A window judges max(MinWindow, limit) answers; each round here takes every slot once.
+        for (var round = 0; round < 50 && seen.Count < 6; round++)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        Assert.Equal([3, 4, 5, 6, 7, 8], seen);
+        Assert.Equal(10, limiter.FloorMilliseconds, 3);
+    }
+
+    [Fact]
+    public async Task Climbs_to_32_and_no_further_when_latency_never_moves()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+
+        for (var round = 0; round < 200; round++)
+        {
+            await WindowAsync(limiter, limiter.Limit, 20);
+        }
+
+        Assert.Equal(WriteLimiter.MaxLimit, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task Latency_well_above_the_floor_cuts_the_limit_by_a_quarter()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        while (limiter.Limit < 16)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 16, 25); // 2.5x the floor
+
+        Assert.Equal(12, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task Latency_between_near_and_well_above_the_floor_holds_the_limit()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        while (limiter.Limit < 8)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 8, 17); // 1.7x: neither near (<= 1.5x) nor well above (>= 2x)
+
+        Assert.Equal(8, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task A_5xx_or_timeout_halves_the_limit_at_once_and_never_below_one()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        while (limiter.Limit < 10)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        var lease = await limiter.AcquireAsync(CancellationToken.None);
+        lease.Complete(WriteSignal.Overloaded);
+        var afterOne = limiter.Limit;
+        for (var i = 0; i < 10; i++)
+        {
+            (await limiter.AcquireAsync(CancellationToken.None)).Complete(WriteSignal.Overloaded);
+        }
+
+        Assert.Equal(5, afterOne);
+        Assert.Equal(1, limiter.Limit);
+    }
+
+    [Fact]
+    public async Task Refusals_and_cancels_teach_it_nothing()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+
+        for (var i = 0; i < 50; i++)
+        {
+            var lease = await limiter.AcquireAsync(CancellationToken.None);
+            _clock.Advance(TimeSpan.FromSeconds(5));
+            lease.Complete(WriteSignal.Ignored);
+        }
+
+        Assert.Equal(2, limiter.Limit);
+        Assert.True(double.IsPositiveInfinity(limiter.FloorMilliseconds));
+    }
+
+    [Fact]
+    public async Task A_single_writer_server_keeps_it_low()
+    {
+        // Every write in flight waits its turn at one writer of 3 ms, plus 2 ms of its own: latency = 2 + 3 x limit.
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        var peak = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var limit = limiter.Limit;
+            peak = Math.Max(peak, limit);
+            await WindowAsync(limiter, limit, 2 + (3.0 * limit));
+        }
+
+        Assert.InRange(limiter.Limit, 1, 5);
+        Assert.InRange(peak, 2, 6);
+    }
+
+    [Fact]
+    public async Task Answers_to_writes_sent_under_an_older_limit_are_not_judged()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        while (limiter.Limit < 8)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        var old = new List<WriteLimiter.Lease>();
+        for (var i = 0; i < 8; i++)
+        {
+            old.Add(await limiter.AcquireAsync(CancellationToken.None));
+        }
+
+        (await AcquireAfterReleaseAsync(limiter, old[0])).Complete(WriteSignal.Overloaded); // 8 -> 4
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        foreach (var lease in old.Skip(1))
+        {
+            lease.Complete(WriteSignal.Answered); // 100x the floor, but sent under the old limit
+        }
+
+        Assert.Equal(4, limiter.Limit);
+    }
+
+    private static async Task<WriteLimiter.Lease> AcquireAfterReleaseAsync(WriteLimiter limiter, WriteLimiter.Lease held)
+    {
+        held.Complete(WriteSignal.Ignored);
+        return await limiter.AcquireAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Waiters_get_slots_in_order_as_they_free_up_and_a_cancelled_waiter_takes_none()
+    {
+        var limiter = WriteLimiter.CreateFixed(_clock, 1);
+        var first = await limiter.AcquireAsync(CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = limiter.AcquireAsync(cancel.Token).AsTask();
+        var second = limiter.AcquireAsync(CancellationToken.None).AsTask();
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.False(second.IsCompleted);
+        first.Complete(WriteSignal.Answered);
+        var lease = await second.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, limiter.InFlight);
+        lease.Dispose();
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
+    public async Task A_fixed_limit_never_moves()
+    {
+        var limiter = WriteLimiter.CreateFixed(_clock, 4);
+
+        for (var round = 0; round < 20; round++)
+        {
+            await WindowAsync(limiter, 4, round % 2 == 0 ? 5 : 500);
+        }
+
+        (await limiter.AcquireAsync(CancellationToken.None)).Complete(WriteSignal.Overloaded);
+        Assert.Equal(4, limiter.Limit);
+        Assert.False(limiter.Adaptive);
+    }
+}
