@@ -4,6 +4,7 @@ using StarSync.Configuration;
 namespace StarSync.Tests.Configuration;
 
 /// <summary>WRITE_CONCURRENCY: auto (the default) or a pinned 1..32, from the environment and settings.json.</summary>
+[Trait("Category", "Unit")]
 public sealed class WriteConcurrencySettingsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("starsync-concurrency-").FullName;

@@ -259,7 +259,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Adaptive_concurrency_settles_low_against_plex_single_database_writer()
     {
-        await using var engine = await EngineHarness.StartAsync(CostModel(300, singleWriter: true), Config("single", ("WRITE_CONCURRENCY", "auto")));
+        await using var engine = await TestHost.Create().Emulator(CostModel(300, singleWriter: true)).Config(Config("single", ("WRITE_CONCURRENCY", "auto"))).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 
@@ -275,7 +275,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Adaptive_concurrency_climbs_towards_32_against_a_server_that_writes_in_parallel()
     {
-        await using var engine = await EngineHarness.StartAsync(CostModel(2000, singleWriter: false), Config("single", ("WRITE_CONCURRENCY", "auto")));
+        await using var engine = await TestHost.Create().Emulator(CostModel(2000, singleWriter: false)).Config(Config("single", ("WRITE_CONCURRENCY", "auto"))).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 
@@ -290,7 +290,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task A_pinned_write_concurrency_is_never_exceeded()
     {
-        await using var engine = await EngineHarness.StartAsync(CostModel(400, singleWriter: false), Config("single", ("WRITE_CONCURRENCY", "3")));
+        await using var engine = await TestHost.Create().Emulator(CostModel(400, singleWriter: false)).Config(Config("single", ("WRITE_CONCURRENCY", "3"))).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 

@@ -4,6 +4,7 @@ using StarSync.Rating;
 namespace StarSync.Tests.Rating;
 
 /// <summary>The adaptive write limiter's arithmetic (WRITE_CONCURRENCY=auto), on a fake clock: no real time passes.</summary>
+[Trait("Category", "Unit")]
 public sealed class WriteLimiterTests
 {
     private readonly FakeTimeProvider _clock = new();
