@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Xml;
+using Microsoft.Extensions.DependencyInjection;
 using StarSync.Jobs;
 using StarSync.PlexEmulator;
 
@@ -21,7 +22,7 @@ internal static class WritePathBench
         report.Line();
         report.Line("Emulator: 2 ms per request; each write request holds ONE global writer for 3 ms + n × per-item (n = tracks it writes). " +
             "Model limit = time the writer itself is busy = ⌈N/B⌉ × (3 ms + B × per-item), for N tracks in bulk edits of B. " +
-            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=4) unless the row says otherwise.");
+            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=auto) unless the row says otherwise.");
         report.Line();
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
@@ -60,6 +61,44 @@ internal static class WritePathBench
 
         report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "vs baseline", "faults"], rows);
         report.Line();
+        await SingleModeAsync(report, Math.Min(tracks, 10_000));
+    }
+
+    /// <summary>
+    /// One write per track with WRITE_CONCURRENCY=auto, on the single-writer model (limit: the writer busy N x 3 ms)
+    /// and on a server that writes in parallel (limit: N x (2 ms + 3 ms) / 32, the adaptive limiter's ceiling).
+    /// </summary>
+    private static async Task SingleModeAsync(Report report, int tracks)
+    {
+        report.Line($"Single mode (WRITE_MODE=single, WRITE_CONCURRENCY=auto), {Report.N(tracks)} unrated tracks:");
+        report.Line();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var serialized in new[] { true, false })
+        {
+            await using var plex = await StartAsync(tracks, 0);
+            plex.Options.Latency.SerializeWrites = serialized;
+            var music = plex.Library.Sections.First(s => s.IsMusic);
+            await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, music.Title, 4, new Dictionary<string, string?>
+            {
+                ["WRITE_MODE"] = "single",
+                ["WRITE_CONCURRENCY"] = "auto",
+            });
+            var (job, elapsed) = await app.RunAsync(JobMode.All);
+            if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
+            {
+                throw new InvalidOperationException($"single mode: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
+            }
+
+            var limit = serialized
+                ? TimeSpan.FromMilliseconds(tracks * WriteFixed.TotalMilliseconds)
+                : TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
+            var peak = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>().Current?.PeakConcurrency ?? 0;
+            rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
+                Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak)]);
+        }
+
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak concurrency"], rows);
+        report.Line();
     }
 
     private static TimeSpan Limit(int tracks, int batch, double perItemMs) =>
@@ -94,6 +133,7 @@ internal static class WritePathBench
         {
             ["WRITE_MODE"] = "auto",
             ["WRITE_BATCH_SIZE"] = batch.ToString(CultureInfo.InvariantCulture),
+            ["WRITE_CONCURRENCY"] = "auto",
         });
         if (faults)
         {
