@@ -90,7 +90,9 @@ public sealed class PlexProbe(IHttpClientFactory clients, TimeProvider time)
         {
             // 1. Is it Plex? /identity needs no token, so a refused token cannot be mistaken for "not Plex" and back.
             var identity = await GetAsync(http, baseUrl + "/identity", null, options, timeout, PlexJsonContext.Default.PlexResponsePlexServerContainer, cancellationToken);
-            if (identity.Status != HttpStatusCode.OK || identity.Body is not { } id || string.IsNullOrEmpty(id.MachineIdentifier))
+            // A 401 here is not proof of anything yet: some set-ups guard even /identity; the token decides below.
+            var id = identity.Body;
+            if (identity.Status != HttpStatusCode.Unauthorized && (identity.Status != HttpStatusCode.OK || string.IsNullOrEmpty(id?.MachineIdentifier)))
             {
                 return Fail(PlexProblem.NotPlex, $"{shown} answered, but not as Plex Media Server does ({identity.What}). " +
                     "Check the address and port: Plex Media Server itself usually listens on port 32400 (not Plex Web or a proxy's login page).");
@@ -110,7 +112,7 @@ public sealed class PlexProbe(IHttpClientFactory clients, TimeProvider time)
             }
 
             var name = string.IsNullOrEmpty(server.FriendlyName) ? "Plex Media Server" : server.FriendlyName;
-            var version = server.Version ?? id.Version;
+            var version = server.Version ?? id?.Version;
             IReadOnlyList<string> music = [];
             if (listLibraries)
             {

@@ -15,6 +15,16 @@ public sealed record PlexConnection(bool Ok, string? ServerName, string? Version
     /// <summary>The circuit breaker has paused StarSync's requests after repeated failures (the cause is in <see cref="Error"/>).</summary>
     public bool Paused { get; init; }
 
+    /// <summary>One line the health banner leads with ("Plex cannot be reached."); null when all is well.</summary>
+    public string? Headline => State switch
+    {
+        "ok" => null,
+        "not-configured" => "StarSync is not connected to Plex yet.",
+        "token-refused" => "Plex refuses StarSync's token.",
+        "unreachable" or "name-not-found" or "timeout" or "tls" => "Plex cannot be reached.",
+        _ => "Plex is not answering as expected.",
+    };
+
     /// <summary>The kebab-case name of <paramref name="problem"/> (<see cref="State"/>).</summary>
     public static string StateOf(PlexProblem problem) => problem switch
     {
