@@ -17,8 +17,9 @@ public static class PlexConnectionExtensions
         services.AddSingleton<IOptionsChangeTokenSource<PlexOptions>, PlexConnectionChangeTokenSource>();
         services.AddSingleton<PlexProbe>();
         // No resilience handler: the test must see the first failure as it is. No default loggers: they keep headers.
+        // No redirects: Plex does not redirect its API, a login page elsewhere does.
         services.AddHttpClient(PlexProbe.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), AllowAutoRedirect = false })
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
         services.AddHostedService<PlexConnectionStartup>();

@@ -106,6 +106,12 @@ public sealed class PlexProbe(IHttpClientFactory clients, TimeProvider time)
                     "Copy the current one (Plex support article 204059436 shows where).");
             }
 
+            if (root.Status == HttpStatusCode.OK && root.Body is null)
+            {
+                return Fail(PlexProblem.NotPlex, $"{shown} answered, but not as Plex Media Server does ({root.What}). " +
+                    "Check the address and port: Plex Media Server itself usually listens on port 32400.");
+            }
+
             if (root.Status != HttpStatusCode.OK || root.Body is not { } server)
             {
                 return Fail(PlexProblem.HttpError, $"Plex at {shown} answered {root.What} when asked for its name with the token.");
