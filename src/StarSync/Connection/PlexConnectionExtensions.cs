@@ -23,8 +23,7 @@ public static class PlexConnectionExtensions
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
         services.AddHostedService<PlexConnectionStartup>();
-        services.Configure<RazorPagesOptions>(o => o.Conventions.AddPageApplicationModelConvention("/Index",
-            model => model.Filters.Add(new FirstVisitFilter())));
+        services.Configure<Microsoft.AspNetCore.Mvc.MvcOptions>(o => o.Filters.Add(new FirstVisitFilter()));
         return services;
     }
 }
@@ -63,14 +62,14 @@ internal sealed partial class PlexConnectionStartup(IOptionsMonitor<PlexOptions>
 }
 
 /// <summary>The dashboard, opened before Plex is set up, leads to the Plex connection card of Settings.</summary>
-internal sealed class FirstVisitFilter : IAsyncPageFilter
+/// <remarks>A global resource filter that acts on the dashboard page only (it has no handler method for a page filter to wrap).</remarks>
+internal sealed class FirstVisitFilter : IAsyncResourceFilter
 {
-    public Task OnPageHandlerSelectionAsync(PageHandlerSelectedContext context) => Task.CompletedTask;
-
-    public async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
         var http = context.HttpContext;
-        if (http.User.Identity?.IsAuthenticated == true
+        if (context.ActionDescriptor is PageActionDescriptor { ViewEnginePath: "/Index" }
+            && http.User.Identity?.IsAuthenticated == true
             && !http.RequestServices.GetRequiredService<IOptionsMonitor<PlexOptions>>().CurrentValue.IsConfigured)
         {
             context.Result = new Microsoft.AspNetCore.Mvc.RedirectResult(http.Request.PathBase + "/settings?setup=plex#plex-connection");
