@@ -65,7 +65,7 @@ public sealed class PlexConnectionBrowserTests
         Assert.Equal("true", rate.GetDomAttribute("aria-disabled"));
         Assert.StartsWith("Plex cannot be reached. Nothing answers at", rate.GetDomAttribute("title"), StringComparison.Ordinal);
         Assert.Contains("plex-health", rate.GetDomAttribute("aria-describedby"), StringComparison.Ordinal);
-        Assert.StartsWith("Paused: Plex cannot be reached.", browser.Text("#plex-reason"), StringComparison.Ordinal);
+        Assert.Equal("Paused until StarSync can talk to Plex: Plex cannot be reached. (see the message at the top).", browser.Text("#plex-reason"));
         Assert.Equal("true", browser.Find("#task-run").GetDomAttribute("aria-disabled"));
         rate.Click();
         Assert.Equal("", browser.Text("#run-message"));

@@ -9,7 +9,7 @@
   const $ = id => document.getElementById(id);
   const intervalMs = 10000;
 
-  function hold(reason) {
+  function hold(reason, headline) {
     for (const button of document.querySelectorAll("[data-needs-plex]")) {
       const described = (button.getAttribute("aria-describedby") || "").split(" ").filter(id => id && id !== "plex-health");
       if (reason) {
@@ -28,7 +28,7 @@
       if (described.length) button.setAttribute("aria-describedby", described.join(" ")); else button.removeAttribute("aria-describedby");
     }
     for (const line of document.querySelectorAll("[data-plex-reason]")) {
-      line.textContent = reason ? "Paused: " + reason : "";
+      line.textContent = reason ? "Paused until StarSync can talk to Plex: " + (headline || reason) + " (see the message at the top)." : "";
       line.hidden = !reason;
     }
   }
@@ -50,7 +50,7 @@
     $("plex-health-reason").textContent = c.error || "";
     banner.dataset.state = c.state;
     banner.hidden = false;
-    hold(c.headline + " " + (c.error || ""));
+    hold(c.headline + " " + (c.error || ""), c.headline);
   }
 
   async function check() {
@@ -60,7 +60,7 @@
 
   S.checkHealth = check;
   // The first state came with the page; make the buttons agree with it at once.
-  if (!banner.hidden) hold(($("plex-health-title").textContent + " " + $("plex-health-reason").textContent).trim());
+  if (!banner.hidden) hold(($("plex-health-title").textContent + " " + $("plex-health-reason").textContent).trim(), $("plex-health-title").textContent);
   check();
   setInterval(check, intervalMs);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) check(); });
