@@ -1,7 +1,6 @@
 using OpenQA.Selenium;
-using StarSync.Journal;
 using StarSync.PlexEmulator;
-using Microsoft.Extensions.DependencyInjection;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Browser;
 
@@ -12,8 +11,8 @@ public sealed class PlexConnectionBrowserTests
     [Fact]
     public async Task First_visit_without_Plex_opens_the_connection_card_where_a_wrong_token_is_named_and_the_right_one_connects()
     {
-        await using var browser = await BrowserSession.StartAsync(new EmulatorOptions { Tracks = 200, Seed = 4 },
-            new Dictionary<string, string?> { ["PLEX_URL"] = "", ["PLEX_TOKEN"] = "" });
+        await using var browser = await BrowserSession.StartAsync(
+            TestHost.Create().Emulator(new EmulatorOptions { Tracks = 200, Seed = 4 }).Config("PLEX_URL", "").Config("PLEX_TOKEN", ""));
 
         browser.Until("the connection card", () => browser.Text("#plex-connection-title") == "Connect StarSync to your Plex server");
         Assert.Contains("/settings?setup=plex", browser.Driver.Url, StringComparison.Ordinal);
@@ -52,7 +51,7 @@ public sealed class PlexConnectionBrowserTests
     [Fact]
     public async Task Plex_down_shows_the_banner_on_every_page_and_holds_back_rate_undo_and_clear_until_it_is_back()
     {
-        await using var browser = await BrowserSession.StartAsync(new EmulatorOptions { Tracks = 300, Seed = 9 });
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(new EmulatorOptions { Tracks = 300, Seed = 9 }));
         browser.Until("the dashboard to show Plex", () => browser.Text("#plex-status").Contains("Emulated Plex", StringComparison.Ordinal));
         Assert.False(browser.Find("#plex-health").Displayed);
 
@@ -69,7 +68,7 @@ public sealed class PlexConnectionBrowserTests
         Assert.Equal("true", browser.Find("#task-run").GetDomAttribute("aria-disabled"));
         rate.Click();
         Assert.Equal("", browser.Text("#run-message"));
-        Assert.Empty(await browser.App.App.Services.GetRequiredService<JournalStore>().GetJobsAsync(10, CancellationToken.None));
+        Assert.Empty(await browser.App.Journal.GetJobsAsync(10, CancellationToken.None));
         Shot(browser, null, "plex-down-banner-light");
 
         foreach (var (page, button) in new[] { ("/reset", "#preview"), ("/history", null), ("/settings", "#plex-test") })

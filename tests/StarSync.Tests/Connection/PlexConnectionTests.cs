@@ -6,8 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using StarSync.LiveLog;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Automation;
-using StarSync.Tests.Web;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Connection;
 
@@ -19,7 +18,7 @@ public sealed class PlexConnectionTests
     [Fact]
     public async Task Without_PLEX_URL_and_PLEX_TOKEN_the_app_starts_says_so_once_and_the_dashboard_leads_to_the_connection_card()
     {
-        await using var app = await TestApp.StartAsync(s_unset);
+        await using var app = await TestHost.Create().Config(s_unset).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
 
         using var dashboard = await client.GetAsync("/");
@@ -49,10 +48,10 @@ public sealed class PlexConnectionTests
         var root = Directory.CreateTempSubdirectory("starsync-plex-").FullName;
         try
         {
-            await using (var app = await TestApp.StartAsync(s_unset, rootDirectory: root))
+            await using (var app = await TestHost.Create().Config(s_unset).InDirectory(root).StartAsync())
             {
                 using var client = await app.CreateLoggedInClientAsync();
-                client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client, "/settings"));
+                client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
 
                 using var saved = await client.PutAsJsonAsync("/api/v1/plex", new { url = plex.BaseUri.ToString(), token = plex.Token });
                 Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
@@ -82,7 +81,7 @@ public sealed class PlexConnectionTests
             }
 
             // A restart reads them back, and the token saved in Settings is masked in the log like PLEX_TOKEN.
-            await using (var again = await TestApp.StartAsync(s_unset, rootDirectory: root))
+            await using (var again = await TestHost.Create().Config(s_unset).InDirectory(root).StartAsync())
             {
                 using var client = await again.CreateLoggedInClientAsync();
                 var health = await client.GetFromJsonAsync<JsonElement>("/api/v1/plex/health");
@@ -100,9 +99,9 @@ public sealed class PlexConnectionTests
     [Fact]
     public async Task The_environment_wins_and_the_API_says_so_at_the_field_an_emptied_or_malformed_field_is_refused()
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["PLEX_TOKEN"] = "" }); // PLEX_URL stays set (TestApp's default)
+        await using var app = await TestHost.Create().Config("PLEX_TOKEN", "").StartAsync(); // PLEX_URL stays set (the test host's default)
         using var client = await app.CreateLoggedInClientAsync();
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client, "/settings"));
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
 
         var dto = await client.GetFromJsonAsync<JsonElement>("/api/v1/plex");
         Assert.Equal("environment", dto.GetProperty("urlSource").GetString());
@@ -116,9 +115,9 @@ public sealed class PlexConnectionTests
         using var emptied = await client.PutAsJsonAsync("/api/v1/plex", new { token = "  " });
         Assert.Contains("Plex token is empty", (await ErrorsOf(emptied))["plexToken"], StringComparison.Ordinal);
 
-        await using var other = await TestApp.StartAsync(s_unset);
+        await using var other = await TestHost.Create().Config(s_unset).StartAsync();
         using var client2 = await other.CreateLoggedInClientAsync();
-        client2.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client2, "/settings"));
+        client2.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client2, "/settings"));
         using var malformed = await client2.PutAsJsonAsync("/api/v1/plex", new { url = "plex.local:32400", token = "abc def" });
         var errors = await ErrorsOf(malformed);
         Assert.Contains("is not an http(s) address", errors["plexUrl"], StringComparison.Ordinal);
@@ -133,7 +132,7 @@ public sealed class PlexConnectionTests
     public async Task Test_connection_with_the_forms_values_names_the_server_its_version_and_music_libraries()
     {
         await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 100, MusicLibraries = 2 });
-        await using var app = await TestApp.StartAsync(s_unset);
+        await using var app = await TestHost.Create().Config(s_unset).StartAsync();
         var result = await TestAsync(app, plex.BaseUri.ToString(), plex.Token);
 
         Assert.True(result.GetProperty("ok").GetBoolean(), result.ToString());
@@ -148,7 +147,7 @@ public sealed class PlexConnectionTests
     public async Task Test_connection_reports_a_refused_token_as_such_without_showing_it()
     {
         await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 10 });
-        await using var app = await TestApp.StartAsync(s_unset);
+        await using var app = await TestHost.Create().Config(s_unset).StartAsync();
         var result = await TestAsync(app, plex.BaseUri.ToString(), "wrong-token-4242");
 
         Assert.Equal("token-refused", result.GetProperty("state").GetString());
@@ -163,7 +162,7 @@ public sealed class PlexConnectionTests
         using var silent = new TcpListener(IPAddress.Loopback, 0); // accepts, never answers
         silent.Start();
         var silentPort = ((IPEndPoint)silent.LocalEndpoint).Port;
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["PLEX_URL"] = "", ["PLEX_TOKEN"] = "", ["PLEX_TIMEOUT_SECONDS"] = "1" });
+        await using var app = await TestHost.Create().Config(s_unset).Config("PLEX_TIMEOUT_SECONDS", "1").StartAsync();
 
         var refused = await TestAsync(app, $"http://127.0.0.1:{ClosedPort()}", plex.Token);
         Assert.Equal("unreachable", refused.GetProperty("state").GetString());
@@ -188,10 +187,10 @@ public sealed class PlexConnectionTests
         Assert.Equal("invalid-url", malformed.GetProperty("state").GetString());
     }
 
-    private static async Task<JsonElement> TestAsync(TestApp app, string url, string token)
+    private static async Task<JsonElement> TestAsync(TestHost app, string url, string token)
     {
         using var client = await app.CreateLoggedInClientAsync();
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client, "/settings"));
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
         using var response = await client.PostAsJsonAsync("/api/v1/plex/test", new { url, token });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>();

@@ -10,14 +10,15 @@ using StarSync.LiveLog;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
 using StarSync.Tests.Plex;
-using StarSync.Tests.Web;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Connection;
 
 /// <summary>A failed Plex request: one Warning with its cause; the pipeline's internals at Debug; "paused" never hides the cause.</summary>
 public sealed class PlexFailureReportingTests
 {
-    private static CancellationToken Ct => PlexTestServices.TestTimeout();
+    // Bounds a test instead of letting a hung request stall the run.
+    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     [Fact]
     public async Task A_failed_request_is_one_warning_with_its_cause_while_retries_and_the_stack_trace_are_debug()
@@ -90,15 +91,15 @@ public sealed class PlexFailureReportingTests
     public async Task Dashboard_status_says_the_cause_while_the_breaker_is_open_and_the_live_log_has_no_pipeline_internals()
     {
         await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 50 });
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["PLEX_URL"] = plex.BaseUri.ToString(), ["PLEX_TOKEN"] = plex.Token },
-            configure: b => b.Services.Configure<PlexResilienceOptions>(o =>
+        await using var app = await TestHost.Create().Plex(plex)
+            .Services(b => b.Services.Configure<PlexResilienceOptions>(o =>
             {
                 o.MaxRetryAttempts = 1;
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
                 o.RetryMaxDelay = TimeSpan.FromMilliseconds(5);
                 o.CircuitBreakerMinimumThroughput = 2;
                 o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(5);
-            }));
+            })).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
         await plex.StopServingAsync();
 
@@ -127,7 +128,7 @@ public sealed class PlexFailureReportingTests
 
         // Plex back: the status says so within its short re-check, without waiting for the breaker.
         await plex.StartServingAsync();
-        await Automation.Eventually.TrueAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/api/v1/plex/health"))
+        await Eventually.TrueAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/api/v1/plex/health"))
             .GetProperty("state").GetString() == "ok", "the status to see Plex back", seconds: 30);
     }
 
