@@ -3,6 +3,7 @@ using StarSync.Api;
 using StarSync.Automation;
 using StarSync.Cli;
 using StarSync.Configuration;
+using StarSync.Connection;
 #if STARSYNC_DEMO
 using StarSync.Demo;
 #endif
@@ -128,6 +129,7 @@ public static class StarSyncApp
 
         builder.AddStarSyncConfiguration();   // env / .env (old variable names), settings.json, validation on start
         builder.Services.AddPlex();           // typed Plex client with resilience
+        builder.Services.AddPlexConnection(); // Plex URL/token from the environment or Settings; direct test; first-visit set-up
         builder.Services.AddRating();         // rating scale, policy, rating job
         builder.Services.AddRules();          // rating rules engine and preview
         builder.Services.AddJournal();        // SQLite journal of every change
@@ -143,7 +145,7 @@ public static class StarSyncApp
         var app = builder.Build();
         app.MapStarSyncWeb();
         app.MapAutomation();
-        app.MapGroup("/api/v1").MapStarSyncApi().MapRules();
+        app.MapGroup("/api/v1").MapStarSyncApi().MapRules().MapPlexConnection();
         app.MapHealth();
         app.MapOpenApi();
         return app;

@@ -1,6 +1,9 @@
+using Microsoft.Extensions.Options;
 using System.Threading.Channels;
 using StarSync.Configuration;
 using StarSync.Jobs;
+
+using StarSync.Plex;
 
 namespace StarSync.Automation;
 
@@ -18,6 +21,7 @@ public sealed partial class ScheduleService(
     SettingsStore settings,
     AutomationState state,
     TimeProvider time,
+    IOptionsMonitor<PlexOptions> plex,
     ILogger<ScheduleService> logger) : BackgroundService
 {
     // System timers cannot be armed for more than ~49 days (BATCH_INTERVAL_MINUTES allows a year); a long wait is
@@ -83,6 +87,13 @@ public sealed partial class ScheduleService(
                 // Runs never overlap; the unrated tracks are still there at the next tick.
                 var current = queue.Snapshot().Current;
                 LogSkippedBusy(current?.Id, state.NextRunAt);
+                return;
+            }
+
+            if (!plex.CurrentValue.IsConfigured)
+            {
+                // Quietly: the health banner and the start-up line already say what is missing.
+                LogSkippedNotConfigured(state.NextRunAt);
                 return;
             }
 
@@ -191,6 +202,9 @@ public sealed partial class ScheduleService(
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Scheduled run skipped: another job is running or waiting (running: #{RunningJobId}). Next run at {NextRunAt:u}")]
     private partial void LogSkippedBusy(long? runningJobId, DateTimeOffset? nextRunAt);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "Scheduled run skipped: no Plex server URL and token yet (Settings → Plex connection). Next run at {NextRunAt:u}")]
+    private partial void LogSkippedNotConfigured(DateTimeOffset? nextRunAt);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Error, Message = "Scheduled run could not be queued: {Reason}. Trying again at {NextRunAt:u}")]
     private partial void LogTickFailed(Exception exception, string reason, DateTimeOffset? nextRunAt);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using StarSync.Connection;
 using StarSync.Plex;
 
 namespace StarSync.Configuration;
@@ -11,6 +12,9 @@ internal static class PlexOptionsSetup
     {
         options.Url = config["PLEX_URL"]?.Trim() ?? "";
         options.Token = config["PLEX_TOKEN"]?.Trim() ?? "";
+        // Unset here, they may come from Settings (PlexConnectionOverlay); unset there too, StarSync starts and asks.
+        options.UrlSource = options.Url.Length > 0 ? PlexValueSource.Environment : PlexValueSource.NotSet;
+        options.TokenSource = options.Token.Length > 0 ? PlexValueSource.Environment : PlexValueSource.NotSet;
         options.ClientIdentifier = config["PLEX_CLIENT_ID"];
         options.TimeoutSeconds = Int(config, "PLEX_TIMEOUT_SECONDS", options.TimeoutSeconds, options.Problems);
         options.PageSize = Int(config, "PLEX_PAGE_SIZE", options.PageSize, options.Problems);
@@ -39,18 +43,16 @@ internal sealed class PlexOptionsValidator : IValidateOptions<PlexOptions>
     public ValidateOptionsResult Validate(string? name, PlexOptions options)
     {
         var errors = new List<string>(options.Problems);
-        if (options.Url.Length == 0)
+        // Missing PLEX_URL / PLEX_TOKEN are not errors: StarSync starts and asks for them in Settings. A value that IS
+        // set in the environment must be usable; values saved from Settings were checked when they were saved.
+        if (options.UrlSource == PlexValueSource.Environment && !PlexConnectionRules.IsHttpUrl(options.Url))
         {
-            errors.Add("PLEX_URL is not set: set it to your Plex server's address, e.g. PLEX_URL=http://192.168.1.10:32400 (or start with --demo).");
-        }
-        else if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            errors.Add($"PLEX_URL '{options.Url}' is not an http(s) URL: use e.g. PLEX_URL=http://192.168.1.10:32400.");
+            errors.Add($"PLEX_URL '{PlexRedaction.Redact(options.Url, options.Token)}' is not an http(s) URL: use e.g. PLEX_URL=http://192.168.1.10:32400.");
         }
 
-        if (options.Token.Length == 0)
+        if (options.TokenSource == PlexValueSource.Environment && !PlexConnectionRules.TokenIsPrintable(options.Token))
         {
-            errors.Add("PLEX_TOKEN is not set: set it to your Plex token (Plex support article 204059436 shows how to find it).");
+            errors.Add("PLEX_TOKEN contains spaces, line breaks or non-ASCII characters: copy the token again without them (Plex support article 204059436 shows where to find it).");
         }
 
         if (options.TimeoutSeconds is < 1 or > 600)

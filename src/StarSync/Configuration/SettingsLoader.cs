@@ -257,6 +257,11 @@ public static class SettingsLoader
                     ? WriteModes.Parse(mode) ?? throw new FormatException($"write_mode '{mode}' is not one of {WriteModes.Allowed}")
                     : settings.WriteMode,
             };
+            settings = settings with
+            {
+                PlexUrl = root["plex_url"]?.GetValue<string>()?.Trim() ?? settings.PlexUrl,
+                PlexToken = root["plex_token"]?.GetValue<string>()?.Trim() ?? settings.PlexToken,
+            };
             webhookSecret = root["webhook_secret"]?.GetValue<string>() is { Length: > 0 } secret ? secret : null;
             apiKey = root["api_key"]?.GetValue<string>() is { Length: > 0 } key ? key : null;
         }
@@ -287,6 +292,17 @@ public static class SettingsLoader
             ["webhook_secret"] = settings.WebhookSecret,
             ["api_key"] = settings.ApiKey,
         };
+        // The Plex connection as entered in Settings (PLEX_URL/PLEX_TOKEN in the environment win over it); this file is owner-only.
+        if (settings.PlexUrl.Length > 0)
+        {
+            json["plex_url"] = settings.PlexUrl;
+        }
+
+        if (settings.PlexToken.Length > 0)
+        {
+            json["plex_token"] = settings.PlexToken;
+        }
+
         Rules.RulesSettingsFile.Write(json, settings);
         PrivateFiles.CreateDirectory(Path.GetDirectoryName(file)!);
         Rules.RulesSettingsFile.BackUpOldFormat(file);

@@ -1,3 +1,4 @@
+using StarSync.Connection;
 using StarSync.Rating;
 using StarSync.Rules;
 
@@ -53,6 +54,12 @@ public sealed record StarSyncSettings
 
     /// <summary>API_KEY: for /api/v1 with the X-Api-Key header; generated on first start when not set.</summary>
     public string ApiKey { get; init; } = "";
+
+    /// <summary>Plex server URL saved from Settings (settings.json "plex_url"); PLEX_URL in the environment wins over it. "" = none.</summary>
+    public string PlexUrl { get; init; } = "";
+
+    /// <summary>Plex token saved from Settings (settings.json "plex_token", a file only its owner can read); PLEX_TOKEN wins over it. "" = none.</summary>
+    public string PlexToken { get; init; } = "";
 
     /// <summary>The rating rules (settings.json "rules"); null = the default rule set built from style, target and override.</summary>
     public IReadOnlyList<RatingRule>? Rules { get; init; }
@@ -112,6 +119,11 @@ public sealed record StarSyncSettings
         if (WriteBatchSize is < 1 or > 500)
         {
             errors["writeBatchSize"] = ["WRITE_BATCH_SIZE must be from 1 to 500 (tracks per bulk edit; long id lists fail on Plex)."];
+        }
+
+        foreach (var (key, message) in PlexConnectionRules.Problems(PlexUrl, PlexToken))
+        {
+            errors[key] = [message];
         }
 
         return errors;

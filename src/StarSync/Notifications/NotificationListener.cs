@@ -108,6 +108,19 @@ public sealed partial class NotificationListener(
                     continue;
                 }
 
+                if (!plexOptions.CurrentValue.IsConfigured)
+                {
+                    // Nothing to listen to yet; the options' change (a URL and token saved in Settings) wakes us.
+                    status.Update(s => s with
+                    {
+                        State = ListenerState.Stopped, Since = time.GetUtcNow(), Attempt = 0, NextAttemptAt = null,
+                        Problem = "waiting for the Plex server URL and token (Settings → Plex connection)",
+                    });
+                    attempt = 0;
+                    await WaitAsync(Timeout.InfiniteTimeSpan, wake, stoppingToken);
+                    continue;
+                }
+
                 if (refusedToken is not null && string.Equals(refusedToken, token, StringComparison.Ordinal))
                 {
                     await WaitAsync(Timeout.InfiniteTimeSpan, wake, stoppingToken);

@@ -16,8 +16,13 @@ namespace StarSync.Plex;
 /// The typed <see cref="HttpClient"/> for a Plex Media Server. Created by <c>IHttpClientFactory</c> (see <see cref="PlexServiceCollectionExtensions.AddPlex"/>),
 /// behind the standard resilience pipeline. The URL and token are read from <see cref="PlexOptions"/> per request, so settings changes apply at once.
 /// </summary>
-internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> options, ILogger<PlexClient> logger) : IPlexClient
+internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> options, PlexCircuit circuit, ILoggerFactory loggers, ILogger<PlexClient> logger) : IPlexClient
 {
+    /// <summary>Category of the stack traces behind failed requests: Debug, kept for the file log (see PlexLog.RequestFailedDetail).</summary>
+    internal const string DiagnosticsCategory = "StarSync.Plex.Diagnostics";
+
+    private readonly ILogger _diagnostics = loggers.CreateLogger(DiagnosticsCategory);
+
     internal const string Product = "StarSync";
 
     internal static readonly string ProductVersion = ReadProductVersion();
@@ -504,10 +509,9 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
 
     private PlexException NotJson(string pathAndQuery, string what, Exception? inner)
     {
-        var message = $"Plex at {DisplayUrl()} answered GET {pathAndQuery} with {what}. " +
+        var message = $"Plex at {DisplayUrl()} answered GET {PathOnly(pathAndQuery)} with {what}. " +
             "Check that PLEX_URL points at Plex Media Server itself (usually port 32400), not at Plex Web or a proxy login page.";
-        PlexLog.RequestFailed(logger, "GET", pathAndQuery, what, inner);
-        return new PlexException(message, inner);
+        return Failed(HttpMethod.Get, pathAndQuery, new PlexException(message, inner));
     }
 
     // retry: false for rating writes. The change writer retries them itself after a backoff, without holding a
@@ -555,13 +559,15 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         catch (TimeoutRejectedException e)
         {
             throw Failed(method, pathAndQuery, new PlexException(
-                $"Plex at {DisplayUrl(settings)} did not answer {method} {PathOnly(pathAndQuery)} within {settings.TimeoutSeconds} seconds, also after retries. " +
+                $"Plex at {DisplayUrl(settings)} did not answer {method} {PathOnly(pathAndQuery)} within {settings.TimeoutSeconds} s, also after retries. " +
                 "The server may be busy (a library scan?) or asleep; raise PLEX_TIMEOUT_SECONDS if it is just slow.", e));
         }
         catch (BrokenCircuitException e)
         {
+            // "Paused" alone would hide why: say what the failures were.
+            var cause = circuit.LastFailure is { } last ? $" The last failure: {last}" : "";
             throw Failed(method, pathAndQuery, new PlexException(
-                $"Plex at {DisplayUrl(settings)} failed too often in a row, so StarSync paused its requests for a moment. It retries by itself; check that the server is healthy.", e));
+                $"Plex at {DisplayUrl(settings)} failed too often in a row, so StarSync paused its requests for a moment; it retries by itself.{cause}", e), record: false);
         }
         catch (HttpRequestException e)
         {
@@ -579,6 +585,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         PlexLog.RequestCompleted(logger, method.Method, pathAndQuery, status, elapsedMs);
         if (response.IsSuccessStatusCode)
         {
+            circuit.Succeeded();
             return response;
         }
 
@@ -601,22 +608,25 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
                 _ => new PlexException($"Plex answered HTTP {reason} to {method} {PathOnly(pathAndQuery)}.") { StatusCode = status },
             };
 
-            if (error is not PlexNotFoundException)
-            {
-                PlexLog.RequestFailed(logger, method.Method, pathAndQuery, reason, null);
-            }
-
-            throw error;
+            throw error is PlexNotFoundException ? error : Failed(method, pathAndQuery, error);
         }
     }
 
-    private PlexException Failed(HttpMethod method, string pathAndQuery, PlexException error)
+    // One Warning line with the cause in words (the live log shows it); the exception with its stack trace is a Debug
+    // line of its own category, for the file log.
+    private PlexException Failed(HttpMethod method, string pathAndQuery, PlexException error, bool record = true)
     {
-        PlexLog.RequestFailed(logger, method.Method, pathAndQuery, error.Message, error.InnerException);
+        PlexLog.RequestFailed(logger, method.Method, PathOnly(pathAndQuery), error.Message);
+        PlexLog.RequestFailedDetail(_diagnostics, method.Method, PathOnly(pathAndQuery), error.InnerException ?? error);
+        if (record)
+        {
+            circuit.Failed(error.Message);
+        }
+
         return error;
     }
 
-    private static string Describe(HttpRequestException e)
+    internal static string Describe(HttpRequestException e)
     {
         var what = e.HttpRequestError switch
         {
@@ -646,13 +656,18 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
     private string DisplayUrl() => DisplayUrl(options.CurrentValue);
 
     // The base URL as a user wrote it, minus any query (a pasted ?X-Plex-Token=...) and user info.
-    private static string DisplayUrl(PlexOptions settings) =>
+    internal static string DisplayUrl(PlexOptions settings) =>
         Uri.TryCreate(settings.Url?.Trim(), UriKind.Absolute, out var uri)
             ? PlexRedaction.Redact(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/'), settings.Token)
             : PlexRedaction.Redact(settings.Url, settings.Token);
 
     private static string BaseUrl(PlexOptions settings)
     {
+        if (string.IsNullOrWhiteSpace(settings.Url))
+        {
+            throw new PlexNotConfiguredException();
+        }
+
         if (!Uri.TryCreate(settings.Url?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             throw new PlexException(

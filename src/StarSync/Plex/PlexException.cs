@@ -32,3 +32,17 @@ public sealed class PlexNotFoundException : PlexException
 
     public PlexNotFoundException(string message, Exception? innerException) : base(message, innerException) { }
 }
+
+/// <summary>No Plex URL is set yet (neither PLEX_URL nor Settings): nothing was sent.</summary>
+public sealed class PlexNotConfiguredException : PlexException
+{
+    /// <summary>What the user sees wherever a job or page needed Plex.</summary>
+    public const string Explanation =
+        "StarSync is not connected to Plex yet: enter the server URL and token in Settings → Plex connection (or set PLEX_URL and PLEX_TOKEN).";
+
+    public PlexNotConfiguredException() : base(Explanation) { }
+
+    public PlexNotConfiguredException(string message) : base(message) { }
+
+    public PlexNotConfiguredException(string message, Exception? innerException) : base(message, innerException) { }
+}

@@ -6,8 +6,12 @@ internal static partial class PlexLog
     [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Plex {Method} {Path} answered {StatusCode} in {ElapsedMs} ms")]
     public static partial void RequestCompleted(ILogger logger, string method, string path, int statusCode, long elapsedMs);
 
+    // No exception here: one line with the cause. The stack trace is RequestFailedDetail's, at Debug.
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Plex {Method} {Path} failed: {Reason}")]
-    public static partial void RequestFailed(ILogger logger, string method, string path, string reason, Exception? exception);
+    public static partial void RequestFailed(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Debug, Message = "Plex {Method} {Path} failed; the exception behind it")]
+    public static partial void RequestFailedDetail(ILogger logger, string method, string path, Exception exception);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Read {Count} tracks of section {SectionKey} at offset {Offset} (total {TotalSize})")]
     public static partial void PageRead(ILogger logger, string sectionKey, int count, int offset, int totalSize);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Telemetry;
 
 namespace StarSync.Plex;
 
@@ -17,6 +18,13 @@ public static class PlexServiceCollectionExtensions
         services.AddOptions<PlexResilienceOptions>();
         services.TryAddTransient<PlexBufferingHandler>();
         services.TryAddSingleton<PlexHttpLogger>();
+        services.TryAddSingleton<PlexCircuit>();
+        // Resilience-pipeline internals (each attempt, retry, circuit transition) are Debug lines for the file log; the
+        // live log gets one Warning per failed request from PlexClient, with its cause. Successful attempts are not logged.
+        services.Configure<TelemetryOptions>(o => o.SeverityProvider = static args =>
+            args.Event.EventName == "ExecutionAttempt" && args.Event.Severity <= ResilienceEventSeverity.Information
+                ? ResilienceEventSeverity.None
+                : ResilienceEventSeverity.Debug);
 
         var client = services.AddHttpClient<IPlexClient, PlexClient>(ConfigureHttpClient);
         // The factory's default loggers keep raw header values (the token) in their structured state; see PlexHttpLogger.
@@ -80,6 +88,9 @@ public static class PlexServiceCollectionExtensions
         // The pipeline requires the window to span at least two attempt timeouts.
         options.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, attempt.Ticks * 2));
         options.CircuitBreaker.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome));
+        var circuit = services.GetRequiredService<PlexCircuit>();
+        options.CircuitBreaker.ManualControl = circuit.Control;
+        options.CircuitBreaker.StateProvider = circuit.State;
     }
 
     private static TimeSpan TotalTimeout(TimeSpan attempt, PlexResilienceOptions knobs) =>

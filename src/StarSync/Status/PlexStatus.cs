@@ -1,11 +1,45 @@
+using Microsoft.Extensions.Options;
 using StarSync.Configuration;
+using StarSync.Connection;
 using StarSync.Jobs;
 using StarSync.Plex;
 
 namespace StarSync.Status;
 
-/// <summary>Plex connection state in words, for the dashboard.</summary>
-public sealed record PlexConnection(bool Ok, string? ServerName, string? Version, string? Error);
+/// <summary>Plex connection state in words, for the dashboard and the health banner.</summary>
+public sealed record PlexConnection(bool Ok, string? ServerName, string? Version, string? Error)
+{
+    /// <summary>What is wrong, as a word the UI can act on: ok, not-configured, token-refused, unreachable, name-not-found, timeout, tls, not-plex, http-error.</summary>
+    public string State { get; init; } = "ok";
+
+    /// <summary>The circuit breaker has paused StarSync's requests after repeated failures (the cause is in <see cref="Error"/>).</summary>
+    public bool Paused { get; init; }
+
+    /// <summary>One line the health banner leads with ("Plex cannot be reached."); null when all is well.</summary>
+    public string? Headline => State switch
+    {
+        "ok" => null,
+        "not-configured" => "StarSync is not connected to Plex yet.",
+        "token-refused" => "Plex refuses StarSync's token.",
+        "unreachable" or "name-not-found" or "timeout" or "tls" => "Plex cannot be reached.",
+        _ => "Plex is not answering as expected.",
+    };
+
+    /// <summary>The kebab-case name of <paramref name="problem"/> (<see cref="State"/>).</summary>
+    public static string StateOf(PlexProblem problem) => problem switch
+    {
+        PlexProblem.None => "ok",
+        PlexProblem.NotConfigured => "not-configured",
+        PlexProblem.InvalidUrl => "invalid-url",
+        PlexProblem.TokenRefused => "token-refused",
+        PlexProblem.Unreachable => "unreachable",
+        PlexProblem.NameNotFound => "name-not-found",
+        PlexProblem.Timeout => "timeout",
+        PlexProblem.Tls => "tls",
+        PlexProblem.NotPlex => "not-plex",
+        _ => "http-error",
+    };
+}
 
 /// <summary>
 /// Rated vs unrated tracks of one music library. <paramref name="Excluded"/> says why a library Plex lists as music is
@@ -19,22 +53,41 @@ public sealed record LibraryCoverage(string Key, string Title, int Total, int Ra
 /// </summary>
 public sealed class PlexStatus : IJobEventHandler
 {
+    // A failure is re-checked sooner than a success, so the health banner clears soon after Plex is back.
     private static readonly TimeSpan ConnectionTtl = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan FailedConnectionTtl = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CoverageTtl = TimeSpan.FromSeconds(30);
     private readonly IPlexClient _plex;
     private readonly SettingsStore _settings;
     private readonly TimeProvider _time;
+    private readonly PlexProbe _probe;
+    private readonly IOptionsMonitor<PlexOptions> _options;
+    private readonly PlexCircuit _circuit;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (PlexConnection Value, DateTimeOffset At)? _connection;
     private (IReadOnlyList<LibraryCoverage> Value, DateTimeOffset At)? _coverage;
 
-    public PlexStatus(IPlexClient plex, SettingsStore settings, TimeProvider time)
+    public PlexStatus(IPlexClient plex, SettingsStore settings, TimeProvider time, PlexProbe probe, IOptionsMonitor<PlexOptions> options, PlexCircuit circuit)
     {
         _plex = plex;
         _settings = settings;
         _time = time;
+        _probe = probe;
+        _options = options;
+        _circuit = circuit;
         settings.Changed += _ => _coverage = null;
+        // A new URL or token: what was known about the old server says nothing about the new one.
+        options.OnChange(_ =>
+        {
+            _connection = null;
+            _coverage = null;
+        });
     }
+
+    /// <summary>The last known connection state without asking Plex (null before the first check); for pages rendered on the server.</summary>
+    public PlexConnection? Peek() => _options.CurrentValue.IsConfigured ? _connection?.Value : NotConfigured;
+
+    private static readonly PlexConnection NotConfigured = new(false, null, null, PlexNotConfiguredException.Explanation) { State = "not-configured" };
 
     /// <summary>A finished job changed ratings: the coverage is stale.</summary>
     public void OnJobChanged(JobRecord job)
@@ -48,22 +101,27 @@ public sealed class PlexStatus : IJobEventHandler
     /// <summary>Server name and version, or the error in words.</summary>
     public async Task<PlexConnection> GetConnectionAsync(bool refresh, CancellationToken cancellationToken)
     {
-        if (!refresh && _connection is { } cached && _time.GetUtcNow() - cached.At < ConnectionTtl)
+        var options = _options.CurrentValue;
+        if (!options.IsConfigured)
+        {
+            return NotConfigured;
+        }
+
+        if (!refresh && _connection is { } cached && _time.GetUtcNow() - cached.At < (cached.Value.Ok ? ConnectionTtl : FailedConnectionTtl))
         {
             return cached.Value;
         }
 
-        PlexConnection result;
-        try
-        {
-            var info = await _plex.GetServerInfoAsync(cancellationToken);
-            result = new PlexConnection(true, info.FriendlyName, info.Version, null);
-        }
-        catch (PlexException ex)
-        {
-            result = new PlexConnection(false, null, null, ex.Message);
-        }
-
+        // Asked directly, past the circuit breaker: "paused" must never stand in for the cause.
+        var probe = await _probe.ProbeAsync(options.Url, options.Token, options.ClientIdentifier, options.TimeoutSeconds, listLibraries: false, cancellationToken);
+        var paused = _circuit.IsPaused;
+        var result = probe.Ok
+            ? new PlexConnection(true, probe.ServerName, probe.Version, null) { Paused = paused }
+            : new PlexConnection(false, null, null, probe.Message + (paused ? " StarSync has paused its requests for a moment and retries by itself." : ""))
+            {
+                State = PlexConnection.StateOf(probe.Problem),
+                Paused = paused,
+            };
         _connection = (result, _time.GetUtcNow());
         return result;
     }

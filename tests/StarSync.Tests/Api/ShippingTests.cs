@@ -47,9 +47,8 @@ public sealed class ShippingTests
     }
 
     [Theory]
-    [InlineData("PLEX_URL", "")]
     [InlineData("PLEX_URL", "plex.local:32400")]
-    [InlineData("PLEX_TOKEN", "")]
+    [InlineData("PLEX_TOKEN", "abc def")] // unset is fine (asked for in Settings); set, it must be usable
     [InlineData("RATING_STYLE", "10stars")]
     [InlineData("TARGET_RATING", "6")]
     [InlineData("OVERRIDE_RATING", "sometimes")]

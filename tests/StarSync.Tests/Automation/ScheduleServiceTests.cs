@@ -28,7 +28,8 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
             ["BATCH_INTERVAL_MINUTES"] = "15",
             ["BATCH_SIZE"] = "20",
         }).Services(b => b.Services.AddSingleton<IJobEventHandler>(new ScheduledJobFailures(_state, _log))).EngineOnly().StartAsync();
-        _schedule = new ScheduleService(_engine.Queue, _engine.Settings, _state, _clock, _log);
+        _schedule = new ScheduleService(_engine.Queue, _engine.Settings, _state, _clock,
+            _engine.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<StarSync.Plex.PlexOptions>>(), _log);
         await _schedule.StartAsync(CancellationToken.None);
     }
 

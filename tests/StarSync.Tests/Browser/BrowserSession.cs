@@ -109,7 +109,7 @@ internal sealed class BrowserSession : IAsyncDisposable
         Find("#username").SendKeys(TestHost.Username);
         Find("#password").SendKeys(TestHost.Password);
         Find("button[type=submit]").Click();
-        Until("the dashboard after login", () => Driver.FindElements(By.Id("rate-all")).Count > 0);
+        Until("the dashboard (or, before Plex is set up, its connection card) after login", () => Driver.FindElements(By.CssSelector("#rate-all, #plex-connection")).Count > 0);
     }
 
     public async ValueTask DisposeAsync()

@@ -66,6 +66,10 @@ internal static class LoggingExtensions
         builder.Logging.AddFilter<LiveLogLoggerProvider>(null, LogLevel.Warning);
         builder.Logging.AddFilter<LiveLogLoggerProvider>("StarSync", LogLevel.Information);
         builder.Logging.AddFilter<LiveLogLoggerProvider>("Microsoft.AspNetCore.DataProtection", LogLevel.Error); // see above
+        // A failed Plex request is one Warning with its cause everywhere; what lies behind it (each retry and circuit
+        // transition of the resilience pipeline, the exception's stack trace) are Debug lines kept in the file log only.
+        builder.Logging.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>("Polly", LogLevel.Debug);
+        builder.Logging.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>(Plex.PlexClient.DiagnosticsCategory, LogLevel.Debug);
         return builder;
     }
 }

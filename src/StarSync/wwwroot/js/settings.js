@@ -150,15 +150,6 @@
   $("ratingStyle").addEventListener("change", applyStyle);
   $("targetRating").addEventListener("input", checkTarget);
 
-  $("test-connection").addEventListener("click", async () => {
-    const out = $("connection-result");
-    S.say(out, "Testing…");
-    const result = await S.api("POST", "/api/v1/settings/test-connection");
-    if (!result.ok) { S.say(out, S.problemMessage(result, "Test failed"), "error"); return; }
-    const r = result.data;
-    S.say(out, r.ok ? `Connected to ${r.serverName}${r.version ? " (version " + r.version + ")" : ""}.` : "Not connected: " + (r.error || "no answer"), r.ok ? "ok" : "error");
-  });
-
   $("regenerate-key").addEventListener("click", async () => {
     if (!confirm("Make a new API key? Scripts using the old key stop working.")) return;
     const result = await S.api("POST", "/api/v1/settings/api-key");
