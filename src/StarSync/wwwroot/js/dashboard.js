@@ -21,7 +21,8 @@
     const status = result.data;
     S.syncClock(status.serverTime);
     renderPlex(status.plex);
-    renderJob(status.current, status.progress, (status.recent || [])[0]);
+    // "Last run" is the newest job that ended: a job just queued has no counts yet (it would show "0 / 0").
+    renderJob(status.current, status.progress, (status.recent || []).find(S.isFinished));
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
