@@ -49,9 +49,29 @@ public sealed partial class ProgressBrowserTests
         var unrated = music.Select(s => browser.Plex.Library.CountUnrated(s.Key)).ToArray();
         var sum = unrated.Sum();
 
+        Assert.All(unrated, n => Assert.True(n > 60, $"{n} unrated: each library needs more than the 40 writes before the pause"));
+        // The 41st write waits until the test has looked at the page in the middle of the first library.
+        var writes = 0;
+        var midRun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        browser.Plex.Options.BeforeRatingWrite = _ => Interlocked.Increment(ref writes) == 41 ? midRun.Task : Task.CompletedTask;
+        var shots = Environment.GetEnvironmentVariable("STARSYNC_SCREENSHOTS");
+
         browser.Until("the dashboard", () => browser.Text("#recent-jobs") == "No jobs yet.");
         browser.Driver.ExecuteScript(RecordFrames);
         browser.Find("#rate-all").Click();
+
+        browser.Until("the first library in progress, the second waiting", () =>
+            browser.Driver.FindElements(By.CssSelector("#progress-libraries tbody tr")).Select(r => r.Text).ToArray() is [var first, var second] &&
+            first.StartsWith(music[0].Title + " ", StringComparison.Ordinal) && first.EndsWith($" / {unrated[0]:#,0} in progress", StringComparison.Ordinal) &&
+            second == $"{music[1].Title} 0 / {unrated[1]:#,0} waiting");
+        Assert.Matches($@"^\d+ / {sum:#,0} · {music[0].Title}$", browser.Text("#progress-numbers"));
+        Assert.True(browser.Find("#progress-libraries").Displayed);
+        if (shots is not null)
+        {
+            browser.Screenshot(shots, "progress-two-libraries");
+        }
+
+        midRun.SetResult();
         browser.Until("the run to end", () => browser.Text("#progress-title").StartsWith("Last run: Rate all · succeeded", StringComparison.Ordinal));
 
         var frames = JsonSerializer.Deserialize<Frame[]>((string?)browser.Driver.ExecuteScript("return JSON.stringify(window.__frames)") ?? "[]", Web)!;
@@ -91,6 +111,11 @@ public sealed partial class ProgressBrowserTests
         browser.Until("the undo's progress per library", () => browser.Driver.FindElements(By.CssSelector("#job-progress-libraries tbody tr")).Count == 2);
         Assert.True(browser.Find("#job-progress-libraries").Displayed);
         Assert.StartsWith($"0 / {sum:#,0}", browser.Text("#job-progress-numbers"), StringComparison.Ordinal);
+        if (shots is not null)
+        {
+            browser.Screenshot(shots, "progress-job-page");
+        }
+
         var undoRows = browser.Driver.FindElements(By.CssSelector("#job-progress-libraries tbody tr")).Select(r => r.Text).ToArray();
         Assert.All(music.Zip(unrated, undoRows), x => Assert.StartsWith($"{x.First.Title} 0 / {x.Second:#,0} ", x.Third, StringComparison.Ordinal));
         gate.SetResult();
