@@ -201,6 +201,15 @@ window.StarSync = (() => {
     }
   }
 
+  /**
+   * True when progress p may replace what is shown (shown: the last progress drawn, or null). Events and status
+   * answers arrive by different roads, so an answer sent before the latest event can land after it: for one job,
+   * done only grows, and anything older is dropped rather than drawn (the bar would step back).
+   */
+  function isNewerProgress(p, shown) {
+    return !shown || shown.jobId !== p.jobId || (p.done || 0) >= (shown.done || 0);
+  }
+
   /** "1,030 / 3,415" beside the bar; "… so far" while a job still finds its work (new items). */
   function progressNumbers(p) {
     return num(p.done) + " / " + num(Math.max(p.total || 0, p.done || 0)) + (p.totalKnown === false ? " so far" : "");
@@ -328,6 +337,6 @@ window.StarSync = (() => {
 
   return {
     api, url, problemMessage, el, clear, say, stars, num, time, relative, syncClock, clock, duration, jobDuration, modeName,
-    statusBadge, isFinished, waitForJob, copyFrom, followJob, renderLibraryProgress, progressNumbers, progressNote, eta,
+    statusBadge, isFinished, waitForJob, copyFrom, followJob, renderLibraryProgress, progressNumbers, progressNote, eta, isNewerProgress,
   };
 })();

@@ -143,8 +143,12 @@
     }
     block.hidden = false;
     $("progress-title").textContent = S.modeName(currentJob) + " · " + currentJob.status;
-    if (progress) renderProgress(progress, currentJob.mode, true);
-    else { $("progress-numbers").textContent = "counting…"; $("progress-bar").value = 0; }
+    if (progress && progress.jobId === currentJob.id) {
+      if (S.isNewerProgress(progress, lastProgress)) { lastProgress = progress; renderProgress(progress, currentJob.mode, true); }
+    } else if (!lastProgress || lastProgress.jobId !== currentJob.id) {
+      $("progress-numbers").textContent = "counting…";
+      $("progress-bar").value = 0;
+    }
   }
 
   // The last progress event seen, so a finished multi-library run keeps its per-library rows.
@@ -292,6 +296,7 @@
     });
     source.addEventListener("progress", e => {
       const p = JSON.parse(e.data);
+      if (!S.isNewerProgress(p, lastProgress)) return;
       lastProgress = p;
       // Events of a job that already ended (late, or from before a reconnect) must not paint over its final counts.
       if (currentJob && currentJob.id === p.jobId) renderProgress(p, currentJob.mode, true);

@@ -320,7 +320,10 @@
   }
 
   /** The bar, ETA and per-library rows of this job while it runs (from the same events as the dashboard). */
+  let shownProgress = null;
   function renderJobProgress(p, running) {
+    if (!S.isNewerProgress(p, shownProgress)) return;
+    shownProgress = p;
     const total = Math.max(p.total || 0, p.done || 0);
     $("job-progress").hidden = false;
     $("job-progress-bar").max = total || 1;
