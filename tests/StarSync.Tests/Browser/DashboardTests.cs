@@ -41,7 +41,7 @@ public sealed class DashboardTests
     [Fact]
     public async Task Recent_jobs_say_just_now_for_a_job_that_just_ran_when_the_browsers_clock_is_behind_the_servers()
     {
-        await using var browser = await BrowserSession.StartAsync(new EmulatorOptions { Tracks = 200, Seed = 9, HandRatedShare = 0.2 });
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(new EmulatorOptions { Tracks = 200, Seed = 9, HandRatedShare = 0.2 }).AllMusicLibraries());
         // This browser's clock runs 90 s behind the server's: a job the server started a moment ago is, by the
         // browser's clock, 90 s in the future ("in 2 min", or "in a moment" for a smaller difference).
         browser.Driver.ExecuteCdpCommand("Page.addScriptToEvaluateOnNewDocument", new Dictionary<string, object?>

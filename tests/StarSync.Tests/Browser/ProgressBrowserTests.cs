@@ -40,7 +40,7 @@ public sealed partial class ProgressBrowserTests
     public async Task Two_library_run_shows_the_whole_total_from_the_first_frame_and_each_librarys_progress_on_the_dashboard_and_the_job_page()
     {
         var emulator = new EmulatorOptions { Tracks = 500, MusicLibraries = 2, Seed = 31, HandRatedShare = 0.3 };
-        await using var browser = await BrowserSession.StartAsync(emulator, new Dictionary<string, string?> { ["PLEX_TIMEOUT_SECONDS"] = "120" });
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries().Config("PLEX_TIMEOUT_SECONDS", "120"));
         var services = browser.App.App.Services;
         await services.GetRequiredService<SettingsStore>().UpdateAsync(s => s with { WriteConcurrency = 1, WriteMode = StarSync.Rating.WriteMode.PerTrack }, CancellationToken.None);
         // Slow writes, one at a time: the run takes seconds, so its progress can be watched.
@@ -122,7 +122,7 @@ public sealed partial class ProgressBrowserTests
         browser.Until("the undo to end with both libraries done", () =>
             browser.Driver.FindElements(By.CssSelector("#job-progress-libraries tbody tr")).Select(r => r.Text).SequenceEqual(music.Zip(unrated, (s, n) => $"{s.Title} {n:#,0} / {n:#,0} done")));
         var journal = services.GetRequiredService<JournalStore>();
-        await Automation.Eventually.TrueAsync(async () => (await journal.GetJobAsync(undo.Id, CancellationToken.None))!.Status == JobStatus.Succeeded, "the undo to be saved as succeeded");
+        await Eventually.TrueAsync(async () => (await journal.GetJobAsync(undo.Id, CancellationToken.None))!.Status == JobStatus.Succeeded, "the undo to be saved as succeeded");
         Assert.Equal(sum, (await journal.GetJobAsync(undo.Id, CancellationToken.None))!.Counts.Restored);
     }
 }

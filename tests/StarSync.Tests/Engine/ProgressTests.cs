@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Time.Testing;
 using StarSync.Jobs;
 using StarSync.PlexEmulator;
 
@@ -9,12 +8,15 @@ namespace StarSync.Tests.Engine;
 /// What the progress bar is told: every job knows its whole total (all libraries, every pass, every undo row) at its
 /// first progress event, the total never moves after that, and done only grows. Over real HTTP against the emulator.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ProgressTests
 {
-    private static async Task<(JobRecord Job, IReadOnlyList<JobProgress> Events)> RunObservedAsync(EngineHarness engine, JobRequest request)
+    private static readonly TimeSpan JobDeadline = TimeSpan.FromSeconds(120);
+
+    private static async Task<(JobRecord Job, IReadOnlyList<JobProgress> Events)> RunObservedAsync(TestHost engine, JobRequest request)
     {
         var events = new ConcurrentQueue<JobProgress>();
-        var job = await engine.Executor.RunToCompletionAsync(request, events.Enqueue, EngineHarness.TestTimeout());
+        var job = await engine.Executor.RunToCompletionAsync(request, events.Enqueue, CancellationToken.None).WaitAsync(JobDeadline);
         return (job, events.ToArray());
     }
 
@@ -42,12 +44,9 @@ public sealed class ProgressTests
     public async Task Two_library_run_knows_both_libraries_totals_at_its_first_event_and_shows_each_library()
     {
         var emulator = new EmulatorOptions { Tracks = 1200, MusicLibraries = 2, Seed = 21, HandRatedShare = 0.2 };
-        var plex = await PlexEmulatorServer.StartAsync(emulator);
+        await using var engine = await TestHost.Create().Emulator(emulator).AllMusicLibraries().EngineOnly().StartAsync();
+        var plex = engine.Plex;
         var music = plex.Library.Sections.Where(s => s.IsMusic).ToArray();
-        await using var engine = await EngineHarness.StartAsync(plex: plex, config: new Dictionary<string, string?>
-        {
-            ["LIBRARY_NAME"] = string.Join(",", music.Select(s => s.Title)),
-        });
         var unrated = music.Select(s => plex.Library.CountUnrated(s.Key)).ToArray();
         Assert.All(unrated, n => Assert.True(n > 100, "each library needs several pages"));
 
@@ -70,7 +69,7 @@ public sealed class ProgressTests
     [Fact]
     public async Task Override_run_counts_unrated_and_rated_tracks_once_each_before_it_writes()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?> { ["OVERRIDE_RATING"] = "true" });
+        await using var engine = await TestHost.Create().Emulator().Config("OVERRIDE_RATING", "true").EngineOnly().StartAsync();
         var before = engine.Ratings();
         var toLookAt = before.Count(kv => kv.Value != 6.0);
 
@@ -86,7 +85,7 @@ public sealed class ProgressTests
     public async Task Undo_and_undo_all_count_their_journal_rows_before_the_first_write()
     {
         // Over 1,000 changes: the undo reads them 500 at a time, and its total used to grow by 500 with each read.
-        await using var engine = await EngineHarness.StartAsync(new EmulatorOptions { Tracks = 1500, Seed = 22, HandRatedShare = 0.2 });
+        await using var engine = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 1500, Seed = 22, HandRatedShare = 0.2 }).EngineOnly().StartAsync();
         var rated = await engine.RunAsync(JobMode.All);
         Assert.True(rated.Counts.Rated > 1000, $"rated {rated.Counts.Rated}");
 
@@ -109,7 +108,7 @@ public sealed class ProgressTests
     [Fact]
     public async Task Clear_counts_the_rated_tracks_of_the_library_before_it_writes()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var rated = engine.Ratings().Count(kv => kv.Value is not null);
 
         var (job, events) = await RunObservedAsync(engine, new JobRequest(JobTrigger.Manual, JobMode.Clear));
@@ -122,7 +121,7 @@ public sealed class ProgressTests
     [Fact]
     public async Task A_new_album_arriving_mid_run_raises_the_total_says_so_and_never_lets_done_pass_it()
     {
-        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites);
+        await using var engine = await TestHost.Create().Emulator().SingleWrites().EngineOnly().StartAsync();
         var unrated = engine.Plex.Library.CountUnrated(engine.MusicKey);
         var added = 0;
         engine.Plex.Options.BeforeRatingWrite = _ =>
@@ -151,25 +150,5 @@ public sealed class ProgressTests
             Assert.True(e.Counts.Done <= e.Counts.Total, $"done {e.Counts.Done} above total {e.Counts.Total}");
             total = e.Counts.Total;
         }
-    }
-
-    [Fact]
-    public void Eta_is_the_whole_jobs_remaining_work_at_the_pace_of_the_last_30_seconds()
-    {
-        var time = new FakeTimeProvider();
-        var rate = new RecentRate(time);
-
-        Assert.Null(rate.Sample(done: 0, writes: 0, total: 1000, totalKnown: true).EtaSeconds);
-        time.Advance(TimeSpan.FromSeconds(10));
-        // 100 tracks in 10 s: 900 left at 10 a second.
-        Assert.Equal((10.0, (double?)90.0), rate.Sample(done: 100, writes: 100, total: 1000, totalKnown: true));
-        time.Advance(TimeSpan.FromSeconds(30));
-        // Then 600 in 30 s: the first 10 s fall out of the window, so the pace is 20 a second (not 17.5 since the start).
-        Assert.Equal((20.0, (double?)15.0), rate.Sample(done: 700, writes: 700, total: 1000, totalKnown: true));
-        // 5 s later: 100 more tracks looked at (skips: no writes) are work done too, and the ETA covers what is left of
-        // the whole job (a second library's 2,100 tracks included): 2,300 at 20 a second.
-        time.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal((0.0, (double?)115.0), rate.Sample(done: 800, writes: 700, total: 3100, totalKnown: true));
-        Assert.Null(rate.Sample(done: 800, writes: 700, total: 3100, totalKnown: false).EtaSeconds);
     }
 }
