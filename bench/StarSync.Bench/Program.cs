@@ -95,6 +95,7 @@ if (Runs("memory"))
 if (Runs("history"))
 {
     await HistoryBench.RunAsync(report, Int("--history-changes") ?? (quick ? 200_000 : 1_000_000));
+    await HistoryBench.WriteCostAsync(report);
 }
 
 report.Line($"- Timer check at end: {await Scenarios.CalibrateDelaysAsync()}");

@@ -53,7 +53,10 @@ public static class ApiEndpoints
             snapshot.Queued.Select(j => j.ToDto()).ToArray(), recent.Select(j => j.ToDto()).ToArray(),
             new ScheduleDto(interval, interval > 0 ? automation.NextRunAt : null, settings.Current.BatchSize, lastScheduled?.ToDto()),
             automation.LastWebhook, notifications.Snapshot().ToDto(time.GetUtcNow()),
-            writePath.Show(settings.Current)));
+            writePath.Show(settings.Current))
+        {
+            ServerTime = time.GetUtcNow(),
+        });
     }
 
     private static async Task<Results<Ok<LibrariesDto>, ProblemHttpResult>> GetLibraries(PlexStatus plex, SettingsStore settings, CancellationToken cancellationToken)

@@ -26,9 +26,16 @@ public sealed record JobDto(
     public JobOutcomeDto? Outcome { get; init; }
 }
 
-/// <summary>Live progress as the API shows it.</summary>
+/// <summary>
+/// Live progress as the API shows it: the whole job's counters, each library's share (state waiting, running or
+/// done), and whether the total is known up front (false only for new-item jobs) or was corrected upward.
+/// </summary>
 public sealed record ProgressDto(long JobId, string Library, int Done, int Total, int Rated, int Updated, int Skipped, int Failed,
-    int Cleared, int Restored, double WritesPerSecond, double? EtaSeconds);
+    int Cleared, int Restored, double WritesPerSecond, double? EtaSeconds, IReadOnlyList<LibraryProgressDto> Libraries,
+    bool TotalKnown, bool TotalCorrected);
+
+/// <summary>One library's share of a running job.</summary>
+public sealed record LibraryProgressDto(string Library, int Done, int Total, string State);
 
 /// <summary>The schedule's state.</summary>
 public sealed record ScheduleDto(int IntervalMinutes, DateTimeOffset? NextRunAt, int BatchSize, JobDto? LastRun);
@@ -40,6 +47,9 @@ public sealed record StatusDto(PlexConnection Plex, JobDto? Current, ProgressDto
 {
     /// <summary>StarSync's version, as the footer shows it.</summary>
     public string Version { get; init; } = Web.AppVersion.Current;
+
+    /// <summary>The server's clock when it answered: pages say "3 min ago" against it, not the browser's clock, which may be off.</summary>
+    public DateTimeOffset ServerTime { get; init; }
 }
 /// <summary>
 /// The Plex notification listener: <see cref="State"/> is off, connecting, connected, reconnecting or stopped;
@@ -105,7 +115,8 @@ public static class ApiMapping
     }
 
     public static ProgressDto ToDto(this JobProgress p) => new(p.JobId, p.Library, p.Counts.Done, p.Counts.Total, p.Counts.Rated,
-        p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds);
+        p.Counts.Updated, p.Counts.Skipped, p.Counts.Failed, p.Counts.Cleared, p.Counts.Restored, p.WritesPerSecond, p.EtaSeconds,
+        p.Libraries.Select(l => new LibraryProgressDto(l.Library, l.Done, l.Total, Kebab(l.State))).ToArray(), p.TotalKnown, p.TotalCorrected);
 
     public static ChangeDto ToDto(this ChangeRecord c) => new(c.RatingKey, c.Library, c.Artist, c.Album, c.Title, c.OldValue,
         c.NewValue, Kebab(c.State), c.Error, c.Time, c.Rule);

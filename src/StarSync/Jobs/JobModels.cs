@@ -129,10 +129,43 @@ public sealed record JobRecord(
     string? Error,
     JobRequest Request);
 
-/// <summary>Live progress of the running job, per library.</summary>
+/// <summary>
+/// Live progress of the running job. <see cref="Library"/> is the library being worked on; <see cref="Libraries"/>
+/// has each selected library's share. <see cref="EtaSeconds"/> is the whole job's remaining work at the recent rate
+/// (null while no rate is known yet, or while <see cref="TotalKnown"/> is false).
+/// </summary>
 public sealed record JobProgress(
     long JobId,
     string Library,
     JobCounts Counts,
     double WritesPerSecond,
-    double? EtaSeconds);
+    double? EtaSeconds)
+{
+    /// <summary>Each library of the job: its tracks looked at out of its total, and where the job is in it.</summary>
+    public IReadOnlyList<LibraryProgress> Libraries { get; init; } = [];
+
+    /// <summary>
+    /// False only for jobs whose work is found as they go (new items from a webhook or Plex's notifications); every
+    /// other job counts all its work before it writes.
+    /// </summary>
+    public bool TotalKnown { get; init; } = true;
+
+    /// <summary>Plex listed more tracks than it counted up front, so the total was raised (it is never lowered below what was done).</summary>
+    public bool TotalCorrected { get; init; }
+}
+
+/// <summary>Where a job is in one library.</summary>
+public enum LibraryState
+{
+    /// <summary>Counted; not started yet.</summary>
+    Waiting,
+
+    /// <summary>Being worked on.</summary>
+    Running,
+
+    /// <summary>Finished.</summary>
+    Done,
+}
+
+/// <summary>One library's share of a running job: tracks looked at out of its total.</summary>
+public sealed record LibraryProgress(string Library, int Done, int Total, LibraryState State);

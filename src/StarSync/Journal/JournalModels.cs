@@ -77,3 +77,6 @@ public sealed record PendingChange(ChangeRecord Change, LaterObservation? Later)
 
 /// <summary>A job's journal rows by outcome: applied rows by kind (old unrated = rated, new unrated = cleared, else updated).</summary>
 public sealed record ChangeTally(int Rated, int Updated, int Cleared, int Failed, int Skipped, int Pending);
+
+/// <summary>How many rows (or tracks) of one library.</summary>
+public sealed record LibraryCount(string Library, int Count);

@@ -71,6 +71,25 @@ internal static class JournalSchema
         CREATE INDEX changes_undone ON changes(job_id, undone_by) WHERE undone_by IS NOT NULL;
         CREATE INDEX jobs_by_mode ON jobs(mode, dry_run);
         """,
+        // 4: word search across every job. A trigram index finds any substring of 3 or more characters (as LIKE
+        // '%word%' did, case-insensitively) without reading every change. It holds no copy of the text (external
+        // content: the changes table), is filled from the rows already journaled, and kept in step by triggers, so
+        // every insert path (rating, undo, clear, tests writing rows directly) is covered. Artist, album and title
+        // are never updated after the insert; the update trigger is there so that stays harmless if it changes.
+        """
+        CREATE VIRTUAL TABLE changes_words USING fts5(artist, album, title, content='changes', content_rowid='id', tokenize='trigram');
+        INSERT INTO changes_words(changes_words) VALUES ('rebuild');
+        CREATE TRIGGER changes_words_insert AFTER INSERT ON changes BEGIN
+            INSERT INTO changes_words(rowid, artist, album, title) VALUES (new.id, new.artist, new.album, new.title);
+        END;
+        CREATE TRIGGER changes_words_delete AFTER DELETE ON changes BEGIN
+            INSERT INTO changes_words(changes_words, rowid, artist, album, title) VALUES ('delete', old.id, old.artist, old.album, old.title);
+        END;
+        CREATE TRIGGER changes_words_update AFTER UPDATE OF artist, album, title ON changes BEGIN
+            INSERT INTO changes_words(changes_words, rowid, artist, album, title) VALUES ('delete', old.id, old.artist, old.album, old.title);
+            INSERT INTO changes_words(rowid, artist, album, title) VALUES (new.id, new.artist, new.album, new.title);
+        END;
+        """,
     ];
 
     /// <summary>The session store (sessions.db).</summary>

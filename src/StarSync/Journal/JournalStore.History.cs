@@ -192,8 +192,41 @@ public sealed partial class JournalStore
             parameters["$rule"] = filter.Rule.Trim();
         }
 
-        AddWordFilter(filter.Search, where, parameters);
-        return await QueryHistoryPageAsync(where, parameters, "c.id", offset, Math.Clamp(limit, 1, 1000), countCap: null, cancellationToken);
+        var words = ParseWords(filter.Search);
+        var order = "c.id";
+        var from = HistoryFrom;
+        if (words.Match is not null && !ScanWithoutWordIndex)
+        {
+            // A job's changes have neighbouring ids (one job runs at a time), so the index is asked only for that
+            // range of rowids: the cost follows the job's matches, not every match in the journal.
+            var (first, last) = await JobChangeRangeAsync(jobId, cancellationToken);
+            if (first is null)
+            {
+                return new HistoryChangePage(0, false, []);
+            }
+
+            from = WordIndexFrom;
+            where.Add("changes_words MATCH $match AND changes_words.rowid BETWEEN $first AND $last");
+            parameters["$match"] = words.Match;
+            parameters["$first"] = first;
+            parameters["$last"] = last!;
+            order = "changes_words.rowid";
+        }
+
+        AddWordFilter(words, where, parameters, indexed: from == WordIndexFrom);
+        return await QueryHistoryPageAsync(from, where, parameters, order, offset, Math.Clamp(limit, 1, 1000), countCap: null, cancellationToken);
+    }
+
+    /// <summary>The first and last change id of a job (null, null when it has none).</summary>
+    private async Task<(long? First, long? Last)> JobChangeRangeAsync(long jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MIN(id), MAX(id) FROM changes WHERE job_id = $job;";
+        command.Parameters.AddWithValue("$job", jobId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.IsDBNull(0) ? (null, null) : (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>The libraries a job's changes touched (for the library filter).</summary>
@@ -225,29 +258,47 @@ public sealed partial class JournalStore
     /// </summary>
     public async Task<HistoryChangePage> SearchChangesAsync(string search, int offset, int limit, CancellationToken cancellationToken)
     {
-        var where = new List<string>();
-        var parameters = new Dictionary<string, object>();
-        AddWordFilter(search, where, parameters);
-        if (where.Count == 0)
+        var words = ParseWords(search);
+        if (words.Match is null && words.Short.Count == 0)
         {
             return new HistoryChangePage(0, false, []);
         }
 
-        return await QueryHistoryPageAsync(where, parameters, "c.id DESC", offset, Math.Clamp(limit, 1, 500), SearchCountCap, cancellationToken);
+        var where = new List<string>();
+        var parameters = new Dictionary<string, object>();
+        var from = HistoryFrom;
+        var order = "c.id DESC";
+        if (words.Match is not null && !ScanWithoutWordIndex)
+        {
+            // The index hands out its matches newest first and stops at the page: no scan of the journal.
+            from = WordIndexFrom;
+            where.Add("changes_words MATCH $match");
+            parameters["$match"] = words.Match;
+            order = "changes_words.rowid DESC";
+        }
+
+        AddWordFilter(words, where, parameters, indexed: from == WordIndexFrom);
+        return await QueryHistoryPageAsync(from, where, parameters, order, offset, Math.Clamp(limit, 1, 500), SearchCountCap, cancellationToken);
     }
 
     /// <summary>
-    /// One page of changes matching <paramref name="where"/>, in <paramref name="order"/>, with the total that match
-    /// (counted up to <paramref name="countCap"/> when given).
+    /// True makes the word searches scan artist, album and title with LIKE, as before the word index existed. Only
+    /// the benchmark sets it, to time both ways side by side in one run; the results are the same either way.
     /// </summary>
-    private async Task<HistoryChangePage> QueryHistoryPageAsync(List<string> where, Dictionary<string, object> parameters, string order,
+    internal bool ScanWithoutWordIndex { get; set; }
+
+    /// <summary>
+    /// One page of changes from <paramref name="from"/> matching <paramref name="where"/>, in <paramref name="order"/>,
+    /// with the total that match (counted up to <paramref name="countCap"/> when given).
+    /// </summary>
+    private async Task<HistoryChangePage> QueryHistoryPageAsync(string from, List<string> where, Dictionary<string, object> parameters, string order,
         int offset, int limit, int? countCap, CancellationToken cancellationToken)
     {
         var whereSql = "WHERE " + string.Join(" AND ", where);
         offset = Math.Max(0, offset);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} {whereSql} ORDER BY {order} LIMIT $limit OFFSET $offset;";
+        command.CommandText = $"{HistoryColumns} {from} {whereSql} ORDER BY {order} LIMIT $limit OFFSET $offset;";
         AddParameters(command, parameters);
         command.Parameters.AddWithValue("$limit", limit);
         command.Parameters.AddWithValue("$offset", offset);
@@ -259,9 +310,11 @@ public sealed partial class JournalStore
         }
 
         await using var count = connection.CreateCommand();
+        // The count needs the jobs table only for the page's columns, not to filter.
+        var countFrom = from == WordIndexFrom ? "FROM changes_words JOIN changes c ON c.id = changes_words.rowid" : "FROM changes c";
         count.CommandText = countCap is { } cap
-            ? $"SELECT COUNT(*) FROM (SELECT 1 FROM changes c {whereSql} LIMIT {cap + 1});"
-            : $"SELECT COUNT(*) FROM changes c {whereSql};";
+            ? $"SELECT COUNT(*) FROM (SELECT 1 {countFrom} {whereSql} LIMIT {cap + 1});"
+            : $"SELECT COUNT(*) {countFrom} {whereSql};";
         AddParameters(count, parameters);
         var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         return countCap is { } max ? new HistoryChangePage(Math.Min(total, max), total > max, items) : new HistoryChangePage(total, false, items);
@@ -272,7 +325,7 @@ public sealed partial class JournalStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} WHERE c.rating_key = $key ORDER BY c.id LIMIT 5000;";
+        command.CommandText = $"{HistoryColumns} {HistoryFrom} WHERE c.rating_key = $key ORDER BY c.id LIMIT 5000;";
         command.Parameters.AddWithValue("$key", ratingKey);
         return await ReadHistoryAsync(command, cancellationToken);
     }
@@ -282,7 +335,7 @@ public sealed partial class JournalStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"{HistorySelect} WHERE c.job_id = $job ORDER BY c.id;";
+        command.CommandText = $"{HistoryColumns} {HistoryFrom} WHERE c.job_id = $job ORDER BY c.id;";
         command.Parameters.AddWithValue("$job", jobId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -356,24 +409,45 @@ public sealed partial class JournalStore
         total, done, rated, updated, skipped, failed, cleared, restored, error
         """;
 
-    private const string HistorySelect = """
+    private const string HistoryColumns = """
         SELECT c.id, c.job_id, c.rating_key, c.library, c.artist, c.album, c.title, c.old_value, c.new_value, c.time, c.state, c.error,
                j.mode, j.dry_run, c.reverts_job, c.undone_by, c.rule
-        FROM changes c JOIN jobs j ON j.id = c.job_id
         """;
 
+    private const string HistoryFrom = "FROM changes c JOIN jobs j ON j.id = c.job_id";
+
+    /// <summary>The word index drives: its matches in rowid order, each change looked up by id.</summary>
+    private const string WordIndexFrom = "FROM changes_words JOIN changes c ON c.id = changes_words.rowid JOIN jobs j ON j.id = c.job_id";
+
     /// <summary>
-    /// Each word must occur in the artist, album or title (LIKE, case-insensitive for ASCII). Measured in the bench
-    /// against 1M changes; an FTS5 index would be faster for rare words but doubles the journal's write cost.
+    /// The words of a search: those of 3 or more characters as one FTS5 query for the trigram index (each word a
+    /// quoted phrase, so it must occur as it is in one field; AND across words, which may match different fields), the
+    /// shorter ones apart (a trigram index cannot look up fewer than 3 characters).
     /// </summary>
-    private static void AddWordFilter(string? search, List<string> where, Dictionary<string, object> parameters)
+    private sealed record SearchWords(string? Match, IReadOnlyList<string> Short, IReadOnlyList<string> All);
+
+    private static SearchWords ParseWords(string? search)
     {
-        var words = (search ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        for (var i = 0; i < Math.Min(words.Length, MaxSearchWords); i++)
+        var words = (search ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(MaxSearchWords).ToArray();
+        // Characters as the tokenizer counts them (Unicode code points), not UTF-16 units.
+        var indexed = words.Where(w => w.EnumerateRunes().Count() >= 3).ToArray();
+        var match = indexed.Length == 0 ? null : string.Join(" AND ", indexed.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+        return new SearchWords(match, words.Except(indexed, StringComparer.Ordinal).ToArray(), words);
+    }
+
+    /// <summary>
+    /// Each word must occur in the artist, album or title. With the index (<paramref name="indexed"/>) only the short
+    /// words are left to LIKE, on the rows the index found; without it every word is a LIKE over every row
+    /// (case-insensitive for ASCII; the index folds case for every script).
+    /// </summary>
+    private static void AddWordFilter(SearchWords words, List<string> where, Dictionary<string, object> parameters, bool indexed)
+    {
+        var like = indexed ? words.Short : words.All;
+        for (var i = 0; i < like.Count; i++)
         {
             var name = "$w" + i.ToString(CultureInfo.InvariantCulture);
             where.Add($"(c.artist LIKE {name} ESCAPE '\\' OR c.album LIKE {name} ESCAPE '\\' OR c.title LIKE {name} ESCAPE '\\')");
-            parameters[name] = "%" + words[i].Replace("\\", "\\\\", StringComparison.Ordinal)
+            parameters[name] = "%" + like[i].Replace("\\", "\\\\", StringComparison.Ordinal)
                 .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
         }
     }

@@ -345,6 +345,46 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         return await ReadCandidatesAsync(command, cancellationToken);
     }
 
+    /// <summary>
+    /// What an undo of <paramref name="jobId"/> (null: of everything) will look at, per library, before it starts: the
+    /// same rows <see cref="GetUndoCandidatesAsync"/> (one per change) or <see cref="GetUndoAllCandidatesAsync"/> (one
+    /// per track, in the library of its newest change) will hand out. Libraries in the order the undo meets them first.
+    /// </summary>
+    public async Task<IReadOnlyList<LibraryCount>> CountUndoCandidatesAsync(long? jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        if (jobId is { } job)
+        {
+            command.CommandText = """
+                SELECT library, COUNT(*) FROM changes
+                WHERE job_id = $job AND state = 'Applied' AND undone_by IS NULL
+                GROUP BY library ORDER BY MIN(id);
+                """;
+            command.Parameters.AddWithValue("$job", job);
+        }
+        else
+        {
+            // SQLite takes the bare column (library) from the row that holds MAX(id): the track's newest change.
+            command.CommandText = """
+                WITH eligible AS (
+                    SELECT c.id, c.rating_key, c.library FROM changes c JOIN jobs j ON j.id = c.job_id
+                    WHERE c.state = 'Applied' AND c.undone_by IS NULL AND j.mode NOT IN ('Undo', 'UndoAll') AND j.dry_run = 0),
+                newest AS (SELECT rating_key, library, MAX(id) AS id FROM eligible GROUP BY rating_key)
+                SELECT library, COUNT(*) FROM newest GROUP BY library ORDER BY MIN(rating_key);
+                """;
+        }
+
+        var list = new List<LibraryCount>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new LibraryCount(reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return list;
+    }
+
     /// <summary>The job of the newest applied, not undone, change to <paramref name="ratingKey"/> made after <paramref name="afterChangeId"/>, if any.</summary>
     public async Task<long?> GetLaterJobOfTrackAsync(string ratingKey, long afterChangeId, CancellationToken cancellationToken)
     {

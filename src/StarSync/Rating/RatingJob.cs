@@ -58,20 +58,104 @@ public sealed partial class RatingJob(
                 await ItemsAsync(run, await SelectedLibrariesAsync(snapshot, cancellationToken), cancellationToken);
                 break;
             default:
+                // Every library is counted before the first write, so the first progress event carries the job's
+                // whole total and the ETA covers every library, not the one being worked on.
+                var plans = await PlanAsync(run, await SelectedLibrariesAsync(snapshot, cancellationToken), cancellationToken);
+                run.Plan(plans.Select(p => new LibraryCount(p.Library.Title, p.Total)));
+                run.Report(force: true);
+
                 // Recent N is per library, as the old tool's "last batch"; the scheduled batch shares N across them.
                 var budget = job.Request.Count ?? int.MaxValue;
-                foreach (var library in await SelectedLibrariesAsync(snapshot, cancellationToken))
+                foreach (var plan in plans)
                 {
-                    run.Library = library.Title;
-                    var consumed = await LibraryAsync(run, library, budget, cancellationToken);
-                    if (job.Mode == JobMode.UnratedBatch && (budget -= consumed) <= 0)
+                    if (budget <= 0)
                     {
-                        break;
+                        run.EndLibrary(plan.Library.Title);
+                        continue;
+                    }
+
+                    run.BeginLibrary(plan.Library.Title);
+                    var consumed = await LibraryAsync(run, plan, budget, cancellationToken);
+                    run.EndLibrary(plan.Library.Title);
+                    if (job.Mode == JobMode.UnratedBatch)
+                    {
+                        budget -= consumed;
                     }
                 }
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// What one library's part of a job will walk, counted before anything is written: one count request per pass
+    /// (Plex's <c>X-Plex-Container-Size=0</c> answers with <c>totalSize</c> only), so when nothing is left to rate
+    /// this is all the work a run does (requests O(libraries), not O(tracks)).
+    /// </summary>
+    /// <param name="Library">The library.</param>
+    /// <param name="Passes">Sets our writes shrink (unrated tracks; rated ones other than the target with override).</param>
+    /// <param name="Counts">Tracks each pass will list, capped by the job's budget.</param>
+    /// <param name="Listed">A listing our writes do not shrink (Recent N; the rated tracks custom rules may re-rate), walked first.</param>
+    /// <param name="ListedCount">Tracks the listing will give.</param>
+    private sealed record LibraryPlan(PlexLibrary Library, TrackQuery[] Passes, int[] Counts, TrackQuery? Listed, int ListedCount)
+    {
+        public int Total => Counts.Sum() + ListedCount;
+    }
+
+    private async Task<IReadOnlyList<LibraryPlan>> PlanAsync(Run run, IReadOnlyList<PlexLibrary> libraries, CancellationToken cancellationToken)
+    {
+        var mode = run.Job.Mode;
+        var policy = run.Settings.Policy;
+        // The scheduled batch shares N across libraries, in order; Recent N is per library.
+        var shared = run.Job.Request.Count ?? int.MaxValue;
+        var plans = new List<LibraryPlan>(libraries.Count);
+        foreach (var library in libraries)
+        {
+            var budget = mode == JobMode.UnratedBatch ? shared : run.Job.Request.Count ?? int.MaxValue;
+            if (mode == JobMode.Recent)
+            {
+                // The N most recently added tracks, whatever their rating: a listing our writes do not shrink.
+                var recent = new TrackQuery(TrackFilter.All, TrackSort.AddedAtDesc, budget);
+                plans.Add(new LibraryPlan(library, [], [], recent, Math.Min(budget, await plex.CountTracksAsync(library.Key, recent with { Limit = null }, cancellationToken))));
+                continue;
+            }
+
+            TrackQuery[] passes = mode switch
+            {
+                JobMode.Clear => [new TrackQuery(TrackFilter.Rated)],
+                JobMode.UnratedBatch => [new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc)],
+                _ when policy.Override && run.Settings.Rules is null => [new TrackQuery(TrackFilter.Unrated), new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: policy.Target)],
+                _ => [new TrackQuery(TrackFilter.Unrated)],
+            };
+            var counts = new int[passes.Length];
+            var left = budget;
+            for (var p = 0; p < passes.Length; p++)
+            {
+                counts[p] = Math.Min(left, passes[p].Filter == TrackFilter.RatedOtherThan
+                    ? await CountRatedOtherThanAsync(library, passes[p], cancellationToken)
+                    : await plex.CountTracksAsync(library.Key, passes[p], cancellationToken));
+                left -= counts[p];
+            }
+
+            // Custom rules with override may re-rate StarSync's own earlier ratings: a walk over the rated tracks, which
+            // our writes do not shrink (the rule engine picks StarSync's own from the journal). It runs before the
+            // unrated pass, so it meets exactly the tracks counted here and not the ones this job rates.
+            TrackQuery? listed = null;
+            var listedCount = 0;
+            if (mode == JobMode.All && RuleEngine.ReRatesOwnRatings(run.Settings))
+            {
+                listed = new TrackQuery(TrackFilter.Rated);
+                listedCount = await plex.CountTracksAsync(library.Key, listed, cancellationToken);
+            }
+
+            plans.Add(new LibraryPlan(library, passes, counts, listed, listedCount));
+            if (mode == JobMode.UnratedBatch)
+            {
+                shared = Math.Max(0, shared - counts.Sum());
+            }
+        }
+
+        return plans;
     }
 
     /// <summary>The configured libraries that Plex has; an unknown name is a warning that lists what Plex offers.</summary>
@@ -87,52 +171,24 @@ public sealed partial class RatingJob(
         return selected;
     }
 
-    /// <summary>Rate / re-rate / clear in one library; returns how many candidates it consumed from the budget.</summary>
-    private async Task<int> LibraryAsync(Run run, PlexLibrary library, int budget, CancellationToken cancellationToken)
+    /// <summary>Rate / re-rate / clear in one library, as planned; returns how many candidates it consumed from the budget.</summary>
+    private async Task<int> LibraryAsync(Run run, LibraryPlan plan, int budget, CancellationToken cancellationToken)
     {
-        var mode = run.Job.Mode;
+        var library = plan.Library;
         var policy = run.Settings.Policy;
-        if (mode == JobMode.Recent)
-        {
-            // The N most recently added tracks, whatever their rating: a listing our writes do not shrink.
-            return await ListedAsync(run, library, new TrackQuery(TrackFilter.All, TrackSort.AddedAtDesc, budget), policy, cancellationToken);
-        }
-
-        var passes = mode switch
-        {
-            JobMode.Clear => [new TrackQuery(TrackFilter.Rated)],
-            JobMode.UnratedBatch => [new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc)],
-            _ when policy.Override && run.Settings.Rules is null => [new TrackQuery(TrackFilter.Unrated), new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: policy.Target)],
-            _ => new[] { new TrackQuery(TrackFilter.Unrated) },
-        };
-
-        // Counting first costs one request per pass and gives the progress bar its total; when nothing is left to
-        // rate, this is all the work a run does (requests O(libraries), not O(tracks)).
-        var counts = new int[passes.Length];
-        for (var p = 0; p < passes.Length; p++)
-        {
-            counts[p] = Math.Min(budget, passes[p].Filter == TrackFilter.RatedOtherThan
-                ? await CountRatedOtherThanAsync(library, passes[p], cancellationToken)
-                : await plex.CountTracksAsync(library.Key, passes[p], cancellationToken));
-        }
-
-        var total = counts.Sum();
-        run.AddTotal(total);
-        LogLibraryStart(library.Title, total, run.Job.Description);
+        LogLibraryStart(library.Title, plan.Total, run.Job.Description);
         var consumed = 0;
-        for (var p = 0; p < passes.Length && consumed < budget; p++)
+        if (plan.Listed is { } listed)
         {
-            if (counts[p] > 0)
-            {
-                consumed += await ShrinkingSetAsync(run, library, passes[p], counts[p], budget - consumed, policy, cancellationToken);
-            }
+            consumed += await ListedAsync(run, library, listed, policy, cancellationToken);
         }
 
-        // Custom rules with override may re-rate StarSync's own earlier ratings: a walk over the rated tracks, which
-        // our writes do not shrink (the rule engine picks StarSync's own from the journal).
-        if (mode == JobMode.All && RuleEngine.ReRatesOwnRatings(run.Settings))
+        for (var p = 0; p < plan.Passes.Length && consumed < budget; p++)
         {
-            consumed += await ListedAsync(run, library, new TrackQuery(TrackFilter.Rated), policy, cancellationToken);
+            if (plan.Counts[p] > 0)
+            {
+                consumed += await ShrinkingSetAsync(run, library, plan.Passes[p], plan.Counts[p], budget - consumed, policy, cancellationToken);
+            }
         }
 
         return consumed;
@@ -195,9 +251,6 @@ public sealed partial class RatingJob(
     /// <summary>Works through a listing our writes do not change (Recent N), page by page.</summary>
     private async Task<int> ListedAsync(Run run, PlexLibrary library, TrackQuery query, RatingPolicy policy, CancellationToken cancellationToken)
     {
-        var total = Math.Min(query.Limit ?? int.MaxValue, await plex.CountTracksAsync(library.Key, query with { Limit = null }, cancellationToken));
-        run.AddTotal(total);
-        LogLibraryStart(library.Title, total, run.Job.Description);
         var buffer = new List<PlexTrack>(plexOptions.Value.PageSize);
         var seen = 0;
         await foreach (var track in plex.GetTracksAsync(library.Key, query, cancellationToken))
@@ -224,6 +277,8 @@ public sealed partial class RatingJob(
     {
         var byKey = libraries.ToDictionary(l => l.Key);
         var policy = run.Settings.Policy;
+        // The items' tracks are found as they are read (an artist may hold hundreds): the total grows, and says so.
+        run.TotalUnknown();
         var pageSize = plexOptions.Value.PageSize;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var batches = new Dictionary<string, List<PlexTrack>>(StringComparer.Ordinal);
@@ -257,6 +312,11 @@ public sealed partial class RatingJob(
             await FlushAsync(section, batch);
         }
 
+        foreach (var library in libraries)
+        {
+            run.EndLibrary(library.Title);
+        }
+
         async Task FlushAsync(string section, List<PlexTrack> batch)
         {
             if (batch.Count == 0)
@@ -265,8 +325,8 @@ public sealed partial class RatingJob(
             }
 
             var library = byKey[section];
-            run.Library = library.Title;
-            run.AddTotal(batch.Count);
+            run.BeginLibrary(library.Title);
+            run.AddTotal(library.Title, batch.Count);
             await DecideAndWriteAsync(run, library, batch.ToArray(), policy, cancellationToken);
             batch.Clear();
         }
@@ -290,7 +350,7 @@ public sealed partial class RatingJob(
                 }
                 else
                 {
-                    run.Skip();
+                    run.Skip(library.Title);
                 }
 
                 continue;
@@ -306,7 +366,7 @@ public sealed partial class RatingJob(
                     planned.Add(new PlannedChange(draft with { NewValue = decision.Value, Rule = decision.Rule }, ChangeKind.ReRate, library.Key));
                     break;
                 default:
-                    run.Skip();
+                    run.Skip(library.Title);
                     break;
             }
         }
@@ -337,6 +397,9 @@ public sealed partial class RatingJob(
             throw new InvalidOperationException($"{pending} change(s) of an interrupted run are still pending: StarSync could not check them against Plex yet. Undo refused so that no track is left wrong; make sure Plex is reachable and try again.");
         }
 
+        // Counted before the first write (the journal answers at once), so the bar's total is right from the start.
+        run.Plan(await journal.CountUndoCandidatesAsync(single ? target : null, cancellationToken));
+        run.Report(force: true);
         long afterId = 0;
         var afterKey = "";
         while (true)
@@ -352,7 +415,6 @@ public sealed partial class RatingJob(
 
             afterId = candidates[^1].LastChangeId;
             afterKey = candidates[^1].RatingKey;
-            run.AddTotal(candidates.Count);
             var current = (await plex.GetTracksByKeysAsync(candidates.Select(c => c.RatingKey).ToArray(), cancellationToken))
                 .ToDictionary(t => t.RatingKey);
             var planned = new List<PlannedChange>();
@@ -361,7 +423,7 @@ public sealed partial class RatingJob(
             var reasons = new List<string>();
             foreach (var candidate in candidates)
             {
-                run.Library = candidate.Library;
+                run.BeginLibrary(candidate.Library);
                 var draft = new ChangeDraft(candidate.RatingKey, candidate.Library, candidate.Artist, candidate.Album, candidate.Title, null, candidate.RestoreTo);
                 if (!current.TryGetValue(candidate.RatingKey, out var track))
                 {
@@ -395,12 +457,14 @@ public sealed partial class RatingJob(
             {
                 await journal.AddChangesAsync(run.Job.Id, [skipped[i]], ChangeState.Skipped, null, reasons[i], cancellationToken);
                 LogUndoSkipped(skipped[i].Artist, skipped[i].Title, reasons[i]);
-                run.Skip();
+                run.Skip(skipped[i].Library);
             }
 
             await RecordAlreadyRestoredAsync(run, already, single ? target : 0, cancellationToken);
             await WriteAsync(run, planned, single ? target : 0, cancellationToken);
         }
+
+        run.EndAll();
     }
 
     /// <summary>Journals tracks that already have their restore value as restored, without writing to Plex.</summary>
@@ -421,7 +485,7 @@ public sealed partial class RatingJob(
 
         foreach (var change in already)
         {
-            run.Count(change.Kind, applied: true);
+            run.Count(change.Draft.Library, change.Kind, applied: true);
         }
 
         run.Report(force: false);
@@ -440,7 +504,7 @@ public sealed partial class RatingJob(
             await journal.AddChangesAsync(run.Job.Id, planned.Select(p => p.Draft).ToArray(), ChangeState.Planned, revertsJob, null, cancellationToken);
             foreach (var change in planned)
             {
-                run.Count(change.Kind, applied: true);
+                run.Count(change.Draft.Library, change.Kind, applied: true);
             }
 
             run.Report(force: false);
@@ -448,7 +512,7 @@ public sealed partial class RatingJob(
         }
 
         var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings, run.FailureStreak,
-            (change, ok) => { run.Count(change.Kind, ok); run.Report(force: false); }, cancellationToken);
+            (change, ok) => { run.Count(change.Draft.Library, change.Kind, ok); run.Report(force: false); }, cancellationToken);
         return applied.Count(a => a);
     }
 
@@ -464,13 +528,23 @@ public sealed partial class RatingJob(
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Undo skipped {Artist} - {Title}: {Reason}")]
     private partial void LogUndoSkipped(string? artist, string? title, string reason);
 
-    /// <summary>Mutable counters of one run; updated from parallel writes, so every change goes through a lock.</summary>
+    /// <summary>
+    /// Mutable counters of one run; updated from parallel writes, so every change goes through a lock. The job's total
+    /// is the sum of its libraries' totals, counted before the first write; it only grows when Plex lists more than it
+    /// counted (then <see cref="JobProgress.TotalCorrected"/> says so), and a library that ends with fewer tracks than
+    /// counted gives the difference back, so the total is never below what was done.
+    /// </summary>
     private sealed class Run(JobRecord job, StarSyncSettings settings, Action<JobProgress> report, TimeProvider time)
     {
         private readonly Lock _lock = new();
-        private readonly long _started = time.GetTimestamp();
+        private readonly Lock _deliver = new();
+        private readonly List<LibraryCounter> _libraries = [];
+        private readonly RecentRate _rate = new(time);
         private long _lastReport;
         private int _writes;
+        private bool _totalKnown = true;
+        private bool _corrected;
+        private string _library = "";
 
         public JobRecord Job { get; } = job;
 
@@ -478,33 +552,89 @@ public sealed partial class RatingJob(
 
         public bool DryRun => Job.DryRun;
 
-        public string Library { get; set; } = "";
-
         /// <summary>Consecutive failed writes across the whole job (see <see cref="ChangeWriter.MaxConsecutiveFailures"/>).</summary>
         public StrongBox<int> FailureStreak { get; } = new(0);
 
         public JobCounts Counts { get; private set; } = new();
 
-        public void AddTotal(int count)
+        /// <summary>The counted work of every library, before anything is written.</summary>
+        public void Plan(IEnumerable<LibraryCount> libraries)
         {
             lock (_lock)
             {
+                foreach (var library in libraries)
+                {
+                    Library(library.Library).Total += library.Count;
+                    Counts = Counts with { Total = Counts.Total + library.Count };
+                }
+            }
+        }
+
+        /// <summary>For jobs that find their work as they go (new items): no ETA, and a growing total is not a correction.</summary>
+        public void TotalUnknown()
+        {
+            lock (_lock)
+            {
+                _totalKnown = false;
+            }
+        }
+
+        /// <summary>Work found as the job goes (new items only).</summary>
+        public void AddTotal(string library, int count)
+        {
+            lock (_lock)
+            {
+                Library(library).Total += count;
                 Counts = Counts with { Total = Counts.Total + count };
             }
         }
 
-        public void Skip()
+        public void BeginLibrary(string library)
         {
             lock (_lock)
             {
+                Library(library).State = LibraryState.Running;
+                _library = library;
+            }
+        }
+
+        /// <summary>The library is finished: tracks counted but never listed (rated by hand meanwhile) leave the total.</summary>
+        public void EndLibrary(string library)
+        {
+            lock (_lock)
+            {
+                var counter = Library(library);
+                counter.State = LibraryState.Done;
+                if (counter.Done < counter.Total)
+                {
+                    Counts = Counts with { Total = Counts.Total - (counter.Total - counter.Done) };
+                    counter.Total = counter.Done;
+                }
+            }
+        }
+
+        public void EndAll()
+        {
+            foreach (var name in LibraryNames())
+            {
+                EndLibrary(name);
+            }
+        }
+
+        public void Skip(string library)
+        {
+            lock (_lock)
+            {
+                Looked(library);
                 Counts = Counts with { Done = Counts.Done + 1, Skipped = Counts.Skipped + 1 };
             }
         }
 
-        public void Count(ChangeKind kind, bool applied)
+        public void Count(string library, ChangeKind kind, bool applied)
         {
             lock (_lock)
             {
+                Looked(library);
                 var c = Counts with { Done = Counts.Done + 1 };
                 if (!applied)
                 {
@@ -523,26 +653,99 @@ public sealed partial class RatingJob(
             }
         }
 
-        /// <summary>Reports at most four times a second, and always when forced (end of job).</summary>
+        /// <summary>
+        /// Reports at most four times a second, and always when forced (the first report after counting, the end).
+        /// The rates are measured over the last <see cref="RecentRate.Window"/>; the ETA is the whole job's remaining
+        /// tracks (every library) at that rate.
+        /// </summary>
         public void Report(bool force)
         {
-            JobProgress progress;
-            lock (_lock)
+            // One report at a time, in order: parallel writers must not deliver an older snapshot after a newer one
+            // (the bar would step back). A writer that finds a report under way skips; the next one reports.
+            if (force)
             {
-                var now = time.GetTimestamp();
-                if (!force && time.GetElapsedTime(_lastReport, now) < TimeSpan.FromMilliseconds(250))
-                {
-                    return;
-                }
-
-                _lastReport = now;
-                var seconds = time.GetElapsedTime(_started, now).TotalSeconds;
-                var rate = seconds > 0 ? _writes / seconds : 0;
-                var left = Math.Max(0, Counts.Total - Counts.Done);
-                progress = new JobProgress(Job.Id, Library, Counts, Math.Round(rate, 1), rate > 0 ? Math.Round(left / rate, 1) : null);
+                _deliver.Enter();
+            }
+            else if (!_deliver.TryEnter())
+            {
+                return;
             }
 
-            report(progress);
+            try
+            {
+                JobProgress progress;
+                lock (_lock)
+                {
+                    var now = time.GetTimestamp();
+                    if (!force && _lastReport != 0 && time.GetElapsedTime(_lastReport, now) < TimeSpan.FromMilliseconds(250))
+                    {
+                        return;
+                    }
+
+                    _lastReport = now;
+                    // Tracks looked at per second (skips included: they are part of the work left).
+                    var (writeRate, eta) = _rate.Sample(Counts.Done, _writes, Counts.Total, _totalKnown);
+                    progress = new JobProgress(Job.Id, _library, Counts, writeRate, eta)
+                    {
+                        Libraries = _libraries.Select(l => new LibraryProgress(l.Name, l.Done, l.Total, l.State)).ToArray(),
+                        TotalKnown = _totalKnown,
+                        TotalCorrected = _corrected,
+                    };
+                }
+
+                report(progress);
+            }
+            finally
+            {
+                _deliver.Exit();
+            }
+        }
+
+        private string[] LibraryNames()
+        {
+            lock (_lock)
+            {
+                return _libraries.Select(l => l.Name).ToArray();
+            }
+        }
+
+        /// <summary>One more track of <paramref name="library"/> looked at; more than counted raises the total (never below done).</summary>
+        private void Looked(string library)
+        {
+            var counter = Library(library);
+            counter.Done++;
+            if (counter.Done > counter.Total)
+            {
+                counter.Total = counter.Done;
+                Counts = Counts with { Total = Counts.Total + 1 };
+                _corrected |= _totalKnown;
+            }
+        }
+
+        private LibraryCounter Library(string name)
+        {
+            foreach (var counter in _libraries)
+            {
+                if (string.Equals(counter.Name, name, StringComparison.Ordinal))
+                {
+                    return counter;
+                }
+            }
+
+            var added = new LibraryCounter(name);
+            _libraries.Add(added);
+            return added;
+        }
+
+        private sealed class LibraryCounter(string name)
+        {
+            public string Name { get; } = name;
+
+            public int Total { get; set; }
+
+            public int Done { get; set; }
+
+            public LibraryState State { get; set; } = LibraryState.Waiting;
         }
     }
 }

@@ -30,11 +30,48 @@ public sealed class DashboardTests
         browser.Until("the run to show as the task's last run", () => browser.Text("#task-last").Contains("succeeded", StringComparison.Ordinal));
         Assert.Equal(unrated - 50, browser.Plex.Library.CountUnrated(section));
         Assert.EndsWith("/history/1", browser.Find("#task-last a").GetDomAttribute("href"), StringComparison.Ordinal);
-        Assert.Matches(@"^(just now|in a moment) · succeeded$", browser.Text("#task-last"));
+        Assert.Equal("just now · succeeded", browser.Text("#task-last"));
         Assert.Equal("", browser.Text("#run-message"));
         var recent = browser.Driver.FindElements(By.CssSelector("#recent-jobs li"));
         Assert.Single(recent);
         Assert.StartsWith("#1 Unrated batch", recent[0].Text, StringComparison.Ordinal);
         Assert.EndsWith("/history/1", recent[0].FindElement(By.TagName("a")).GetDomAttribute("href"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recent_jobs_say_just_now_for_a_job_that_just_ran_when_the_browsers_clock_is_behind_the_servers()
+    {
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(new EmulatorOptions { Tracks = 200, Seed = 9, HandRatedShare = 0.2 }).AllMusicLibraries());
+        // This browser's clock runs 90 s behind the server's: a job the server started a moment ago is, by the
+        // browser's clock, 90 s in the future ("in 2 min", or "in a moment" for a smaller difference).
+        browser.Driver.ExecuteCdpCommand("Page.addScriptToEvaluateOnNewDocument", new Dictionary<string, object?>
+        {
+            ["source"] = """
+                (() => {
+                  const Real = Date, skew = -90000;
+                  class Behind extends Real {
+                    constructor(...args) { if (args.length === 0) super(Real.now() + skew); else super(...args); }
+                    static now() { return Real.now() + skew; }
+                  }
+                  window.Date = Behind;
+                })();
+                """,
+        });
+        browser.Go("/");
+        browser.Until("the dashboard", () => browser.Text("#recent-jobs") == "No jobs yet.");
+
+        browser.Find("#task-run").Click();
+
+        browser.Until("the run in Recent jobs", () => browser.Text("#recent-jobs").Contains("succeeded", StringComparison.Ordinal));
+        var line = browser.Find("#recent-jobs li").Text;
+        Assert.EndsWith("succeeded just now", line, StringComparison.Ordinal);
+        Assert.Equal("just now · succeeded", browser.Text("#task-last"));
+        // Measured against the server's clock (from the status answer), and a past event is never "in a moment".
+        var serverNowPlus20s = "return new Date(Date.now() + 90000 + 20000).toISOString()";
+        var soon = (string?)browser.Driver.ExecuteScript(serverNowPlus20s);
+        Assert.Equal("just now", browser.Driver.ExecuteScript("return StarSync.relative(arguments[0], { past: true })", soon));
+        Assert.Equal("in a moment", browser.Driver.ExecuteScript("return StarSync.relative(arguments[0])", soon));
+        var fiveMinutesAgo = (string?)browser.Driver.ExecuteScript("return new Date(Date.now() + 90000 - 300000).toISOString()");
+        Assert.Equal("5 min ago", browser.Driver.ExecuteScript("return StarSync.relative(arguments[0], { past: true })", fiveMinutesAgo));
     }
 }

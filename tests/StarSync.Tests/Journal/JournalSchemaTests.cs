@@ -74,6 +74,70 @@ public sealed class JournalSchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task Journal_made_before_the_word_index_gets_it_filled_with_its_old_rows_and_finds_them_by_word()
+    {
+        CopyFixture("starsync-v0.db", "starsync.db");
+        var store = new JournalStore(Paths, _time);
+
+        await store.InitializeAsync(CancellationToken.None);
+
+        // The index itself holds the rows written before it existed (the migration's back-fill)…
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "starsync.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT rowid FROM changes_words WHERE changes_words MATCH '\"tist b\"' ORDER BY rowid;";
+            Assert.Equal(3L, await command.ExecuteScalarAsync());
+        }
+
+        // …and the history's search finds them by word through it: parts of words, any case, words across fields.
+        Assert.Equal([4L, 3L, 2L, 1L], (await store.SearchChangesAsync("ALBUM", 0, 50, CancellationToken.None)).Items.Select(i => i.Change.Id));
+        Assert.Equal([3L], (await store.SearchChangesAsync("rtist track 3", 0, 50, CancellationToken.None)).Items.Select(i => i.Change.Id));
+        Assert.Equal([2L], (await store.SearchChangesAsync("Artist 2", 0, 50, CancellationToken.None)).Items.Select(i => i.Change.Id));
+        Assert.Empty((await store.SearchChangesAsync("Zappa", 0, 50, CancellationToken.None)).Items);
+
+        // Rows written after the upgrade are found too (the insert trigger keeps the index in step).
+        var ids = await store.AddChangesAsync(1, [new ChangeDraft("104", "Music", "Frank Zappa", "Album C", "Track 4", null, 6)], ChangeState.Applied, null, null, CancellationToken.None);
+        Assert.Equal(ids, (await store.SearchChangesAsync("Zappa", 0, 50, CancellationToken.None)).Items.Select(i => i.Change.Id));
+    }
+
+    [Fact]
+    public async Task Word_index_answers_every_search_exactly_as_the_scan_it_replaced()
+    {
+        var store = new JournalStore(Paths, _time);
+        await store.InitializeAsync(CancellationToken.None);
+        var job = await store.CreateJobAsync(new JobRequest(JobTrigger.Manual, JobMode.All), ["Music"], CancellationToken.None);
+        string?[] artists = ["The Beatles", "Beach House", "Sigur Rós", "100% Pure", "a_b", "Say \"Hi\"", null, "Björk", "AC/DC", "Ab"];
+        string?[] albums = ["Abbey Road", "Bloom", "Takk...", "Hits 2001", null, "Quote \"Album\"", "Only Title", "Homogenic", "Back in Black", "Ab"];
+        var drafts = Enumerable.Range(0, 300).Select(i => new ChangeDraft($"k{i}", i % 2 == 0 ? "Music" : "Live Music",
+            artists[i % artists.Length], albums[(i / 3) % albums.Length], $"Song {i} of night", null, 6)).ToArray();
+        await store.AddChangesAsync(job.Id, drafts, ChangeState.Applied, null, null, CancellationToken.None);
+        string[] searches =
+        [
+            "beatles", "BEACH", "be", "road abbey", "Sigur", "rós", "100%", "%", "a_b", "_", "\"hi\"", "\"", "song 12", "of night 7",
+            "ab", "b", "AC/DC", "Björk", "zzz", "Only song", "title 2", "ach ous", "Hits 2001 Pure",
+        ];
+
+        foreach (var search in searches)
+        {
+            store.ScanWithoutWordIndex = true;
+            var scanned = await store.SearchChangesAsync(search, 0, 500, CancellationToken.None);
+            var scannedInJob = await store.QueryJobChangesAsync(job.Id, new ChangeFilter(Search: search), 0, 1000, CancellationToken.None);
+            store.ScanWithoutWordIndex = false;
+            var indexed = await store.SearchChangesAsync(search, 0, 500, CancellationToken.None);
+            var indexedInJob = await store.QueryJobChangesAsync(job.Id, new ChangeFilter(Search: search), 0, 1000, CancellationToken.None);
+
+            Assert.Equal(scanned.Items.Select(i => i.Change.Id), indexed.Items.Select(i => i.Change.Id));
+            Assert.Equal(scanned.Total, indexed.Total);
+            Assert.Equal(scannedInJob.Items.Select(i => i.Change.Id), indexedInJob.Items.Select(i => i.Change.Id));
+            Assert.Equal(scannedInJob.Total, indexedInJob.Total);
+        }
+
+        // Not a vacuous comparison: most searches find something.
+        Assert.NotEmpty((await store.SearchChangesAsync("beatles road", 0, 500, CancellationToken.None)).Items);
+    }
+
+    [Fact]
     public async Task Journal_initialisation_is_idempotent_and_new_journals_get_the_latest_version()
     {
         var store = new JournalStore(Paths, _time);

@@ -113,13 +113,27 @@ window.StarSync = (() => {
     return isNaN(d) ? iso : d.toLocaleString();
   }
 
-  /** A time relative to now, in words: "in 12 min", "3 h ago", "just now". */
-  function relative(iso) {
+  // The browser's clock may differ from the server's by seconds or minutes. Pages that receive the server's time
+  // (the status answer's serverTime) set the difference here, and "now" below is the server's now.
+  let clockSkewMs = 0;
+  /** Takes the server's time (ISO) as received, so relative times are measured against the server's clock. */
+  function syncClock(serverIso) {
+    const server = new Date(serverIso);
+    if (serverIso && !isNaN(server)) clockSkewMs = server - Date.now();
+  }
+  function now() { return new Date(Date.now() + clockSkewMs); }
+
+  /**
+   * A time relative to now, in words: "in 12 min", "3 h ago", "just now". With { past: true } the time is of
+   * something that has happened (a job started, an event arrived): never "in a moment", even if the clocks differ.
+   */
+  function relative(iso, options) {
     const d = new Date(iso);
     if (!iso || isNaN(d)) return "–";
-    const seconds = Math.round((d - new Date()) / 1000);
+    let seconds = Math.round((d - now()) / 1000);
+    if (options && options.past && seconds > 0) seconds = 0;
     const abs = Math.abs(seconds);
-    if (abs < 45) return seconds >= 0 ? "in a moment" : "just now";
+    if (abs < 45) return seconds > 0 ? "in a moment" : "just now";
     // Minutes up to two hours ("in 90 min" reads better than a rounded "in 2 h"), then hours, then days.
     const [amount, unit] = abs < 7200 ? [Math.round(abs / 60), "min"] : abs < 172800 ? [Math.round(abs / 3600), "h"] : [Math.round(abs / 86400), "days"];
     return seconds >= 0 ? "in " + amount + " " + unit : amount + " " + unit + " ago";
@@ -142,7 +156,7 @@ window.StarSync = (() => {
 
   function jobDuration(job) {
     if (!job || !job.startedAt) return "–";
-    const end = job.finishedAt ? new Date(job.finishedAt) : new Date();
+    const end = job.finishedAt ? new Date(job.finishedAt) : now();
     return duration((end - new Date(job.startedAt)) / 1000);
   }
 
@@ -165,6 +179,53 @@ window.StarSync = (() => {
       if (isFinished(result.data)) return result.data;
       await new Promise(r => setTimeout(r, intervalMs));
     }
+  }
+
+  // ---- A running job's progress, the same on the dashboard and on the job's History page ----------------
+  const libraryStates = { waiting: "waiting", running: "in progress", done: "done" };
+
+  /**
+   * Fills a table (thead + tbody) with each library's share of a job: name, "done / total", state. Shown only for
+   * jobs over more than one library; the numbers come from the server's progress event as they are.
+   */
+  function renderLibraryProgress(table, progress) {
+    const libraries = (progress && progress.libraries) || [];
+    table.hidden = libraries.length < 2;
+    const body = table.tBodies[0];
+    clear(body);
+    for (const lib of libraries) {
+      body.append(el("tr", { "data-library": lib.library, "data-state": lib.state },
+        el("th", { scope: "row" }, lib.library),
+        el("td", { class: "num" }, num(lib.done) + " / " + num(lib.total)),
+        el("td", {}, libraryStates[lib.state] || lib.state)));
+    }
+  }
+
+  /**
+   * True when progress p may replace what is shown (shown: the last progress drawn, or null). Events and status
+   * answers arrive by different roads, so an answer sent before the latest event can land after it: for one job,
+   * done only grows, and anything older is dropped rather than drawn (the bar would step back).
+   */
+  function isNewerProgress(p, shown) {
+    return !shown || shown.jobId !== p.jobId || (p.done || 0) >= (shown.done || 0);
+  }
+
+  /** "1,030 / 3,415" beside the bar; "… so far" while a job still finds its work (new items). */
+  function progressNumbers(p) {
+    return num(p.done) + " / " + num(Math.max(p.total || 0, p.done || 0)) + (p.totalKnown === false ? " so far" : "");
+  }
+
+  /** A sentence under the bar when the total is not the plain truth it usually is; "" otherwise. */
+  function progressNote(p) {
+    if (p.totalCorrected) return "Plex listed more tracks than it counted at the start; the total was raised to match.";
+    if (p.totalKnown === false) return "New items are still being read: the total grows as their tracks are found.";
+    return "";
+  }
+
+  /** The ETA in words: a duration, or "estimating…" while the job is too young to have a rate. */
+  function eta(p, running) {
+    if (p.etaSeconds !== null && p.etaSeconds !== undefined) return duration(p.etaSeconds);
+    return running && p.totalKnown !== false ? "estimating…" : "–";
   }
 
   // ---- Live jobs: one EventSource per page, shared by everything on it that follows jobs -------------------
@@ -275,7 +336,7 @@ window.StarSync = (() => {
   wireTables();
 
   return {
-    api, url, problemMessage, el, clear, say, stars, num, time, relative, clock, duration, jobDuration, modeName,
-    statusBadge, isFinished, waitForJob, copyFrom, followJob,
+    api, url, problemMessage, el, clear, say, stars, num, time, relative, syncClock, clock, duration, jobDuration, modeName,
+    statusBadge, isFinished, waitForJob, copyFrom, followJob, renderLibraryProgress, progressNumbers, progressNote, eta, isNewerProgress,
   };
 })();

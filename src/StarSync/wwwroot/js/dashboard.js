@@ -19,8 +19,10 @@
       return;
     }
     const status = result.data;
+    S.syncClock(status.serverTime);
     renderPlex(status.plex);
-    renderJob(status.current, status.progress, (status.recent || [])[0]);
+    // "Last run" is the newest job that ended: a job just queued has no counts yet (it would show "0 / 0").
+    renderJob(status.current, status.progress, (status.recent || []).find(S.isFinished));
     renderQueue(status.queue || []);
     renderSchedule(status.schedule);
     renderWebhook(status.lastWebhook);
@@ -77,7 +79,7 @@
     const cell = $("task-last");
     S.clear(cell);
     if (last) {
-      cell.append(S.el("a", { href: S.url("/history/" + last.id) }, S.relative(last.startedAt || last.queuedAt)), " · ", S.statusBadge(last.status));
+      cell.append(S.el("a", { href: S.url("/history/" + last.id) }, S.relative(last.startedAt || last.queuedAt, { past: true })), " · ", S.statusBadge(last.status));
     } else {
       cell.append(S.el("span", { class: "muted" }, "never"));
     }
@@ -107,7 +109,7 @@
     const text = n.state === "connected" && n.since ? "connected since " + S.time(n.since) : n.summary;
     line.textContent = text + (n.framesDropped ? " (" + n.framesDropped + " unreadable frame(s) skipped)" : "") + ".";
     line.classList.toggle("alert-error", n.state === "stopped");
-    last.textContent = n.lastEvent ? "Last event: " + n.lastEvent.description + ", " + S.relative(n.lastEvent.at) + "." : "";
+    last.textContent = n.lastEvent ? "Last event: " + n.lastEvent.description + ", " + S.relative(n.lastEvent.at, { past: true }) + "." : "";
     last.title = n.lastEvent ? S.time(n.lastEvent.at) : "";
   }
 
@@ -115,7 +117,7 @@
     const line = $("webhook-line");
     if (!hook) { line.textContent = "none received yet (optional: needs Plex Pass and the URL from Settings; Plex's notifications already announce new music)."; return; }
     line.textContent = hook.event + (hook.item ? " (" + hook.item + ")" : "") +
-      ", " + S.relative(hook.receivedAt) + (hook.outcome ? ": " + hook.outcome : "");
+      ", " + S.relative(hook.receivedAt, { past: true }) + (hook.outcome ? ": " + hook.outcome : "");
     line.title = S.time(hook.receivedAt);
   }
   function renderRecent(jobs) {
@@ -125,7 +127,7 @@
     for (const job of jobs.slice(0, 5)) {
       list.append(S.el("li", {},
         S.el("a", { href: S.url("/history/" + job.id) }, "#" + job.id + " " + S.modeName(job)),
-        S.el("span", {}, S.statusBadge(job.status), " ", S.el("span", { class: "muted", title: S.time(job.startedAt || job.queuedAt) }, S.relative(job.startedAt || job.queuedAt)))));
+        S.el("span", {}, S.statusBadge(job.status), " ", S.el("span", { class: "muted", title: S.time(job.startedAt || job.queuedAt) }, S.relative(job.startedAt || job.queuedAt, { past: true })))));
     }
   }
 
@@ -149,13 +151,23 @@
       block.hidden = false;
       $("progress-title").textContent = "Last run: " + S.modeName(lastJob) + " · " + lastJob.status;
       const c = lastJob.counts || {};
-      renderProgress(Object.assign({ writesPerSecond: null, etaSeconds: null }, c), lastJob.mode);
+      // The per-library rows of the run's last progress event stay, if this page saw it.
+      const libraries = lastProgress && lastProgress.jobId === lastJob.id ? lastProgress.libraries : [];
+      renderProgress(Object.assign({ writesPerSecond: null, etaSeconds: null, libraries }, c), lastJob.mode, false);
       return;
     }
     block.hidden = false;
     $("progress-title").textContent = S.modeName(currentJob) + " · " + currentJob.status;
-    if (progress) renderProgress(progress, currentJob.mode);
+    if (progress && progress.jobId === currentJob.id) {
+      if (S.isNewerProgress(progress, lastProgress)) { lastProgress = progress; renderProgress(progress, currentJob.mode, true); }
+    } else if (!lastProgress || lastProgress.jobId !== currentJob.id) {
+      $("progress-numbers").textContent = "counting…";
+      $("progress-bar").value = 0;
+    }
   }
+
+  // The last progress event seen, so a finished multi-library run keeps its per-library rows.
+  let lastProgress = null;
 
   // The first counter says what the job does: an undo restores, a reset clears, everything else rates.
   function mainCount(p, mode) {
@@ -164,14 +176,17 @@
     return ["Rated", p.rated];
   }
 
-  function renderProgress(p, mode) {
+  function renderProgress(p, mode, running) {
     mode = mode || (currentJob && currentJob.mode);
     $("progress").hidden = false;
-    const total = Math.max(p.total || 0, 0);
+    // The server never sends a total below what was done; the max() keeps the bar honest even if it did.
+    const total = Math.max(p.total || 0, p.done || 0);
     const bar = $("progress-bar");
     bar.max = total || 1;
-    bar.value = Math.min(p.done || 0, total || 1);
-    $("progress-numbers").textContent = S.num(p.done) + " / " + S.num(total) + (p.library ? " · " + p.library : "");
+    bar.value = total ? Math.min(p.done || 0, total) : 0;
+    $("progress-numbers").textContent = S.progressNumbers(p) + (running && p.library ? " · " + p.library : "");
+    S.renderLibraryProgress($("progress-libraries"), p);
+    $("progress-note").textContent = S.progressNote(p);
     const [label, count] = mainCount(p, mode);
     $("p-rated-label").textContent = label;
     $("p-rated").textContent = S.num(count);
@@ -179,7 +194,7 @@
     $("p-skipped").textContent = S.num(p.skipped);
     $("p-failed").textContent = S.num(p.failed);
     $("p-rate").textContent = p.writesPerSecond == null ? "–" : p.writesPerSecond.toFixed(1);
-    $("p-eta").textContent = S.duration(p.etaSeconds);
+    $("p-eta").textContent = S.eta(p, running);
   }
 
   // ---- Coverage -----------------------------------------------------------------------------------------
@@ -300,7 +315,15 @@
       lastLogId = id;
       appendLog(JSON.parse(e.data));
     });
-    source.addEventListener("progress", e => { renderProgress(JSON.parse(e.data)); refreshCoverageSoon(); refreshWritePath(); });
+    source.addEventListener("progress", e => {
+      const p = JSON.parse(e.data);
+      if (!S.isNewerProgress(p, lastProgress)) return;
+      lastProgress = p;
+      // Events of a job that already ended (late, or from before a reconnect) must not paint over its final counts.
+      if (currentJob && currentJob.id === p.jobId) renderProgress(p, currentJob.mode, true);
+      refreshCoverageSoon();
+      refreshWritePath();
+    });
     source.addEventListener("job", e => {
       const job = JSON.parse(e.data);
       if (queuedJobId !== null && job.id === queuedJobId && job.status !== "queued") { S.say($("run-message"), ""); queuedJobId = null; }

@@ -297,13 +297,16 @@
     });
 
     let lastRefresh = 0;
+    let running = false;
     S.followJob(null, {
       onJob: job => {
         // This job changed, or another finished (an undo of this one changes its undo state).
+        if (String(job.id) === String(jobId)) running = !S.isFinished(job);
         if (String(job.id) === String(jobId) || S.isFinished(job)) { loadJob(jobId); if (String(job.id) === String(jobId)) loadChanges(jobId); }
       },
       onProgress: progress => {
         if (String(progress.jobId) !== String(jobId)) return;
+        renderJobProgress(progress, running || !(currentJob && S.isFinished(currentJob.job)));
         const now = Date.now();
         if (now - lastRefresh < 1500) return; // a running job's page refreshes at most every 1.5 s
         lastRefresh = now;
@@ -313,6 +316,30 @@
     });
     loadJob(jobId);
     loadChanges(jobId);
+    loadLiveProgress(jobId);
+  }
+
+  /** The bar, ETA and per-library rows of this job while it runs (from the same events as the dashboard). */
+  let shownProgress = null;
+  function renderJobProgress(p, running) {
+    if (!S.isNewerProgress(p, shownProgress)) return;
+    shownProgress = p;
+    const total = Math.max(p.total || 0, p.done || 0);
+    $("job-progress").hidden = false;
+    $("job-progress-bar").max = total || 1;
+    $("job-progress-bar").value = total ? Math.min(p.done || 0, total) : 0;
+    $("job-progress-numbers").textContent = S.progressNumbers(p) + (running ? " · ETA " + S.eta(p, true) : "");
+    $("job-progress-note").textContent = S.progressNote(p);
+    S.renderLibraryProgress($("job-progress-libraries"), p);
+  }
+
+  /** A page opened while the job runs shows its progress at once, not from the next event on. */
+  async function loadLiveProgress(jobId) {
+    const result = await S.api("GET", "/api/v1/status");
+    if (!result.ok || !result.data) return;
+    S.syncClock(result.data.serverTime);
+    const p = result.data.progress;
+    if (p && String(p.jobId) === String(jobId)) renderJobProgress(p, true);
   }
 
   // ---- One track ----------------------------------------------------------------------------------------
