@@ -38,7 +38,7 @@ public sealed class BrowserFlowTests
         target.Clear();
         target.SendKeys("3.5");
         browser.Find("#save").Click();
-        browser.Until("the saved message", () => browser.Text("#settings-message").Contains("Saved", StringComparison.Ordinal));
+        browser.Until("the saved message", () => browser.Text("#toast").Contains("Saved", StringComparison.Ordinal));
         var saved = browser.App.App.Services.GetRequiredService<SettingsStore>().Current;
         Assert.Equal(7, saved.PlexTarget);
 
