@@ -70,6 +70,7 @@ public sealed class BrowserFlowTests
         browser.Find("#rate-recent").Click();
         browser.Until("the first job to finish", () => browser.Text("#progress-title").Contains("succeeded", StringComparison.Ordinal));
         browser.Plex.Library.AddAlbum(section, 11, "Björk & <The Sugarcubes>");
+        browser.Driver.ExecuteScript("localStorage.setItem('starsync-show-advanced', '1')"); // Settings shows everything
 
         var shots = new List<string>();
         foreach (var scheme in new[] { "light", "dark" })
