@@ -44,6 +44,7 @@ public sealed class SettingsPageTests
         Assert.Contains("Not saved: 2 settings need fixing.", toast.Text, StringComparison.Ordinal);
         Assert.Contains("Batch size is required.", toast.Text, StringComparison.Ordinal);
         Assert.Contains("Minutes between scheduled runs must be a whole number", toast.Text, StringComparison.Ordinal);
+        Assert.True(toast.Text.IndexOf("Batch size", StringComparison.Ordinal) < toast.Text.IndexOf("Minutes between", StringComparison.Ordinal), "the toast lists the fields in page order");
         Assert.DoesNotContain("BATCH_", toast.Text, StringComparison.Ordinal);
 
         // Still on screen at the bottom of the page, and at the top.

@@ -178,11 +178,12 @@
       for (const [key, messages] of Object.entries(errors)) {
         const field = fieldFor(key);
         const text = messages.join(" ");
-        if (!field) { items.push({ text }); continue; }
+        if (!field) { items.push({ text, order: fields.length }); continue; }
         setError(field, text);
         if (field.wrap.closest("[data-advanced]")) opened = true;
-        items.push({ text, target: field.error.id, onclick: () => controls(field)[0].focus() });
+        items.push({ text, order: fields.indexOf(field), target: field.error.id, onclick: () => controls(field)[0].focus() });
       }
+      items.sort((a, b) => a.order - b.order); // as the page lists them
       if (!items.length) { showToast(S.problemMessage(result, "Not saved"), "error"); return; }
       if (opened) showAdvanced(true, false);
       const n = items.length;
