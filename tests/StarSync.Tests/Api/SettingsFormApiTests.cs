@@ -97,6 +97,30 @@ public sealed class SettingsFormApiTests : IAsyncLifetime
         Assert.Contains("'plexPageSize' is not a field of this request", Message(errors, "plexPageSize"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"libraries": null}""", "libraries")]
+    [InlineData("""{"libraries": [null, " "]}""", "libraries")]
+    [InlineData("""{"targetRating": 1e308}""", "targetRating")]
+    [InlineData("""{"ratingStyle": ""}""", "ratingStyle")]
+    [InlineData("""{"ratingStyle": null, "writeMode": null}""", "writeMode")]
+    [InlineData("""{"overrideRating": null}""", "overrideRating")]
+    [InlineData("""{"batchSize": -0.0}""", "batchSize")]
+    [InlineData("""{"batchSize": 1e400}""", "batchSize")]
+    [InlineData("""{"overrideRating": "yes"}""", "overrideRating")]
+    [InlineData("""[]""", "body")]
+    [InlineData("\"batchSize\"", "body")]
+    public async Task Put_with_odd_input_is_a_400_naming_the_field_never_a_500(string body, string field)
+    {
+        var before = await File.ReadAllBytesAsync(SettingsFile);
+
+        using var response = await _client.PutAsync("/api/v1/settings", Json(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body} gave {(int)response.StatusCode}: {text}");
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), $"{body}: no error for '{field}' in {text}");
+        Assert.Equal(before, await File.ReadAllBytesAsync(SettingsFile));
+    }
+
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
     private static string Message(JsonElement errors, string field) =>
