@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
@@ -9,19 +8,19 @@ namespace StarSync.Tests.Api;
 /// PUT /api/v1/settings checks the whole form in one pass: every field's problem at once, keyed by field, in the
 /// words of the page's labels; an emptied (null) field is an error; nothing is saved while anything is wrong.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class SettingsFormApiTests : IAsyncLifetime
 {
     private const string Key = "settings-form-key-0123456789abcdef";
-    private TestApp _app = null!;
+    private TestHost _app = null!;
     private HttpClient _client = null!;
 
     private string SettingsFile => Path.Combine(_app.ConfigDirectory, "settings.json");
 
     public async Task InitializeAsync()
     {
-        _app = await TestApp.StartAsync(new Dictionary<string, string?> { ["API_KEY"] = Key, ["BATCH_SIZE"] = "200" });
-        _client = _app.CreateClient();
-        _client.DefaultRequestHeaders.Add("X-Api-Key", Key);
+        _app = await TestHost.Create().Config("API_KEY", Key).Config("BATCH_SIZE", "200").StartAsync();
+        _client = _app.CreateApiClient(Key);
     }
 
     public async Task DisposeAsync()

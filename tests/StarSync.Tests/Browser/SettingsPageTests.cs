@@ -13,7 +13,7 @@ namespace StarSync.Tests.Browser;
 [Trait("Category", "Browser")]
 public sealed class SettingsPageTests
 {
-    private static EmulatorOptions SmallLibrary() => new() { Tracks = 60, Seed = 8 };
+    private static TestHostBuilder SmallLibrary() => TestHost.Create().Emulator(new EmulatorOptions { Tracks = 60, Seed = 8 });
 
     [Fact]
     public async Task Emptied_and_out_of_range_fields_are_shown_at_each_field_and_in_the_toast_and_nothing_is_saved()
@@ -166,13 +166,8 @@ public sealed class SettingsPageTests
                 {"libraries": ["Music"], "rating_style": "5stars", "rating_value": 3, "override_rating": false,
                  "batch_interval_minutes": 45, "webhook_secret": "sources-secret-123", "api_key": "sources-api-key-0123456789"}
                 """);
-            await using var browser = await BrowserSession.StartAsync(SmallLibrary(), new Dictionary<string, string?>
-            {
-                ["CONFIG_DIR"] = config,
-                ["LOGS_DIR"] = Path.Combine(root, "logs"),
-                ["WRITE_MODE"] = "single",
-                ["BATCH_INTERVAL_MINUTES"] = "30",
-            });
+            await using var browser = await BrowserSession.StartAsync(SmallLibrary().InDirectory(root)
+                .Config("WRITE_MODE", "single").Config("BATCH_INTERVAL_MINUTES", "30").Config("PLEX_PAGE_SIZE", "200"));
             OpenSettings(browser);
             browser.Find("#show-advanced").Click();
 
@@ -182,7 +177,7 @@ public sealed class SettingsPageTests
             Assert.Equal("From the environment (WRITE_MODE); saving here stores it in settings.json, which then wins.", browser.Text("#source-writeMode"));
             Assert.Equal("Default; not set in settings.json or the environment (BATCH_SIZE).", browser.Text("#source-batchSize"));
 
-            // Only the environment sets the listing page size (the session sets PLEX_PAGE_SIZE=200): shown, read-only.
+            // Only the environment sets the listing page size: shown, read-only.
             var pageSize = browser.Find("#plexPageSize");
             Assert.Equal("200", pageSize.GetDomProperty("value"));
             Assert.NotNull(pageSize.GetDomAttribute("readonly"));
