@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using StarSync.Automation;
 using StarSync.Notifications;
 using StarSync.Configuration;
@@ -185,47 +186,22 @@ public static class ApiEndpoints
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", job.ToDto());
     }
 
-    private static Ok<SettingsDto> GetSettings(SettingsStore settings, HttpContext context) =>
-        TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current)));
+    private static Ok<SettingsDto> GetSettings(SettingsStore settings, HttpContext context, IOptionsMonitor<PlexOptions> plexOptions) =>
+        TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current), plexOptions.CurrentValue));
 
     private static async Task<Results<Ok<SettingsDto>, ValidationProblem>> PutSettings(SettingsUpdate body, SettingsStore settings, HttpContext context,
-        CancellationToken cancellationToken)
+        IOptionsMonitor<PlexOptions> plexOptions, CancellationToken cancellationToken)
     {
-        RatingStyle? style = null;
-        if (body.RatingStyle is not null)
-        {
-            style = RatingScale.ParseStyle(body.RatingStyle);
-            if (style is null)
-            {
-                return Invalid("ratingStyle", $"Rating style '{body.RatingStyle}' is unknown: use one of {RatingScale.AllowedStyles}.");
-            }
-        }
-
-        var writeMode = body.WriteMode is null ? null : WriteModes.Parse(body.WriteMode);
-        if (body.WriteMode is not null && writeMode is null)
-        {
-            return Invalid("writeMode", $"Write mode '{body.WriteMode}' is unknown: use {WriteModes.Allowed}.");
-        }
-
-        var errors = await settings.UpdateAsync(current => current with
-        {
-            WriteMode = writeMode ?? current.WriteMode,
-            WriteBatchSize = body.WriteBatchSize ?? current.WriteBatchSize,
-            Libraries = body.Libraries?.OfType<string>().Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? current.Libraries,
-            RatingStyle = style ?? current.RatingStyle,
-            TargetRating = body.TargetRating ?? current.TargetRating,
-            OverrideRating = body.OverrideRating ?? current.OverrideRating,
-            BatchSize = body.BatchSize ?? current.BatchSize,
-            BatchIntervalMinutes = body.BatchIntervalMinutes ?? current.BatchIntervalMinutes,
-            WriteConcurrency = body.WriteConcurrency ?? current.WriteConcurrency,
-            PlexNotifications = body.PlexNotifications ?? current.PlexNotifications,
-        }, cancellationToken);
+        // One pass: what the body itself gets wrong (emptied fields, unknown names) and what the settings' rules say
+        // of the result, every field at once, in the words of the page's labels.
+        var inputErrors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var errors = await settings.UpdateAsync(current => body.ApplyTo(current, inputErrors), inputErrors, cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "Settings not saved");
         }
 
-        return TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current)));
+        return TypedResults.Ok(settings.ToDto(WebhookUrl(context, settings.Current), plexOptions.CurrentValue));
     }
 
     private static async Task<Ok<PlexConnection>> TestConnection(PlexStatus plex, CancellationToken cancellationToken) =>

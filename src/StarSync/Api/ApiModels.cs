@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using StarSync.Automation;
 using StarSync.Configuration;
@@ -88,13 +89,146 @@ public sealed record ChangePageDto(int Total, IReadOnlyList<ChangeDto> Items);
 public sealed record SettingsDto(IReadOnlyList<string> Libraries, string RatingStyle, double TargetRating, bool OverrideRating,
     int BatchSize, int BatchIntervalMinutes, int WriteConcurrency, string WebhookUrl, string ApiKey,
     string WebhookSecretSource, string ApiKeySource, bool PlexNotifications, string WriteMode = "auto",
-    int WriteBatchSize = StarSyncSettings.DefaultWriteBatchSize);
+    int WriteBatchSize = StarSyncSettings.DefaultWriteBatchSize)
+{
+    /// <summary>Per-try timeout towards Plex in seconds (PLEX_TIMEOUT_SECONDS; only the environment sets it).</summary>
+    public int PlexTimeoutSeconds { get; init; }
 
-/// <summary>A settings change (all fields optional: absent = unchanged).</summary>
+    /// <summary>Tracks per listing page (PLEX_PAGE_SIZE; only the environment sets it).</summary>
+    public int PlexPageSize { get; init; }
+
+    /// <summary>Where each setting's value comes from and which source wins, keyed like the fields.</summary>
+    public IReadOnlyDictionary<string, SettingSourceDto> Sources { get; init; } = new Dictionary<string, SettingSourceDto>();
+}
+
+/// <summary>
+/// Where a setting's value comes from: "settings.json", "environment" or "default"; the environment variable that
+/// could set it and whether it is set; whether saving here changes it; and all of that in words for the page.
+/// </summary>
+public sealed record SettingSourceDto(string Source, string Variable, bool SetInEnvironment, bool Editable, string Text);
+
+/// <summary>
+/// A settings change: a field left out is unchanged; a field sent as null (an emptied form field) is an error, never
+/// a silent keep. Whole numbers travel as JSON numbers so that 2.5 is reported in words with every other error, not
+/// refused by the JSON reader alone.
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record SettingsUpdate(IReadOnlyList<string>? Libraries, string? RatingStyle, double? TargetRating, bool? OverrideRating,
-    int? BatchSize, int? BatchIntervalMinutes, int? WriteConcurrency, bool? PlexNotifications = null, string? WriteMode = null,
-    int? WriteBatchSize = null);
+public sealed class SettingsUpdate
+{
+    private readonly HashSet<string> _sent = new(StringComparer.Ordinal);
+
+    /// <summary>Music libraries to rate (at least one).</summary>
+    public IReadOnlyList<string>? Libraries { get; init { field = value; Sent(); } }
+
+    /// <summary>1star, 5stars or 5stars_half.</summary>
+    public string? RatingStyle { get; init { field = value; Sent(); } }
+
+    /// <summary>The rating to give, in the style's unit.</summary>
+    public double? TargetRating { get; init { field = value; Sent(); } }
+
+    /// <summary>Also re-rate tracks whose rating differs from the target.</summary>
+    public bool? OverrideRating { get; init { field = value; Sent(); } }
+
+    /// <summary>Tracks per scheduled run and per "Rate last batch" (whole number, 1..100,000).</summary>
+    public double? BatchSize { get; init { field = value; Sent(); } }
+
+    /// <summary>Minutes between scheduled runs (whole number, 0 = off).</summary>
+    public double? BatchIntervalMinutes { get; init { field = value; Sent(); } }
+
+    /// <summary>Rating writes in flight at once (whole number, 1..32).</summary>
+    public double? WriteConcurrency { get; init { field = value; Sent(); } }
+
+    /// <summary>Listen to Plex's notification websocket for new music.</summary>
+    public bool? PlexNotifications { get; init { field = value; Sent(); } }
+
+    /// <summary>auto, batch or single.</summary>
+    public string? WriteMode { get; init { field = value; Sent(); } }
+
+    /// <summary>Tracks per bulk edit (whole number, 1..500).</summary>
+    public double? WriteBatchSize { get; init { field = value; Sent(); } }
+
+    /// <summary>
+    /// The form's one pass, part one: applies the fields sent to <paramref name="current"/> and adds an error for each
+    /// one that is null (emptied) or not a value at all; the store then checks the result with the settings' own rules
+    /// (<see cref="StarSyncSettings.Validate"/>), so no rule is written twice. A field with an error keeps its current
+    /// value, so the rules do not report it a second time.
+    /// </summary>
+    public StarSyncSettings ApplyTo(StarSyncSettings current, IDictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(errors);
+        var next = current;
+        bool Given<T>(SettingField setting, T? value)
+        {
+            if (!Has(setting))
+            {
+                return false;
+            }
+
+            if (value is null)
+            {
+                errors[setting.Key] = [$"{setting.Label} is required."];
+                return false;
+            }
+
+            return true;
+        }
+
+        if (Given(SettingFields.Libraries, Libraries))
+        {
+            next = next with { Libraries = Libraries!.OfType<string>().Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() };
+        }
+
+        if (Given(SettingFields.RatingStyle, RatingStyle))
+        {
+            if (Rating.RatingScale.ParseStyle(RatingStyle) is { } style)
+            {
+                next = next with { RatingStyle = style };
+            }
+            else
+            {
+                errors[SettingFields.RatingStyle.Key] = [$"Rating style '{RatingStyle}' is unknown: use one of {Rating.RatingScale.AllowedStyles}."];
+            }
+        }
+
+        if (Given(SettingFields.WriteMode, WriteMode))
+        {
+            if (WriteModes.Parse(WriteMode) is { } mode)
+            {
+                next = next with { WriteMode = mode };
+            }
+            else
+            {
+                errors[SettingFields.WriteMode.Key] = [$"Write mode '{WriteMode}' is unknown: use {WriteModes.Allowed}."];
+            }
+        }
+
+        next = next with
+        {
+            TargetRating = Given(SettingFields.TargetRating, TargetRating) ? TargetRating!.Value : next.TargetRating,
+            OverrideRating = Given(SettingFields.OverrideRating, OverrideRating) ? OverrideRating!.Value : next.OverrideRating,
+            PlexNotifications = Given(SettingFields.PlexNotifications, PlexNotifications) ? PlexNotifications!.Value : next.PlexNotifications,
+            BatchSize = Given(SettingFields.BatchSize, BatchSize) ? Whole(BatchSize!.Value) : next.BatchSize,
+            BatchIntervalMinutes = Given(SettingFields.BatchIntervalMinutes, BatchIntervalMinutes) ? Whole(BatchIntervalMinutes!.Value) : next.BatchIntervalMinutes,
+            WriteConcurrency = Given(SettingFields.WriteConcurrency, WriteConcurrency) ? Whole(WriteConcurrency!.Value) : next.WriteConcurrency,
+            WriteBatchSize = Given(SettingFields.WriteBatchSize, WriteBatchSize) ? Whole(WriteBatchSize!.Value) : next.WriteBatchSize,
+        };
+        return next;
+    }
+
+    // A fraction, or a number beyond int, is out of every whole-number range, so the setting's own range rule reports
+    // it ("Batch size must be a whole number from 1 to 100,000.") instead of a second rule here.
+    private static int Whole(double value) =>
+        value is >= int.MinValue and <= int.MaxValue && value == Math.Floor(value) ? (int)value : int.MinValue;
+
+    /// <summary>Whether the request carried the field (JSON null included).</summary>
+    public bool Has(SettingField setting) => _sent.Contains(setting?.Key ?? "");
+
+    // The JSON reader calls an init accessor only for a property present in the body, null included; which one is
+    // recorded by the caller's name.
+    private void Sent([System.Runtime.CompilerServices.CallerMemberName] string property = "") =>
+        _sent.Add(JsonNamingPolicy.CamelCase.ConvertName(property));
+}
 
 /// <summary>Maps internal records to API shapes.</summary>
 public static class ApiMapping
@@ -137,11 +271,29 @@ public static class ApiMapping
             n.FramesDropped, n.OversizedFrames, n.MalformedFrames, n.ItemsQueued, n.CatchUps);
     }
 
-    public static SettingsDto ToDto(this SettingsStore store, string webhookUrl)
+    public static SettingsDto ToDto(this SettingsStore store, string webhookUrl, PlexOptions plex)
     {
         var s = store.Current;
         return new(s.Libraries, s.RatingStyle.ToName(), s.TargetRating, s.OverrideRating, s.BatchSize, s.BatchIntervalMinutes,
             s.WriteConcurrency, webhookUrl, s.ApiKey, store.WebhookSecretSource.ToName(), store.ApiKeySource.ToName(), s.PlexNotifications,
-            s.WriteMode.ToName(), s.WriteBatchSize);
+            s.WriteMode.ToName(), s.WriteBatchSize)
+        {
+            PlexTimeoutSeconds = plex.TimeoutSeconds,
+            PlexPageSize = plex.PageSize,
+            Sources = SettingFields.All.ToDictionary(f => f.Key, f => store.SourceDto(f)),
+        };
+    }
+
+    /// <summary>Where <paramref name="field"/>'s value comes from, for the page.</summary>
+    public static SettingSourceDto SourceDto(this SettingsStore store, SettingField field)
+    {
+        var source = store.SourceOf(field);
+        var inEnvironment = store.SetInEnvironment(field);
+        return new(source switch
+        {
+            SettingSource.SettingsFile => "settings.json",
+            SettingSource.Environment => "environment",
+            _ => "default",
+        }, field.Variable, inEnvironment, field.Editable, SettingFields.Describe(field, source, inEnvironment));
     }
 }

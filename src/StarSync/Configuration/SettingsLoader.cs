@@ -30,6 +30,11 @@ public static class SettingsLoader
     {
         var errors = startup.Problems;
         var settings = FromEnvironment(configuration, errors);
+        foreach (var field in SettingFields.All.Where(f => Value(configuration, f.Variable) is not null))
+        {
+            startup.SetInEnvironment.Add(field.Key);
+        }
+
         string? fileWebhookSecret = null;
         string? fileApiKey = null;
         var fileExists = false;
@@ -40,7 +45,7 @@ public static class SettingsLoader
         else if (File.Exists(settingsFile))
         {
             fileExists = true;
-            settings = ApplyFile(settings, settingsFile, errors, out fileWebhookSecret, out fileApiKey);
+            settings = ApplyFile(settings, settingsFile, errors, out fileWebhookSecret, out fileApiKey, startup.SetInFile);
         }
 
         if (errors.Count == 0)
@@ -169,7 +174,8 @@ public static class SettingsLoader
         return settings;
     }
 
-    private static StarSyncSettings ApplyFile(StarSyncSettings settings, string file, List<string> errors, out string? webhookSecret, out string? apiKey)
+    private static StarSyncSettings ApplyFile(StarSyncSettings settings, string file, List<string> errors, out string? webhookSecret, out string? apiKey,
+        HashSet<string> setInFile)
     {
         webhookSecret = null;
         apiKey = null;
@@ -201,6 +207,11 @@ public static class SettingsLoader
         }
 
         string Where(string key) => $"'{key}' in {file}";
+        foreach (var field in SettingFields.All.Where(f => f.FileKey is { } key && root[key] is { } node && node.GetValueKind() != JsonValueKind.Null))
+        {
+            setInFile.Add(field.Key);
+        }
+
         try
         {
             if (root["libraries"] is { } libs)

@@ -45,14 +45,30 @@ public sealed class SettingsStore : IDisposable
     public event Action<StarSyncSettings>? Changed;
 
     /// <summary>Applies <paramref name="update"/> to the current settings; returns validation errors (nothing is saved) or an empty map.</summary>
-    public async Task<IReadOnlyDictionary<string, string[]>> UpdateAsync(
-        Func<StarSyncSettings, StarSyncSettings> update, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, string[]>> UpdateAsync(
+        Func<StarSyncSettings, StarSyncSettings> update, CancellationToken cancellationToken) =>
+        UpdateAsync(update, new Dictionary<string, string[]>(), cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="update"/> and checks the result with the settings' rules, naming each setting by its
+    /// label; <paramref name="inputErrors"/> (filled by <paramref name="update"/>: fields emptied or unreadable) are
+    /// reported with them, in place of a rule's message for the same field. Any error: nothing is saved.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string[]>> UpdateAsync(Func<StarSyncSettings, StarSyncSettings> update,
+        IReadOnlyDictionary<string, string[]> inputErrors, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(update);
+        ArgumentNullException.ThrowIfNull(inputErrors);
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             var next = update(Current);
-            var errors = next.Validate();
+            var errors = new Dictionary<string, string[]>(next.Validate(SettingNaming.Label), StringComparer.Ordinal);
+            foreach (var (key, messages) in inputErrors)
+            {
+                errors[key] = messages;
+            }
+
             if (errors.Count > 0)
             {
                 return errors;
@@ -60,6 +76,7 @@ public sealed class SettingsStore : IDisposable
 
             await SettingsLoader.SaveAsync(next, _paths.SettingsFile, cancellationToken);
             _current = next;
+            _savedEverything = true;
         }
         finally
         {
@@ -69,6 +86,24 @@ public sealed class SettingsStore : IDisposable
         Changed?.Invoke(Current);
         return new Dictionary<string, string[]>();
     }
+
+    /// <summary>
+    /// Where each setting's value comes from: settings.json (which wins over the environment), the environment, or the
+    /// default. Every save writes every setting to settings.json, so after one all saved settings come from there.
+    /// </summary>
+    public SettingSource SourceOf(SettingField field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        var startup = _startup.Value;
+        return field.Editable && (_savedEverything || startup.SetInFile.Contains(field.Key)) ? SettingSource.SettingsFile
+            : startup.SetInEnvironment.Contains(field.Key) ? SettingSource.Environment
+            : SettingSource.Default;
+    }
+
+    /// <summary>Whether the setting's environment variable is set (it may be overridden by settings.json).</summary>
+    public bool SetInEnvironment(SettingField field) => _startup.Value.SetInEnvironment.Contains(field?.Key ?? "");
+
+    private volatile bool _savedEverything;
 
     /// <summary>Makes a new webhook secret, unless WEBHOOK_SECRET pins it (then nothing changes and the reason is returned).</summary>
     public async Task<SecretRegeneration> RegenerateWebhookSecretAsync(CancellationToken cancellationToken)
@@ -103,8 +138,11 @@ public sealed class SettingsStore : IDisposable
         $"The {what} is set by {variable} in the environment (or .env), which wins over a new one made here. Change or unset {variable} and restart StarSync.";
 
     /// <summary>Writes the current settings (first start, or generated secrets that must survive a restart).</summary>
-    public Task SaveAsync(CancellationToken cancellationToken) =>
-        SettingsLoader.SaveAsync(Current, _paths.SettingsFile, cancellationToken);
+    public async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        await SettingsLoader.SaveAsync(Current, _paths.SettingsFile, cancellationToken);
+        _savedEverything = true;
+    }
 
     /// <inheritdoc />
     public void Dispose() => _writeLock.Dispose();

@@ -75,37 +75,47 @@ public sealed record StarSyncSettings
     /// <summary>The rating policy these settings describe.</summary>
     public RatingPolicy Policy => new(PlexTarget, OverrideRating);
 
-    /// <summary>Checks every rule; each message names the setting (and its environment variable) and how to fix it.</summary>
-    public IReadOnlyDictionary<string, string[]> Validate()
+    /// <summary>
+    /// Checks every rule; each message names the setting and how to fix it: by its environment variable at start
+    /// (<see cref="SettingNaming.Variable"/>), by its label on the Settings page and in the API (<see cref="SettingNaming.Label"/>).
+    /// Errors are keyed by the setting's API key (<see cref="SettingField.Key"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string[]> Validate(SettingNaming naming = SettingNaming.Variable)
     {
+        var atStart = naming == SettingNaming.Variable;
+        string Name(SettingField field) => field.NameFor(naming);
         var errors = new Dictionary<string, string[]>();
         if (Libraries.Count == 0 || Libraries.Any(string.IsNullOrWhiteSpace))
         {
-            errors["libraries"] = ["Choose at least one music library (LIBRARY_NAME, comma-separated names as Plex shows them)."];
+            errors[SettingFields.Libraries.Key] = [atStart
+                ? "Choose at least one music library (LIBRARY_NAME, comma-separated names as Plex shows them)."
+                : "Choose at least one music library."];
         }
         else if (Libraries.Count > 100 || Libraries.Any(l => l.Length > 255))
         {
-            errors["libraries"] = ["Choose at most 100 libraries, each name at most 255 characters (LIBRARY_NAME)."];
+            errors[SettingFields.Libraries.Key] = [$"Choose at most 100 libraries, each name at most 255 characters{(atStart ? " (LIBRARY_NAME)" : "")}."];
         }
 
         if (!RatingScale.TryToPlexValue(RatingStyle, TargetRating, out _, out var targetError))
         {
-            errors["targetRating"] = [$"TARGET_RATING {targetError}"];
+            errors[SettingFields.TargetRating.Key] = [atStart
+                ? $"TARGET_RATING {targetError}"
+                : $"{Name(SettingFields.TargetRating)} must be {RatingScale.AllowedTargets(RatingStyle)} with this rating style."];
         }
 
         if (BatchSize is < 1 or > 100_000)
         {
-            errors["batchSize"] = ["BATCH_SIZE must be a whole number from 1 to 100000."];
+            errors[SettingFields.BatchSize.Key] = [$"{Name(SettingFields.BatchSize)} must be a whole number from 1 to 100,000."];
         }
 
         if (BatchIntervalMinutes is < 0 or > 525_600)
         {
-            errors["batchIntervalMinutes"] = ["BATCH_INTERVAL_MINUTES must be a whole number of minutes from 0 (off) to 525600."];
+            errors[SettingFields.BatchIntervalMinutes.Key] = [$"{Name(SettingFields.BatchIntervalMinutes)} must be a whole number from 0 (off) to 525,600 (a year)."];
         }
 
         if (WriteConcurrency is < AutoWriteConcurrency or > 32)
         {
-            errors["writeConcurrency"] = ["WRITE_CONCURRENCY must be auto (0) or a number from 1 to 32 (auto adapts the writes in flight to how fast Plex answers)."];
+            errors[SettingFields.WriteConcurrency.Key] = [$"{Name(SettingFields.WriteConcurrency)} must be auto or a whole number from 1 to 32 (auto follows how fast Plex answers; 0 in Settings means auto)."];
         }
 
         if (Rules is not null)
@@ -118,7 +128,7 @@ public sealed record StarSyncSettings
 
         if (WriteBatchSize is < 1 or > 500)
         {
-            errors["writeBatchSize"] = ["WRITE_BATCH_SIZE must be from 1 to 500 (tracks per bulk edit; long id lists fail on Plex)."];
+            errors[SettingFields.WriteBatchSize.Key] = [$"{Name(SettingFields.WriteBatchSize)} must be a whole number from 1 to 500 (tracks per bulk edit; long id lists fail on Plex)."];
         }
 
         foreach (var (key, message) in PlexConnectionRules.Problems(PlexUrl, PlexToken))

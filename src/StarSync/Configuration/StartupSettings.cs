@@ -30,6 +30,12 @@ public sealed class StartupSettings
     /// <summary>settings.json is missing, or a secret was generated or replaced from the environment: the start-up step writes it.</summary>
     public bool MustSave { get; set; }
 
+    /// <summary>The settings (<see cref="SettingField.Key"/>) whose variable is set in the environment or .env.</summary>
+    public HashSet<string> SetInEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The settings (<see cref="SettingField.Key"/>) settings.json held a value for at start.</summary>
+    public HashSet<string> SetInFile { get; } = new(StringComparer.Ordinal);
+
     /// <summary>What could not be read, each naming the variable or the file and the fix.</summary>
     internal List<string> Problems { get; } = [];
 }

@@ -147,7 +147,7 @@ public sealed class AccessibilityTests
     }
 
     /// <summary>Injects axe-core into the page and returns one line per violated rule, naming the elements.</summary>
-    private static IEnumerable<string> RunAxe(BrowserSession browser)
+    internal static IEnumerable<string> RunAxe(BrowserSession browser)
     {
         browser.Driver.ExecuteScript(s_axeSource.Value);
         var json = (string?)browser.Driver.ExecuteAsyncScript("""

@@ -38,7 +38,7 @@ public sealed class BrowserFlowTests
         target.Clear();
         target.SendKeys("3.5");
         browser.Find("#save").Click();
-        browser.Until("the saved message", () => browser.Text("#settings-message").Contains("Saved", StringComparison.Ordinal));
+        browser.Until("the saved message", () => browser.Text("#toast").Contains("Saved", StringComparison.Ordinal));
         var saved = browser.App.App.Services.GetRequiredService<SettingsStore>().Current;
         Assert.Equal(7, saved.PlexTarget);
 
@@ -70,6 +70,7 @@ public sealed class BrowserFlowTests
         browser.Find("#rate-recent").Click();
         browser.Until("the first job to finish", () => browser.Text("#progress-title").Contains("succeeded", StringComparison.Ordinal));
         browser.Plex.Library.AddAlbum(section, 11, "Björk & <The Sugarcubes>");
+        browser.Driver.ExecuteScript("localStorage.setItem('starsync-show-advanced', '1')"); // Settings shows everything
 
         var shots = new List<string>();
         foreach (var scheme in new[] { "light", "dark" })
