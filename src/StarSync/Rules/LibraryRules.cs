@@ -256,17 +256,17 @@ public sealed class LibraryRules
             return false;
         }
 
-        if (w.AlbumGenres is { Count: > 0 } genres && !Check(AnyOf(facts?.Album.Genres, genres, out var g), explain, explain is null ? null : "genre " + g))
+        if (w.AlbumGenres is { Count: > 0 } genres && !Check(AnyOf(facts?.Genres, genres, out var g), explain, explain is null ? null : "genre " + g))
         {
             return false;
         }
 
-        if (w.AlbumMoods is { Count: > 0 } moods && !Check(AnyOf(facts?.Album.Moods, moods, out var m), explain, explain is null ? null : "mood " + m))
+        if (w.AlbumMoods is { Count: > 0 } moods && !Check(AnyOf(facts?.Moods, moods, out var m), explain, explain is null ? null : "mood " + m))
         {
             return false;
         }
 
-        if (w.AlbumStyles is { Count: > 0 } styles && !Check(AnyOf(facts?.Album.Styles, styles, out var s), explain, explain is null ? null : "style " + s))
+        if (w.AlbumStyles is { Count: > 0 } styles && !Check(AnyOf(facts?.Styles, styles, out var s), explain, explain is null ? null : "style " + s))
         {
             return false;
         }

@@ -132,9 +132,10 @@ public sealed partial class RuleEngine(IPlexClient plex, JournalStore journal, T
     private async Task<Dictionary<string, AlbumFacts>?> ReadAlbumsAsync(PlexLibrary library, CancellationToken cancellationToken)
     {
         var albums = new Dictionary<string, AlbumFacts>(StringComparer.Ordinal);
+        var pool = new TagPool();
         await foreach (var album in plex.GetAlbumsAsync(library.Key, cancellationToken))
         {
-            albums[album.RatingKey] = AlbumFacts.From(album);
+            albums[album.RatingKey] = AlbumFacts.From(album, pool);
         }
 
         return albums;
