@@ -12,6 +12,21 @@ public sealed class EmulatorOptions
     /// <summary>Music libraries, named "Music", "Live Music", "Music 3"…; one "Movies" section is always added.</summary>
     public int MusicLibraries { get; set; } = 1;
 
+    /// <summary>
+    /// Adds a music library that is hidden in Plex (<c>hidden="1"</c> on its section, as PMS reports a library excluded
+    /// from Home and search), named "Hidden Music", with <see cref="ExtraLibraryTracks"/> tracks. Off by default.
+    /// </summary>
+    public bool HiddenMusicLibrary { get; set; }
+
+    /// <summary>
+    /// Adds an "Audiobooks" library as audiobook setups have one: <c>type="artist"</c> (Plex has no audiobook type) with
+    /// the Audnexus agent (<c>com.plexapp.agents.audnexus</c>), <see cref="ExtraLibraryTracks"/> chapters. Off by default.
+    /// </summary>
+    public bool AudiobookLibrary { get; set; }
+
+    /// <summary>Tracks in each library <see cref="HiddenMusicLibrary"/> and <see cref="AudiobookLibrary"/> add (on top of <see cref="Tracks"/>).</summary>
+    public int ExtraLibraryTracks { get; set; } = 40;
+
     /// <summary>Share of tracks already rated by hand (values 0..10, half stars and 0 included).</summary>
     public double HandRatedShare { get; set; } = 0.1;
 

@@ -183,8 +183,8 @@ internal static class PlexEndpoints
             w.Attr("key", s.Key);
             w.Attr("type", s.Type);
             w.Attr("title", s.Title);
-            w.Attr("agent", !s.IsMusic ? "tv.plex.agents.movie" : state.Options.Notifications.SectionsWithoutAgent.Contains(s.Key) ? NotificationHub.NoAgent : "tv.plex.agents.music");
-            w.Attr("scanner", s.IsMusic ? "Plex Music" : "Plex Movie");
+            w.Attr("agent", s.AgentFor(state.Options.Notifications));
+            w.Attr("scanner", s.Scanner ?? (s.IsMusic ? "Plex Music" : "Plex Movie"));
             w.Attr("language", "en-US");
             w.Attr("uuid", s.Uuid);
             w.Attr("updatedAt", now);
@@ -193,7 +193,7 @@ internal static class PlexEndpoints
             w.Bool("content", true);
             w.Bool("directory", true);
             w.Attr("contentChangedAt", now);
-            w.Bool("hidden", false);
+            w.Bool("hidden", s.Hidden);
             w.StartList("Location");
             w.StartItem("Location");
             w.Attr("id", s.Id);

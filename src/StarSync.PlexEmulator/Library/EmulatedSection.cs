@@ -27,6 +27,15 @@ public sealed class EmulatedSection
 
     public bool IsMusic => Type == "artist";
 
+    /// <summary>The section's <c>hidden</c> attribute: a library the owner hid in Plex.</summary>
+    public bool Hidden { get; internal set; }
+
+    /// <summary>The metadata agent PMS reports; null = the default for the type (music or movie agent).</summary>
+    public string? Agent { get; internal set; }
+
+    /// <summary>The scanner PMS reports; null = the default for the type.</summary>
+    public string? Scanner { get; internal set; }
+
     internal int Id { get; }
 
     internal long CreatedAt { get; }
@@ -39,6 +48,10 @@ public sealed class EmulatedSection
     internal IntList Artists { get; } = new(16);
 
     internal string LocationPath => IsMusic ? "/data/" + Title.ToLowerInvariant().Replace(' ', '-') : "/data/movies";
+
+    /// <summary>The agent this section is listed with.</summary>
+    internal string AgentFor(NotificationOptions notifications) =>
+        Agent ?? (!IsMusic ? "tv.plex.agents.movie" : notifications.SectionsWithoutAgent.Contains(Key) ? NotificationHub.NoAgent : "tv.plex.agents.music");
 }
 
 /// <summary>What <see cref="EmulatedLibrary.AddAlbum"/> created.</summary>

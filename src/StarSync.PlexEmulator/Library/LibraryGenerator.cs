@@ -28,6 +28,22 @@ internal static class LibraryGenerator
         }
 
         library.AddSection("Movies", "movie", createdAt);
+
+        // Optional sections come after Movies, so the keys of the default ones never move.
+        if (options.HiddenMusicLibrary)
+        {
+            var hidden = library.AddSection("Hidden Music", "artist", createdAt);
+            hidden.Hidden = true;
+            FillSection(library, hidden, options.ExtraLibraryTracks, options, createdAt, nowSeconds - Day, now.Year, liveShare: 0.1);
+        }
+
+        if (options.AudiobookLibrary)
+        {
+            var books = library.AddSection("Audiobooks", "artist", createdAt);
+            books.Agent = "com.plexapp.agents.audnexus";
+            books.Scanner = "Plex Music Scanner";
+            FillSection(library, books, options.ExtraLibraryTracks, options, createdAt, nowSeconds - Day, now.Year, liveShare: 0);
+        }
     }
 
     private static void FillSection(

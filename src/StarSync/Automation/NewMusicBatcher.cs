@@ -65,6 +65,18 @@ public sealed partial class NewMusicBatcher(
     /// </summary>
     public TimeSpan RecentWindow => _window * MaxWaitFactor * 2 > TimeSpan.FromMinutes(10) ? _window * MaxWaitFactor * 2 : TimeSpan.FromMinutes(10);
 
+    /// <summary>Distinct items in the current window, not yet handed to the queue (0 once the window has flushed).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     /// <summary>Adds a webhook's ratingKey (no parent known); returns how many distinct items the window holds.</summary>
     public int Add(string ratingKey) => Add(new NewMusicItem(ratingKey, null, IsTrack: false, NewMusicSource.Webhook)).Waiting;
 

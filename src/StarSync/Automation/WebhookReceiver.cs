@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StarSync.Configuration;
+using StarSync.Plex;
 using StarSync.Web.Auth;
 
 namespace StarSync.Automation;
@@ -94,8 +95,7 @@ public sealed partial class WebhookReceiver(
 
         if (!string.IsNullOrWhiteSpace(item.LibrarySectionTitle))
         {
-            var selected = settings.Current.Libraries;
-            if (!selected.Any(l => string.Equals(l, item.LibrarySectionTitle, StringComparison.OrdinalIgnoreCase)))
+            if (!LibraryMatcher.NameMatches(item.LibrarySectionTitle, settings.Current.Libraries))
             {
                 return Ignored(eventName, title, $"library '{Shorten(item.LibrarySectionTitle)}' is not one of the selected libraries");
             }

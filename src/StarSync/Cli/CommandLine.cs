@@ -265,8 +265,10 @@ public static class CommandLine
         // The same coverage the dashboard shows.
         foreach (var library in await services.GetRequiredService<PlexStatus>().GetCoverageAsync(cancellationToken))
         {
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{(library.Selected ? "*" : " ")} {library.Title} (section {library.Key}): {library.Total} tracks, {library.Rated} rated, {library.Unrated} unrated"));
+            await output.WriteLineAsync(library.Excluded is { } why
+                ? $"  {library.Title} (section {library.Key}): not covered, {why}"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{(library.Selected ? "*" : " ")} {library.Title} (section {library.Key}): {library.Total} tracks, {library.Rated} rated, {library.Unrated} unrated"));
         }
 
         await output.WriteLineAsync("(* = selected in LIBRARY_NAME / settings)");

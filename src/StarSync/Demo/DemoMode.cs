@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using StarSync.Configuration;
+using StarSync.Plex;
 using StarSync.PlexEmulator;
 
 namespace StarSync.Demo;
@@ -13,6 +14,12 @@ namespace StarSync.Demo;
 /// </summary>
 public static class DemoMode
 {
+    /// <summary>The emulated sections StarSync treats as music (<see cref="LibraryMatcher"/>: not hidden, not audiobooks).</summary>
+    internal static IReadOnlyList<EmulatedSection> MusicSections(PlexEmulatorServer plex) =>
+        plex.Library.Sections
+            .Where(s => LibraryMatcher.IsOffered(new PlexLibrary(s.Key, s.Title, s.Type, s.Uuid, s.Agent) { Scanner = s.Scanner, Hidden = s.Hidden }, []))
+            .ToList();
+
     /// <summary>Starts the emulator, then the app configured against it; runs until stopped.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
@@ -21,7 +28,7 @@ public static class DemoMode
 
             StarSync demo is running at {demo.Url}
               sign in as:  {DemoInstance.Username} / {demo.Password}
-              emulated Plex: {demo.Plex.Library.TotalTracks} tracks in {demo.Plex.Library.Sections.Count(s => s.IsMusic)} music libraries, some rated by hand
+              emulated Plex: {MusicSections(demo.Plex).Sum(s => s.TrackCount)} tracks in {MusicSections(demo.Plex).Count} music libraries, some rated by hand (and an audiobook library StarSync leaves alone)
               a new album arrives every minute through Plex's notification websocket (every other one also by webhook)
               demo settings and journal: {demo.DataDirectory} (delete it to start over)
             Press Ctrl+C to stop.
@@ -34,7 +41,8 @@ public static class DemoMode
     /// <summary>Starts the emulated Plex and StarSync against it. <paramref name="dataDirectory"/> defaults to a folder in the temp directory.</summary>
     public static async Task<DemoInstance> StartAsync(string[] args, string? dataDirectory, CancellationToken cancellationToken)
     {
-        var options = new EmulatorOptions { Tracks = 4000, MusicLibraries = 2, HandRatedShare = 0.15, Seed = 42, FriendlyName = "StarSync Demo Plex" };
+        // An audiobook library too: the dashboard shows it as not covered, with the reason.
+        var options = new EmulatorOptions { Tracks = 4000, MusicLibraries = 2, HandRatedShare = 0.15, Seed = 42, FriendlyName = "StarSync Demo Plex", AudiobookLibrary = true };
         // A little latency makes progress visible, as on a real server.
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(4);
         var plex = await PlexEmulatorServer.StartAsync(options, cancellationToken);
@@ -48,7 +56,7 @@ public static class DemoMode
             {
                 ["PLEX_URL"] = plex.BaseUri.ToString(),
                 ["PLEX_TOKEN"] = plex.Token,
-                ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.IsMusic).Select(s => s.Title)),
+                ["LIBRARY_NAME"] = string.Join(",", MusicSections(plex).Select(s => s.Title)),
                 ["APP_USERNAME"] = DemoInstance.Username,
                 ["APP_PASSWORD"] = password,
                 ["BATCH_INTERVAL_MINUTES"] = "5",
@@ -132,11 +140,11 @@ internal sealed partial class DemoArrivals(PlexEmulatorServer plex, SettingsStor
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
-        var sections = plex.Library.Sections.Where(s => s.Type == "artist").ToArray();
+        var sections = DemoMode.MusicSections(plex);
         var n = 0;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var section = sections[n++ % sections.Length];
+            var section = sections[n++ % sections.Count];
             var album = plex.Library.AddAlbum(section.Key, 8 + (n % 7));
             var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
             if (address is null || n % 2 == 1)

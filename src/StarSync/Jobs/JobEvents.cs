@@ -36,33 +36,23 @@ public sealed partial class JobEvents(IServiceProvider services, ILogger<JobEven
     private readonly Lazy<IJobEventHandler[]> _handlers = new(() => services.GetServices<IJobEventHandler>().ToArray());
 
     /// <inheritdoc />
-    public void JobChanged(JobRecord job)
-    {
-        foreach (var handler in _handlers.Value)
-        {
-            try
-            {
-                handler.OnJobChanged(job);
-            }
-            catch (Exception ex)
-            {
-                LogHandlerFailed(ex, handler.GetType().Name, job.Id);
-            }
-        }
-    }
+    public void JobChanged(JobRecord job) => Fan(job.Id, job, static (handler, j) => handler.OnJobChanged(j));
 
     /// <inheritdoc />
-    public void Progress(JobProgress progress)
+    public void Progress(JobProgress progress) => Fan(progress.JobId, progress, static (handler, p) => handler.OnProgress(p));
+
+    /// <summary>Calls every handler in turn; one that throws is logged and the others still get the event.</summary>
+    private void Fan<T>(long jobId, T value, Action<IJobEventHandler, T> call)
     {
         foreach (var handler in _handlers.Value)
         {
             try
             {
-                handler.OnProgress(progress);
+                call(handler, value);
             }
             catch (Exception ex)
             {
-                LogHandlerFailed(ex, handler.GetType().Name, progress.JobId);
+                LogHandlerFailed(ex, handler.GetType().Name, jobId);
             }
         }
     }

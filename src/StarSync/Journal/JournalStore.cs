@@ -260,32 +260,14 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
     public Task<ChangePage> GetChangesAsync(long jobId, string? search, int offset, int limit, CancellationToken cancellationToken) =>
         GetChangesAsync(jobId, search, rule: null, offset, limit, cancellationToken);
 
-    /// <summary>A page of a job's changes, optionally filtered by artist, album or title, and by the rule that decided them.</summary>
+    /// <summary>
+    /// A page of a job's changes, optionally filtered by words (each in artist, album or title) and by the rule that
+    /// decided them: the history query (<see cref="QueryJobChangesAsync"/>) without the history columns.
+    /// </summary>
     public async Task<ChangePage> GetChangesAsync(long jobId, string? search, string? rule, int offset, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        var where = "WHERE job_id = $job" + (string.IsNullOrWhiteSpace(search)
-            ? ""
-            : " AND (artist LIKE $q ESCAPE '\\' OR album LIKE $q ESCAPE '\\' OR title LIKE $q ESCAPE '\\')")
-            + (string.IsNullOrWhiteSpace(rule) ? "" : " AND rule = $rule");
-        var pattern = "%" + (search ?? "").Trim().Replace("\\", "\\\\", StringComparison.Ordinal)
-            .Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-
-        await using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM changes {where};";
-        count.Parameters.AddWithValue("$job", jobId);
-        count.Parameters.AddWithValue("$q", pattern);
-        count.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
-        var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {ChangeColumns} FROM changes {where} ORDER BY id LIMIT $limit OFFSET $offset;";
-        command.Parameters.AddWithValue("$job", jobId);
-        command.Parameters.AddWithValue("$q", pattern);
-        command.Parameters.AddWithValue("$rule", rule?.Trim() ?? "");
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
-        command.Parameters.AddWithValue("$offset", Math.Max(0, offset));
-        return new ChangePage(total, await ReadChangesAsync(command, cancellationToken));
+        var page = await QueryJobChangesAsync(jobId, new ChangeFilter(Search: search, Rule: rule), offset, limit, cancellationToken);
+        return new ChangePage(page.Total, page.Items.Select(c => c.Change).ToArray());
     }
 
     /// <summary>

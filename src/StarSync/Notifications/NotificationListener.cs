@@ -174,12 +174,7 @@ public sealed partial class NotificationListener(
     }
 
     /// <summary>Jittered exponential backoff: 1 s doubling per attempt, capped at 60 s, each wait 50..100% of its step.</summary>
-    public static TimeSpan Backoff(int attempt, double jitter)
-    {
-        var step = BaseBackoff.TotalSeconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 16));
-        var capped = Math.Min(step, MaxBackoff.TotalSeconds);
-        return TimeSpan.FromSeconds(capped * (0.5 + (0.5 * Math.Clamp(jitter, 0, 1))));
-    }
+    public static TimeSpan Backoff(int attempt, double jitter) => StarSync.Plex.Backoff.Delay(BaseBackoff, MaxBackoff, attempt, jitter);
 
     private async Task<Outcome> ConnectAndListenAsync(bool reconnecting, CancellationToken wake, CancellationToken stoppingToken)
     {
@@ -535,8 +530,7 @@ public sealed partial class NotificationListener(
             await RefreshSectionsAsync(force: false, cancellationToken);
         }
 
-        return _sections.TryGetValue(sectionId, out var library) && library.IsMusic &&
-            settings.Current.Libraries.Any(l => string.Equals(l, library.Title, StringComparison.OrdinalIgnoreCase))
+        return _sections.TryGetValue(sectionId, out var library) && LibraryMatcher.IsNamed(library, settings.Current.Libraries)
             ? library
             : null;
     }

@@ -39,7 +39,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         var container = await GetJsonAsync("/library/sections", null, PlexJsonContext.Default.PlexResponsePlexSectionsContainer, cancellationToken);
         return (container.Directory ?? [])
             .Where(d => !string.IsNullOrEmpty(d.Key))
-            .Select(d => new PlexLibrary(d.Key!, d.Title ?? "", d.Type ?? "", d.Uuid, d.Agent))
+            .Select(d => new PlexLibrary(d.Key!, d.Title ?? "", d.Type ?? "", d.Uuid, d.Agent) { Scanner = d.Scanner, Hidden = d.IsHidden })
             .ToList();
     }
 

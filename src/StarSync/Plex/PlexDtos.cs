@@ -56,6 +56,22 @@ internal sealed class PlexSectionDto
     [JsonPropertyName("agent")]
     [JsonConverter(typeof(PlexLenientStringConverter))]
     public string? Agent { get; set; }
+
+    [JsonPropertyName("scanner")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Scanner { get; set; }
+
+    /// <summary>
+    /// <c>hidden="1"</c>: the owner hid the library in Plex (plex-api.md §3). Read as text: any value but 0/false/absent
+    /// counts as hidden, so a value we have not seen (PMS has more than one way to hide) never breaks the listing.
+    /// </summary>
+    [JsonPropertyName("hidden")]
+    [JsonConverter(typeof(PlexLenientStringConverter))]
+    public string? Hidden { get; set; }
+
+    /// <summary>True unless <see cref="Hidden"/> is absent, 0 or false.</summary>
+    [JsonIgnore]
+    public bool IsHidden => Hidden?.Trim() is { Length: > 0 } h && h != "0" && !h.Equals("false", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>A listing or metadata answer: paging attributes, hoisted attributes and the <c>Metadata</c> items.</summary>

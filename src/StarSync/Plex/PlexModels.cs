@@ -11,6 +11,12 @@ public sealed record PlexLibrary(string Key, string Title, string Type, string? 
 
     /// <summary>True when the library has no metadata agent ("Personal Media"): Plex then ends processing at state 1.</summary>
     public bool HasNoAgent => Agent is { } agent && agent.EndsWith(".agents.none", StringComparison.Ordinal);
+
+    /// <summary>The section's scanner ("Plex Music", "Plex Music Scanner"…), when Plex sent it.</summary>
+    public string? Scanner { get; init; }
+
+    /// <summary>The section's <c>hidden="1"</c>: the owner hid it in Plex.</summary>
+    public bool Hidden { get; init; }
 }
 
 /// <summary>One track as StarSync needs it. <see cref="UserRating"/> is null when the track is unrated (0 is a real rating).</summary>

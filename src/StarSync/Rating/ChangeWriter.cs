@@ -597,13 +597,9 @@ public sealed partial class ChangeWriter(
         }
     }
 
-    /// <summary>Exponential backoff with jitter from the Plex retry knobs (attempt 1 = the first retry).</summary>
-    private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt)
-    {
-        var exponential = knobs.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        var jittered = exponential * (0.5 + Random.Shared.NextDouble());
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, knobs.RetryMaxDelay.TotalMilliseconds));
-    }
+    /// <summary>The shared jittered backoff (<see cref="StarSync.Plex.Backoff"/>) from the Plex retry knobs (attempt 1 = the first retry).</summary>
+    private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt) =>
+        StarSync.Plex.Backoff.Delay(knobs.RetryBaseDelay, knobs.RetryMaxDelay, attempt, Random.Shared.NextDouble());
 
     private static void CountFailure(Work w, PlexException ex)
     {

@@ -77,19 +77,11 @@ public sealed partial class RatingJob(
     /// <summary>The configured libraries that Plex has; an unknown name is a warning that lists what Plex offers.</summary>
     public async Task<IReadOnlyList<PlexLibrary>> SelectedLibrariesAsync(StarSyncSettings snapshot, CancellationToken cancellationToken)
     {
-        var music = (await plex.GetLibrariesAsync(cancellationToken)).Where(l => l.IsMusic).ToList();
-        var selected = new List<PlexLibrary>();
-        foreach (var name in snapshot.Libraries)
+        var libraries = await plex.GetLibrariesAsync(cancellationToken);
+        var selected = LibraryMatcher.Select(libraries, snapshot.Libraries, out var unknown);
+        foreach (var name in unknown)
         {
-            var match = music.FirstOrDefault(l => string.Equals(l.Title, name, StringComparison.OrdinalIgnoreCase));
-            if (match is null)
-            {
-                LogUnknownLibrary(name, string.Join(", ", music.Select(l => l.Title)));
-            }
-            else if (!selected.Any(l => l.Key == match.Key))
-            {
-                selected.Add(match);
-            }
+            LogUnknownLibrary(name, string.Join(", ", LibraryMatcher.Offered(libraries, snapshot.Libraries).Select(l => l.Title)));
         }
 
         return selected;

@@ -112,7 +112,7 @@ public sealed record RatingRule
     public RuleOutcome Then { get; init; } = new();
 
     /// <summary>Whether the rule applies in the library titled <paramref name="library"/>.</summary>
-    public bool AppliesTo(string library) => Libraries.Count == 0 || Libraries.Any(l => string.Equals(l, library, StringComparison.OrdinalIgnoreCase));
+    public bool AppliesTo(string library) => Libraries.Count == 0 || StarSync.Plex.LibraryMatcher.NameMatches(library, Libraries);
 }
 
 /// <summary>The rule names StarSync itself uses.</summary>

@@ -7,8 +7,11 @@ namespace StarSync.Status;
 /// <summary>Plex connection state in words, for the dashboard.</summary>
 public sealed record PlexConnection(bool Ok, string? ServerName, string? Version, string? Error);
 
-/// <summary>Rated vs unrated tracks of one music library.</summary>
-public sealed record LibraryCoverage(string Key, string Title, int Total, int Rated, int Unrated, bool Selected);
+/// <summary>
+/// Rated vs unrated tracks of one music library. <paramref name="Excluded"/> says why a library Plex lists as music is
+/// left out (hidden, audiobooks: see <see cref="LibraryMatcher"/>); such a library is not counted (all counts 0).
+/// </summary>
+public sealed record LibraryCoverage(string Key, string Title, int Total, int Rated, int Unrated, bool Selected, string? Excluded = null);
 
 /// <summary>
 /// Cached answers to "is Plex there?" and "how covered is each library?", so that dashboards polling in several tabs
@@ -65,7 +68,7 @@ public sealed class PlexStatus : IJobEventHandler
         return result;
     }
 
-    /// <summary>Every music library with its coverage; selected ones are flagged.</summary>
+    /// <summary>Every music library with its coverage, selected ones flagged; then excluded libraries with their reason.</summary>
     public async Task<IReadOnlyList<LibraryCoverage>> GetCoverageAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
@@ -78,13 +81,16 @@ public sealed class PlexStatus : IJobEventHandler
 
             var selected = _settings.Current.Libraries;
             var list = new List<LibraryCoverage>();
-            foreach (var library in (await _plex.GetLibrariesAsync(cancellationToken)).Where(l => l.IsMusic))
+            var libraries = await _plex.GetLibrariesAsync(cancellationToken);
+            foreach (var library in LibraryMatcher.Offered(libraries, selected))
             {
                 var total = await _plex.CountTracksAsync(library.Key, new TrackQuery(), cancellationToken);
                 var unrated = await _plex.CountTracksAsync(library.Key, new TrackQuery(TrackFilter.Unrated), cancellationToken);
-                list.Add(new LibraryCoverage(library.Key, library.Title, total, total - unrated, unrated,
-                    selected.Contains(library.Title, StringComparer.OrdinalIgnoreCase)));
+                list.Add(new LibraryCoverage(library.Key, library.Title, total, total - unrated, unrated, LibraryMatcher.IsNamed(library, selected)));
             }
+
+            // Left out unless chosen by name: listed with the reason, never counted.
+            list.AddRange(LibraryMatcher.Excluded(libraries, selected).Select(e => new LibraryCoverage(e.Library.Key, e.Library.Title, 0, 0, 0, false, e.Reason)));
 
             _coverage = (list, _time.GetUtcNow());
             return list;

@@ -3,32 +3,27 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using StarSync.Configuration;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
 /// <summary>The REST API with an API key, the OpenAPI document, health and metrics, against a real app and emulated Plex.</summary>
+[Trait("Category", "Integration")]
 public sealed class ApiTests : IAsyncLifetime
 {
     private const string Key = "api-tests-key-0123456789abcdef";
-    private PlexEmulatorServer _plex = null!;
-    private TestApp _app = null!;
+    private TestHost _app = null!;
 
     public async Task InitializeAsync()
     {
-        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 400, Seed = 21, HandRatedShare = 0.2 });
-        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        _app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 400, Seed = 21, HandRatedShare = 0.2 }).Config(new Dictionary<string, string?>
         {
-            ["PLEX_URL"] = _plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = _plex.Token,
             ["API_KEY"] = Key,
-        });
+        }).StartAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _plex.DisposeAsync();
     }
 
     private HttpClient Client(string? key = Key)
@@ -40,21 +35,6 @@ public sealed class ApiTests : IAsyncLifetime
         }
 
         return client;
-    }
-
-    private static async Task<JsonElement> WaitForJobAsync(HttpClient client, long id)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var job = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token);
-            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
-            {
-                return job;
-            }
-
-            await Task.Delay(50, timeout.Token);
-        }
     }
 
     [Theory]
@@ -80,7 +60,36 @@ public sealed class ApiTests : IAsyncLifetime
             using var client = Client(key);
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : JsonContent.Create(new { }) };
             using var response = await client.SendAsync(request);
-            Assert.True(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, $"{method} {path} with key '{key}' gave {(int)response.StatusCode}");
+
+            // Scripts and API clients get a status and a problem body, never the HTML login page.
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Null(response.Headers.Location);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(401, problem.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()), $"{method} {path}: a problem without a title");
+        }
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/history")]
+    [InlineData("/history/3")]
+    [InlineData("/history/track/101")]
+    [InlineData("/settings")]
+    [InlineData("/reset")]
+    public async Task Every_page_sends_a_visitor_without_a_session_to_the_login_page_and_back(string path)
+    {
+        foreach (var key in new string?[] { null, Key }) // an API key is for the API, not a browser session
+        {
+            using var client = Client(key);
+            using var response = await client.GetAsync(path);
+
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            var location = response.Headers.Location!;
+            var target = location.IsAbsoluteUri ? location : new Uri(_app.BaseAddress, location);
+            Assert.Equal("/login", target.AbsolutePath);
+            Assert.Equal("?returnUrl=" + Uri.EscapeDataString(path), target.Query);
         }
     }
 
@@ -88,8 +97,8 @@ public sealed class ApiTests : IAsyncLifetime
     public async Task Api_key_runs_rates_lists_changes_and_undoes()
     {
         using var client = Client();
-        var section = _plex.Library.Sections.First(s => s.IsMusic).Key;
-        var before = _plex.Library.TrackKeys(section).ToDictionary(k => k, k => _plex.Library.GetUserRating(k));
+        var section = _app.Plex.Library.Sections.First(s => s.IsMusic).Key;
+        var before = _app.Plex.Library.TrackKeys(section).ToDictionary(k => k, k => _app.Plex.Library.GetUserRating(k));
 
         var status = await client.GetFromJsonAsync<JsonElement>("/api/v1/status");
         Assert.True(status.GetProperty("plex").GetProperty("ok").GetBoolean());
@@ -98,14 +107,14 @@ public sealed class ApiTests : IAsyncLifetime
 
         using var dry = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "recent", count = 50, dryRun = true });
         Assert.Equal(HttpStatusCode.Accepted, dry.StatusCode);
-        var dryJob = await WaitForJobAsync(client, (await dry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        var dryJob = await TestHost.FinishedJobAsync(client, (await dry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
         Assert.Equal("api", dryJob.GetProperty("trigger").GetString());
-        Assert.Equal(0, _plex.Counters.RatingWrites);
+        Assert.Equal(0, _app.Plex.Counters.RatingWrites);
 
         using var run = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
-        var job = await WaitForJobAsync(client, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        var job = await TestHost.FinishedJobAsync(client, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
-        Assert.Equal(0, _plex.Library.CountUnrated(section));
+        Assert.Equal(0, _app.Plex.Library.CountUnrated(section));
 
         var changes = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/changes?limit=5");
         Assert.Equal(before.Count(kv => kv.Value is null), changes.GetProperty("total").GetInt32());
@@ -116,8 +125,8 @@ public sealed class ApiTests : IAsyncLifetime
 
         using var undo = await client.PostAsJsonAsync($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/undo", new { });
         Assert.Equal(HttpStatusCode.Accepted, undo.StatusCode);
-        await WaitForJobAsync(client, (await undo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
-        Assert.All(before, kv => Assert.Equal(kv.Value, _plex.Library.GetUserRating(kv.Key)));
+        await TestHost.FinishedJobAsync(client, (await undo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.All(before, kv => Assert.Equal(kv.Value, _app.Plex.Library.GetUserRating(kv.Key)));
 
         var jobs = await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs");
         Assert.Equal(3, jobs.GetArrayLength());
@@ -216,9 +225,9 @@ public sealed class ApiTests : IAsyncLifetime
         using var live = await anonymous.GetAsync("/health");
         var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready");
         using var run = await api.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
-        await WaitForJobAsync(api, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        await TestHost.FinishedJobAsync(api, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
         var metrics = await anonymous.GetStringAsync("/metrics");
-        _plex.Options.Faults.RevokeToken = true;
+        _app.Plex.Options.Faults.RevokeToken = true;
         await api.PostAsync("/api/v1/settings/test-connection", null); // refreshes the cached connection state
         using var notReady = await anonymous.GetAsync("/health/ready");
 
@@ -230,13 +239,13 @@ public sealed class ApiTests : IAsyncLifetime
         // Plex requests, from HttpClient's own meter (System.Net.Http), with their status codes.
         Assert.Matches("system_net_http_http_client_request_duration_count\\{[^}]*http_response_status_code=\"200\"", metrics);
         Assert.Contains("le=\"0.005\"", metrics, StringComparison.Ordinal);
-        foreach (var secret in new[] { _plex.Token, Key, TestApp.Password, "X-Plex-Token" })
+        foreach (var secret in new[] { _app.Plex.Token, Key, TestHost.Password, "X-Plex-Token" })
         {
             Assert.DoesNotContain(secret, metrics, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain(_plex.Library.Sections[0].Title, metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(_app.Plex.Library.Sections[0].Title, metrics, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
-        Assert.DoesNotContain(_plex.Token, await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_app.Plex.Token, await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -7,37 +7,28 @@ using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Automation;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
 /// <summary>The history API over real HTTP against a real app and the emulated Plex: outcomes in words, undo links and 409, previews, paging, filters, search, track pages, CSV.</summary>
+[Trait("Category", "Integration")]
 public sealed class HistoryApiTests : IAsyncLifetime
 {
     private const string Key = "history-tests-key-0123456789abcdef";
-    private PlexEmulatorServer _plex = null!;
-    private TestApp _app = null!;
+    private TestHost _app = null!;
 
     public async Task InitializeAsync()
     {
-        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 400, Seed = 33, HandRatedShare = 0.2 });
-        _app = await TestApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["PLEX_URL"] = _plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = _plex.Token,
-            ["API_KEY"] = Key,
-            ["LIBRARY_NAME"] = Section.Title,
-        });
+        // LIBRARY_NAME: the emulator's first music library (Section), as the builder sets it.
+        _app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 400, Seed = 33, HandRatedShare = 0.2 }).Config("API_KEY", Key).StartAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _plex.DisposeAsync();
     }
 
-    private EmulatedSection Section => _plex.Library.Sections.First(s => s.IsMusic);
+    private EmulatedSection Section => _app.Plex.Library.Sections.First(s => s.IsMusic);
 
     private JournalStore Journal => _app.App.Services.GetRequiredService<JournalStore>();
 
@@ -74,20 +65,20 @@ public sealed class HistoryApiTests : IAsyncLifetime
     public async Task A_dry_run_says_would_and_applying_it_runs_the_same_request_for_real_and_compares()
     {
         using var client = Client();
-        var unrated = _plex.Library.CountUnrated(Section.Key);
+        var unrated = _app.Plex.Library.CountUnrated(Section.Key);
 
         var preview = await StartAsync(client, "/api/v1/jobs", new { mode = "all", dryRun = true });
         var detail = await DetailAsync(client, preview);
         Assert.Equal("dry run", detail.GetProperty("outcome").GetProperty("label").GetString());
         Assert.StartsWith($"Would rate {unrated:N0}", detail.GetProperty("outcome").GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.False(detail.GetProperty("undo").GetProperty("canUndo").GetBoolean());
-        Assert.Equal(unrated, _plex.Library.CountUnrated(Section.Key)); // a preview writes nothing
+        Assert.Equal(unrated, _app.Plex.Library.CountUnrated(Section.Key)); // a preview writes nothing
 
         using var apply = await client.PostAsJsonAsync($"/api/v1/jobs/{preview}/apply", new { });
         Assert.Equal(HttpStatusCode.Accepted, apply.StatusCode);
         var real = (await apply.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
         await WaitForJobAsync(client, real);
-        Assert.Equal(0, _plex.Library.CountUnrated(Section.Key));
+        Assert.Equal(0, _app.Plex.Library.CountUnrated(Section.Key));
 
         var realDetail = await DetailAsync(client, real);
         Assert.Equal("succeeded", realDetail.GetProperty("outcome").GetProperty("label").GetString());
@@ -108,7 +99,7 @@ public sealed class HistoryApiTests : IAsyncLifetime
     {
         using var client = Client();
         var preview = await StartAsync(client, "/api/v1/jobs", new { mode = "all", dryRun = true });
-        _plex.Library.AddAlbum(Section.Key, 7, "Arrived After The Preview");
+        _app.Plex.Library.AddAlbum(Section.Key, 7, "Arrived After The Preview");
         using var apply = await client.PostAsJsonAsync($"/api/v1/jobs/{preview}/apply", new { });
         var real = (await apply.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
         await WaitForJobAsync(client, real);
@@ -153,9 +144,9 @@ public sealed class HistoryApiTests : IAsyncLifetime
         // Someone re-rates one track by hand: the undo must leave it, so the job is only partly undone.
         var changes = await client.GetFromJsonAsync<JsonElement>($"/api/v1/history/jobs/{rated}/changes?state=applied&pageSize=10");
         var handKey = changes.GetProperty("items")[0].GetProperty("ratingKey").GetString()!;
-        using (var plexClient = new HttpClient { BaseAddress = _plex.BaseUri })
+        using (var plexClient = new HttpClient { BaseAddress = _app.Plex.BaseUri })
         {
-            plexClient.DefaultRequestHeaders.Add("X-Plex-Token", _plex.Token);
+            plexClient.DefaultRequestHeaders.Add("X-Plex-Token", _app.Plex.Token);
             using var put = await plexClient.PutAsync($"/:/rate?key={handKey}&identifier=com.plexapp.plugins.library&rating=10", null);
             Assert.True(put.IsSuccessStatusCode);
         }
@@ -174,7 +165,7 @@ public sealed class HistoryApiTests : IAsyncLifetime
     [Fact]
     public async Task A_cancelled_job_says_cancelled_with_what_was_done_and_what_was_not_sent()
     {
-        _plex.Options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(40);
+        _app.Plex.Options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(40);
         using var client = Client();
         using (var put = await client.PutAsJsonAsync("/api/v1/settings", new { writeConcurrency = 1, writeMode = "single" }))
         {
@@ -317,7 +308,7 @@ public sealed class HistoryApiTests : IAsyncLifetime
     [Fact]
     public async Task Csv_export_streams_every_change_as_a_download_with_formulas_neutralised()
     {
-        _plex.Library.AddAlbum(Section.Key, 3, "=HYPERLINK(\"http://evil\",\"x\")");
+        _app.Plex.Library.AddAlbum(Section.Key, 3, "=HYPERLINK(\"http://evil\",\"x\")");
         using var client = Client();
         var rated = await StartAsync(client, "/api/v1/jobs", new { mode = "all" });
         var total = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/history/jobs/{rated}/changes?pageSize=10")).GetProperty("total").GetInt32();

@@ -5,24 +5,21 @@ using System.Text.Json;
 using StarSync.Configuration;
 using StarSync.Demo;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
 /// <summary>What a user installing StarSync meets first: URL_BASE behind a proxy, start-up validation, demo mode.</summary>
+[Trait("Category", "Integration")]
 public sealed class ShippingTests
 {
     [Fact]
     public async Task Every_route_works_under_a_url_base()
     {
-        await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 200, Seed = 2 });
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        await using var app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 200, Seed = 2 }).Config(new Dictionary<string, string?>
         {
-            ["PLEX_URL"] = plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = plex.Token,
             ["URL_BASE"] = "starsync/",
             ["API_KEY"] = "url-base-key-0123456789",
-        });
+        }).StartAsync();
         using var anonymous = app.CreateClient();
         using var api = app.CreateClient();
         api.DefaultRequestHeaders.Add("X-Api-Key", "url-base-key-0123456789");
@@ -70,7 +67,7 @@ public sealed class ShippingTests
         {
             var ex = await Record.ExceptionAsync(async () =>
             {
-                await using var app = TestApp.Build(root, new Dictionary<string, string?> { [name] = value });
+                await using var app = TestHost.Create().Config(new Dictionary<string, string?> { [name] = value }).Build(root);
                 await app.StartAsync();
                 await app.StopAsync();
             });
@@ -92,7 +89,7 @@ public sealed class ShippingTests
         {
             var ex = await Record.ExceptionAsync(async () =>
             {
-                await using var app = TestApp.Build(root, new Dictionary<string, string?> { ["APP_PASSWORD"] = "" });
+                await using var app = TestHost.Create().Config(new Dictionary<string, string?> { ["APP_PASSWORD"] = "" }).Build(root);
                 await app.StartAsync();
             });
 
@@ -128,7 +125,7 @@ public sealed class ShippingTests
         try
         {
             // The test app's own PLEX_URL/credentials sit above .env (as real environment variables would).
-            await using var app = TestApp.Build(root, new Dictionary<string, string?> { ["DOTENV_PATH"] = Path.Combine(root, ".env") });
+            await using var app = TestHost.Create().Config(new Dictionary<string, string?> { ["DOTENV_PATH"] = Path.Combine(root, ".env") }).Build(root);
             await app.StartAsync();
             var settings = app.Services.GetRequiredService<SettingsStore>().Current;
 
@@ -155,29 +152,30 @@ public sealed class ShippingTests
             var form = await client.GetStringAsync("/login");
             using var login = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["username"] = DemoInstance.Username, ["password"] = demo.Password, ["__RequestVerificationToken"] = TestApp.ReadFormToken(form),
+                ["username"] = DemoInstance.Username, ["password"] = demo.Password, ["__RequestVerificationToken"] = TestHost.ReadFormToken(form),
             }));
             Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
             var dashboard = await client.GetStringAsync("/");
             Assert.Contains("Rate all", dashboard, StringComparison.Ordinal);
 
-            client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client));
+            client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client));
             var lib = demo.Plex.Library;
             // Albums the demo adds while the job runs (one a minute) are not the job's.
-            var existing = lib.Sections.Where(s => s.IsMusic).SelectMany(s => lib.TrackKeys(s.Key)).ToList();
+            var existing = lib.Sections.Where(s => s.IsMusic && s.Agent is null).SelectMany(s => lib.TrackKeys(s.Key)).ToList();
+            // The demo's audiobook library is listed as not covered, and the job leaves it alone.
+            var books = lib.Sections.Single(s => s.Title == "Audiobooks");
+            var booksBefore = lib.TrackKeys(books.Key).ToDictionary(k => k, k => lib.GetUserRating(k));
+            var listed = await client.GetFromJsonAsync<JsonElement>("/api/v1/libraries");
+            var booksRow = listed.GetProperty("libraries").EnumerateArray().Single(l => l.GetProperty("title").GetString() == "Audiobooks");
+            Assert.StartsWith("looks like audiobooks (agent com.plexapp.agents.audnexus)", booksRow.GetProperty("excluded").GetString(), StringComparison.Ordinal);
+            Assert.Equal(0, booksRow.GetProperty("total").GetInt32());
             using var start = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
             Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
             var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            JsonElement job;
-            do
-            {
-                await Task.Delay(100, timeout.Token);
-                job = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token);
-            }
-            while (job.GetProperty("status").GetString() is "queued" or "running");
+            var job = await TestHost.FinishedJobAsync(client, id);
 
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(booksBefore, lib.TrackKeys(books.Key).ToDictionary(k => k, k => lib.GetUserRating(k)));
             // The demo ships example rules: interludes (under 90 s) stay unrated on purpose, everything else is rated.
             var left = existing.Where(k => lib.GetUserRating(k) is null).ToList();
             Assert.NotEmpty(left);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
@@ -10,22 +9,19 @@ namespace StarSync.Tests.Api;
 /// Every API route that takes a JSON body refuses unknown fields, a missing body and wrong types with a 400 naming the
 /// field, and runs nothing (a typo such as dry_run must never start the real thing).
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class StrictInputTests : IAsyncLifetime
 {
     private const string Key = "strict-input-key-0123456789abcdef";
-    private PlexEmulatorServer _plex = null!;
-    private TestApp _app = null!;
+    private TestHost _app = null!;
     private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
-        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 50, Seed = 3 });
-        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        _app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 50, Seed = 3 }).Config(new Dictionary<string, string?>
         {
-            ["PLEX_URL"] = _plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = _plex.Token,
             ["API_KEY"] = Key,
-        });
+        }).StartAsync();
         _client = _app.CreateClient();
         _client.DefaultRequestHeaders.Add("X-Api-Key", Key);
     }
@@ -34,7 +30,6 @@ public sealed class StrictInputTests : IAsyncLifetime
     {
         _client.Dispose();
         await _app.DisposeAsync();
-        await _plex.DisposeAsync();
     }
 
     public static TheoryData<string, string, string?, string, string> Refused => new()
@@ -66,7 +61,7 @@ public sealed class StrictInputTests : IAsyncLifetime
     {
         await SeedJobAsync();   // so /jobs/1/undo exists and only the body can be the reason
         var jobsBefore = (await _client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetArrayLength();
-        var writesBefore = _plex.Counters.RatingWrites;
+        var writesBefore = _app.Plex.Counters.RatingWrites;
         using var request = new HttpRequestMessage(new HttpMethod(method), path)
         {
             Content = body is null ? null : new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
@@ -81,7 +76,7 @@ public sealed class StrictInputTests : IAsyncLifetime
         Assert.True(errors.TryGetProperty(field, out var messages), $"no error for '{field}' in {text}");
         Assert.Contains(says, messages[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(jobsBefore, (await _client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetArrayLength());
-        Assert.Equal(writesBefore, _plex.Counters.RatingWrites);
+        Assert.Equal(writesBefore, _app.Plex.Counters.RatingWrites);
     }
 
     [Fact]
@@ -101,10 +96,6 @@ public sealed class StrictInputTests : IAsyncLifetime
 
         using var response = await _client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all", dryRun = true });
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while ((await _client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token)).GetProperty("status").GetString() is "queued" or "running")
-        {
-            await Task.Delay(20, timeout.Token);
-        }
+        await TestHost.FinishedJobAsync(_client, id);
     }
 }

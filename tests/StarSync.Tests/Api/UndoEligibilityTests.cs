@@ -3,27 +3,23 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using StarSync.Jobs;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Api;
 
 /// <summary>Undo eligibility is decided once, on the server: the DTO carries it, the API and the undo itself follow it.</summary>
+[Trait("Category", "Integration")]
 public sealed class UndoEligibilityTests : IAsyncLifetime
 {
     private const string Key = "undo-eligibility-key-0123456789abcdef";
-    private PlexEmulatorServer _plex = null!;
-    private TestApp _app = null!;
+    private TestHost _app = null!;
     private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
-        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 60, Seed = 8, HandRatedShare = 0.3 });
-        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        _app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 60, Seed = 8, HandRatedShare = 0.3 }).Config(new Dictionary<string, string?>
         {
-            ["PLEX_URL"] = _plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = _plex.Token,
             ["API_KEY"] = Key,
-        });
+        }).StartAsync();
         _client = _app.CreateClient();
         _client.DefaultRequestHeaders.Add("X-Api-Key", Key);
     }
@@ -32,7 +28,6 @@ public sealed class UndoEligibilityTests : IAsyncLifetime
     {
         _client.Dispose();
         await _app.DisposeAsync();
-        await _plex.DisposeAsync();
     }
 
     [Fact]
@@ -62,7 +57,7 @@ public sealed class UndoEligibilityTests : IAsyncLifetime
         }
 
         // The page takes the decision from the server (the history API's undo block, UndoEligibility.Evaluate) instead of deriving its own.
-        var script = await File.ReadAllTextAsync(Path.Combine(TestAppContentRoot(), "wwwroot", "js", "history.js"));
+        var script = await File.ReadAllTextAsync(Path.Combine(TestHost.ContentRoot, "wwwroot", "js", "history.js"));
         Assert.Contains("!undo.canUndo", script, StringComparison.Ordinal);
         Assert.DoesNotContain("\"clear\"].includes(job.mode)", script, StringComparison.Ordinal);
     }
@@ -98,29 +93,6 @@ public sealed class UndoEligibilityTests : IAsyncLifetime
         using var response = await _client.PostAsJsonAsync(path, body);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = Id(await response.Content.ReadFromJsonAsync<JsonElement>());
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var job = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token);
-            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
-            {
-                return job;
-            }
-
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    private static string TestAppContentRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "StarSync.slnx")))
-            {
-                return Path.Combine(dir.FullName, "src", "StarSync");
-            }
-        }
-
-        throw new InvalidOperationException("StarSync.slnx not found");
+        return await TestHost.FinishedJobAsync(_client, id);
     }
 }

@@ -1,18 +1,18 @@
 using Microsoft.Extensions.Options;
-using StarSync.Tests.Engine;
 
 namespace StarSync.Tests.Automation;
 
+[Trait("Category", "Integration")]
 public sealed class AutomationOptionsTests
 {
     [Fact]
     public async Task Unreadable_automation_variables_stop_start_up_naming_each_variable()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?>
+        await using var engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?>
         {
             ["WEBHOOK_DEBOUNCE_SECONDS"] = "soon",
             ["ALLOW_UNAUTHENTICATED_WEBHOOK"] = "maybe",
-        });
+        }).EngineOnly().StartAsync();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => engine.App.StartAsync());
 
@@ -23,7 +23,7 @@ public sealed class AutomationOptionsTests
     [Fact]
     public async Task Debounce_out_of_range_is_refused()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?> { ["WEBHOOK_DEBOUNCE_SECONDS"] = "301" });
+        await using var engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?> { ["WEBHOOK_DEBOUNCE_SECONDS"] = "301" }).EngineOnly().StartAsync();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => engine.App.StartAsync());
 

@@ -3,17 +3,17 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using StarSync.Automation;
 using StarSync.Jobs;
-using StarSync.Tests.Engine;
 
 namespace StarSync.Tests.Automation;
 
 /// <summary>The debounce window on a FakeTimeProvider, queueing into the real job queue (whose runner is not started).</summary>
+[Trait("Category", "Integration")]
 public sealed class NewMusicBatcherTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
-    private EngineHarness _engine = null!;
+    private TestHost _engine = null!;
 
-    public async Task InitializeAsync() => _engine = await EngineHarness.StartAsync();
+    public async Task InitializeAsync() => _engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
 
     public async Task DisposeAsync() => await _engine.DisposeAsync();
 
@@ -28,10 +28,13 @@ public sealed class NewMusicBatcherTests : IAsyncLifetime
         batcher.Add("101");
         _clock.Advance(TimeSpan.FromSeconds(9));
         Assert.Equal(3, batcher.Add("103"));
-        _clock.Advance(TimeSpan.FromSeconds(9.9));
+        // FakeTimeProvider runs due timers inside Advance, so the window's state is settled when Advance returns.
+        _clock.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromTicks(1));
+        Assert.Equal(3, batcher.Waiting); // one tick before the quiet window ends: still collecting
         Assert.False(_engine.Queue.IsBusy);
 
-        _clock.Advance(TimeSpan.FromSeconds(0.1));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(0, batcher.Waiting); // exactly at the end of the window: handed to the queue
 
         var job = await QueuedAsync();
         Assert.Equal((JobTrigger.Webhook, JobMode.Items), (job.Trigger, job.Mode));

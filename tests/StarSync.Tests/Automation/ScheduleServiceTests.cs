@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using StarSync.Automation;
 using StarSync.Jobs;
-using StarSync.Tests.Engine;
 
 namespace StarSync.Tests.Automation;
 
@@ -11,6 +10,7 @@ namespace StarSync.Tests.Automation;
 /// The schedule against the real queue, journal and an emulated Plex; its clock is a FakeTimeProvider, and jobs are
 /// run by the test (the host's runner is not started), so every step is deterministic.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class ScheduleServiceTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_start = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -18,16 +18,16 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(s_start);
     private readonly AutomationState _state = new();
     private readonly FakeLogger<ScheduleService> _log = new();
-    private EngineHarness _engine = null!;
+    private TestHost _engine = null!;
     private ScheduleService _schedule = null!;
 
     public async Task InitializeAsync()
     {
-        _engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?>
+        _engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?>
         {
             ["BATCH_INTERVAL_MINUTES"] = "15",
             ["BATCH_SIZE"] = "20",
-        }, configure: b => b.Services.AddSingleton<IJobEventHandler>(new ScheduledJobFailures(_state, _log)));
+        }).Services(b => b.Services.AddSingleton<IJobEventHandler>(new ScheduledJobFailures(_state, _log))).EngineOnly().StartAsync();
         _schedule = new ScheduleService(_engine.Queue, _engine.Settings, _state, _clock, _log);
         await _schedule.StartAsync(CancellationToken.None);
     }
@@ -45,14 +45,20 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
         var unratedBefore = Unrated();
         Assert.Equal(s_start.AddMinutes(15), _state.NextRunAt);
 
-        _clock.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromSeconds(1));
+        // FakeTimeProvider fires due timers inside Advance: a tick moves NextRunAt before Advance returns.
+        _clock.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromTicks(1));
+        Assert.Equal(s_start.AddMinutes(15), _state.NextRunAt); // one tick before the interval: no run
+        Assert.Empty(Ticks());
         Assert.False(_engine.Queue.IsBusy);
 
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(s_start.AddMinutes(30), _state.NextRunAt); // exactly at it: the run, and the next one planned
         var first = await NextQueuedAsync();
         Assert.Equal(new JobRequest(JobTrigger.Schedule, JobMode.UnratedBatch, Count: 20), first.Request);
-        Assert.Equal(s_start.AddMinutes(30), _state.NextRunAt);
+        await Eventually.TrueAsync(() => Ticks().Count > 0, "the scheduled run's log line");
+        Assert.Single(Ticks());
         var done = await RunQueuedAsync();
+        Assert.Single(Ticks()); // one run at the interval, not one per timer callback
         Assert.Equal(JobStatus.Succeeded, done.Status);
         Assert.Equal(20, done.Counts.Rated);
 
@@ -61,6 +67,8 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
         Assert.Equal(JobTrigger.Schedule, second.Trigger);
         Assert.Equal(20, (await RunQueuedAsync()).Counts.Rated);
         Assert.Equal(unratedBefore - 40, Unrated());
+        await Eventually.TrueAsync(() => Ticks().Count >= 2, "the second run's log line");
+        Assert.Equal(2, Ticks().Count);
         Assert.Equal(s_start.AddMinutes(45), _state.NextRunAt);
     }
 
@@ -154,6 +162,9 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
         Assert.False(_engine.Queue.IsBusy);
     }
 
+    /// <summary>The schedule's "queued job #N" lines (EventId 5003): one per run.</summary>
+    private List<FakeLogRecord> Ticks() => _log.Collector.GetSnapshot().Where(r => r.Id.Id == 5003).ToList();
+
     private int Unrated() => _engine.Ratings().Count(kv => kv.Value is null);
 
     private async Task<JobRecord> NextQueuedAsync()
@@ -163,5 +174,5 @@ public sealed class ScheduleServiceTests : IAsyncLifetime
     }
 
     private Task<JobRecord> RunQueuedAsync() =>
-        _engine.Executor.RunNextAsync(EngineHarness.TestTimeout());
+        _engine.Executor.RunNextAsync(CancellationToken.None);
 }

@@ -12,19 +12,20 @@ namespace StarSync.Tests.Automation;
 /// Malformed webhooks: every one gets a 4xx (with ProblemDetails saying why), never a 5xx, nothing is queued, and the
 /// app keeps serving: a valid webhook afterwards still rates its album.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class WebhookFuzzTests
 {
     [Fact]
     public async Task Malformed_bodies_get_4xx_never_5xx_and_the_app_keeps_serving()
     {
-        await using var hook = await WebhookHarness.StartAsync();
-        var album = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 5);
+        await using var hook = await TestHost.Create().Emulator().Webhooks().StartAsync();
+        var album = hook.Plex.Library.AddAlbum(hook.MusicKey, 5);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         var failures = new List<string>();
 
         foreach (var (name, content, expected) in Cases(hook.Plex.Webhooks, album.AlbumRatingKey))
         {
-            var status = await PostAsync(http, hook.Url, content());
+            var status = await PostAsync(http, hook.WebhookUrl, content());
             if (status is null ? expected != StatusCodes.Status413PayloadTooLarge : expected is { } e ? status != e : status is < 400 or >= 500)
             {
                 failures.Add($"{name}: got {status?.ToString() ?? "connection closed"}, expected {expected?.ToString() ?? "4xx"}");
@@ -32,10 +33,10 @@ public sealed class WebhookFuzzTests
         }
 
         Assert.Empty(failures);
-        Assert.False(hook.Engine.Queue.IsBusy);
+        Assert.False(hook.Queue.IsBusy);
         Assert.Empty(await hook.WebhookJobsAsync());
 
-        using var valid = await hook.Plex.Webhooks.SendLibraryNewAsync(hook.Url, album.AlbumRatingKey, WebhookEndpointTests.Timeout());
+        using var valid = await hook.Plex.Webhooks.SendLibraryNewAsync(hook.WebhookUrl, album.AlbumRatingKey, CancellationToken.None);
         Assert.Equal(HttpStatusCode.Accepted, valid.StatusCode);
         await hook.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
         Assert.Equal(5, hook.Plex.Counters.RatingWrites);
@@ -44,8 +45,8 @@ public sealed class WebhookFuzzTests
     [Fact]
     public async Task Every_truncation_of_a_real_payload_is_a_400_with_a_reason()
     {
-        await using var hook = await WebhookHarness.StartAsync();
-        var album = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 2);
+        await using var hook = await TestHost.Create().Emulator().Webhooks().StartAsync();
+        var album = hook.Plex.Library.AddAlbum(hook.MusicKey, 2);
         var payload = Encoding.UTF8.GetBytes(hook.Plex.Webhooks.BuildPayload("library.new", album.AlbumRatingKey).TrimEnd());
         using var http = new HttpClient();
 
@@ -53,9 +54,9 @@ public sealed class WebhookFuzzTests
         {
             using var content = new ByteArrayContent(payload, 0, length);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            using var response = await http.PostAsync(hook.Url, content, WebhookEndpointTests.Timeout());
+            using var response = await http.PostAsync(hook.WebhookUrl, content, CancellationToken.None);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(WebhookEndpointTests.Timeout());
+            var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(CancellationToken.None);
             Assert.False(string.IsNullOrWhiteSpace(problem!.Detail));
         }
 
@@ -66,7 +67,7 @@ public sealed class WebhookFuzzTests
     [Fact]
     public async Task Seeded_random_garbage_never_gets_a_5xx()
     {
-        await using var hook = await WebhookHarness.StartAsync();
+        await using var hook = await TestHost.Create().Emulator().Webhooks().StartAsync();
         using var http = new HttpClient();
         var random = new Random(1234);
         string[] types = ["application/json", "multipart/form-data; boundary=xyz", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream", "multipart/form-data"];
@@ -77,7 +78,7 @@ public sealed class WebhookFuzzTests
             random.NextBytes(bytes);
             using var content = new ByteArrayContent(bytes);
             content.Headers.TryAddWithoutValidation("Content-Type", types[i % types.Length]);
-            using var response = await http.PostAsync(hook.Url, content, WebhookEndpointTests.Timeout());
+            using var response = await http.PostAsync(hook.WebhookUrl, content, CancellationToken.None);
             Assert.InRange((int)response.StatusCode, 400, 499);
         }
 
@@ -89,7 +90,7 @@ public sealed class WebhookFuzzTests
         try
         {
             using (content)
-            using (var response = await http.PostAsync(url, content, WebhookEndpointTests.Timeout()))
+            using (var response = await http.PostAsync(url, content, CancellationToken.None))
             {
                 return (int)response.StatusCode;
             }

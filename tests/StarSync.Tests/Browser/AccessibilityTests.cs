@@ -17,7 +17,7 @@ public sealed class AccessibilityTests
     public async Task Every_page_has_no_axe_violations_in_light_dark_and_phone_layouts()
     {
         var emulator = new EmulatorOptions { Tracks = 900, Seed = 5, HandRatedShare = 0.2, MusicLibraries = 2 };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         RunFirstJob(browser);
 
         var violations = new List<string>();
@@ -48,7 +48,7 @@ public sealed class AccessibilityTests
     public async Task Phone_layout_folds_the_navigation_and_draws_tables_as_labelled_cards()
     {
         var emulator = new EmulatorOptions { Tracks = 600, Seed = 6, HandRatedShare = 0.2 };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         RunFirstJob(browser);
         browser.Driver.Manage().Window.Size = new System.Drawing.Size(390, 844);
 
@@ -75,7 +75,7 @@ public sealed class AccessibilityTests
     public async Task Footer_shows_the_version_and_the_theme_choice_sticks_and_ratings_draw_empty_slots()
     {
         var emulator = new EmulatorOptions { Tracks = 600, Seed = 6, HandRatedShare = 0.2 };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         RunFirstJob(browser);
 
         Assert.StartsWith("StarSync 1.", browser.Text("#app-version"), StringComparison.Ordinal);
@@ -105,7 +105,7 @@ public sealed class AccessibilityTests
     public async Task Arrow_keys_on_the_reset_choice_move_between_options_and_leave_the_text_box_alone()
     {
         var emulator = new EmulatorOptions { Tracks = 300, Seed = 6 };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         browser.Go("/reset");
         browser.Until("the reset form", () => browser.Driver.FindElements(By.CssSelector("input[name=reset-mode]")).Count == 2);
 

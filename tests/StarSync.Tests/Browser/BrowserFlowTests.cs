@@ -13,7 +13,7 @@ public sealed class BrowserFlowTests
     {
         var emulator = new EmulatorOptions { Tracks = 1500, Seed = 11, HandRatedShare = 0.2 };
         emulator.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(2);
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         var section = browser.Plex.Library.Sections.First(s => s.IsMusic).Key;
         var before = browser.Plex.Library.TrackKeys(section).ToDictionary(k => k, k => browser.Plex.Library.GetUserRating(k));
         var unrated = before.Count(kv => kv.Value is null);
@@ -62,7 +62,7 @@ public sealed class BrowserFlowTests
             ? Directory.CreateDirectory(dir).FullName
             : Directory.CreateTempSubdirectory("starsync-shots-").FullName;
         var emulator = new EmulatorOptions { Tracks = 2400, Seed = 4, HandRatedShare = 0.15, MusicLibraries = 2, FriendlyName = "Living Room Plex" };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         var section = browser.Plex.Library.Sections.First(s => s.IsMusic).Key;
 
         browser.Find("#recent-count").Clear();
@@ -114,7 +114,13 @@ public sealed class BrowserFlowTests
         browser.Until("the album's eleven changes", () => browser.Driver.FindElements(By.CssSelector("#changes-body tr")).Count == 11);
         var artists = browser.Driver.FindElements(By.CssSelector("#changes-body td[data-label=\"Artist\"]")).Select(td => td.Text).Distinct().ToArray();
         Assert.Equal(["Björk & <The Sugarcubes>"], artists);
-        Assert.Equal(0L, browser.Driver.ExecuteScript("return document.querySelectorAll('#changes-body the').length"));
+        Assert.Equal(0L, browser.Driver.ExecuteScript("return document.querySelectorAll('the').length")); // no <the> element anywhere
+
+        // The track's own page shows the name as text too.
+        browser.Driver.Navigate().GoToUrl(browser.Find("#changes-body td a").GetDomProperty("href") ?? "/history");
+        browser.Until("the track page", () => browser.Text("#track-subtitle").Length > 0);
+        Assert.StartsWith("Björk & <The Sugarcubes> · ", browser.Text("#track-subtitle"), StringComparison.Ordinal);
+        Assert.Equal(0L, browser.Driver.ExecuteScript("return document.querySelectorAll('the').length"));
 
         foreach (var shot in shots)
         {

@@ -2,22 +2,20 @@ using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Browser;
 
 /// <summary>
 /// Debian's headless Chromium driven by ChromeDriver (both installed by setup.sh), logged in to a real StarSync
-/// that talks to a running emulated Plex.
+/// started by <see cref="TestHost"/>.
 /// </summary>
 internal sealed class BrowserSession : IAsyncDisposable
 {
     private readonly string _profile = Directory.CreateTempSubdirectory("starsync-chromium-").FullName;
     private readonly ChromeDriverService _service;
 
-    private BrowserSession(PlexEmulatorServer plex, TestApp app)
+    private BrowserSession(TestHost app)
     {
-        Plex = plex;
         App = app;
         if (!File.Exists("/usr/bin/chromedriver") || !File.Exists("/usr/bin/chromium"))
         {
@@ -34,33 +32,29 @@ internal sealed class BrowserSession : IAsyncDisposable
         Wait = new WebDriverWait(Driver, TimeSpan.FromSeconds(60));
     }
 
-    public PlexEmulatorServer Plex { get; }
+    public PlexEmulatorServer Plex => App.Plex;
 
-    public TestApp App { get; }
+    public TestHost App { get; }
 
     public ChromeDriver Driver { get; }
 
     public WebDriverWait Wait { get; }
 
-    public static async Task<BrowserSession> StartAsync(EmulatorOptions emulator, IDictionary<string, string?>? config = null)
+    /// <summary>Starts the app <paramref name="host"/> describes (the one test host builder) and logs in through the real form.</summary>
+    public static async Task<BrowserSession> StartAsync(TestHostBuilder host)
     {
-        var plex = await PlexEmulatorServer.StartAsync(emulator);
-        var values = new Dictionary<string, string?>
+        var app = await host.StartAsync();
+        try
         {
-            ["PLEX_URL"] = plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = plex.Token,
-            ["LIBRARY_NAME"] = string.Join(",", plex.Library.Sections.Where(s => s.IsMusic).Select(s => s.Title)),
-            ["PLEX_PAGE_SIZE"] = "200",
-        };
-        foreach (var (key, value) in config ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
+            var session = new BrowserSession(app);
+            session.Login();
+            return session;
         }
-
-        var app = await TestApp.StartAsync(values);
-        var session = new BrowserSession(plex, app);
-        session.Login();
-        return session;
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     public Uri Url(string path) => new(App.BaseAddress, path);
@@ -112,8 +106,8 @@ internal sealed class BrowserSession : IAsyncDisposable
     private void Login()
     {
         Go("/login");
-        Find("#username").SendKeys(TestApp.Username);
-        Find("#password").SendKeys(TestApp.Password);
+        Find("#username").SendKeys(TestHost.Username);
+        Find("#password").SendKeys(TestHost.Password);
         Find("button[type=submit]").Click();
         Until("the dashboard after login", () => Driver.FindElements(By.Id("rate-all")).Count > 0);
     }
@@ -124,7 +118,6 @@ internal sealed class BrowserSession : IAsyncDisposable
         Driver.Dispose();
         _service.Dispose();
         await App.DisposeAsync();
-        await Plex.DisposeAsync();
         try
         {
             Directory.Delete(_profile, recursive: true);

@@ -10,11 +10,11 @@ public sealed class DashboardTests
     public async Task Tasks_card_shows_the_schedule_runs_it_now_and_the_run_appears_as_last_run_and_in_recent_jobs()
     {
         var emulator = new EmulatorOptions { Tracks = 600, Seed = 8, HandRatedShare = 0.2 };
-        await using var browser = await BrowserSession.StartAsync(emulator, new Dictionary<string, string?>
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries().Config(new Dictionary<string, string?>
         {
             ["BATCH_SIZE"] = "50",
             ["BATCH_INTERVAL_MINUTES"] = "90",
-        });
+        }));
         var section = browser.Plex.Library.Sections.First(s => s.IsMusic).Key;
         var unrated = browser.Plex.Library.CountUnrated(section);
 

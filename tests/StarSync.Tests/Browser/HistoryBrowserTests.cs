@@ -4,7 +4,6 @@ using StarSync.Configuration;
 using StarSync.Jobs;
 using StarSync.Journal;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Automation;
 
 namespace StarSync.Tests.Browser;
 
@@ -27,7 +26,7 @@ public sealed class HistoryBrowserTests
     [Fact]
     public async Task History_shows_cancelled_failed_and_undone_jobs_in_words_and_navigates_a_job_of_thousands_of_changes()
     {
-        await using var browser = await BrowserSession.StartAsync(new EmulatorOptions { Tracks = 3000, Seed = 12, HandRatedShare = 0.1 });
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(new EmulatorOptions { Tracks = 3000, Seed = 12, HandRatedShare = 0.1 }).AllMusicLibraries());
         var services = browser.App.App.Services;
         var queue = services.GetRequiredService<JobQueue>();
         var journal = services.GetRequiredService<JournalStore>();

@@ -13,7 +13,7 @@ public sealed class RulesEditorBrowserTests
     public async Task User_loads_example_rules_sees_a_field_error_fixes_it_previews_reorders_removes_and_saves()
     {
         var emulator = new EmulatorOptions { Tracks = 3000, Seed = 9, HandRatedShare = 0.2, MusicLibraries = 2, FriendlyName = "Living Room Plex" };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         browser.Go("/settings");
         browser.Until("the default rule", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == 1);
 

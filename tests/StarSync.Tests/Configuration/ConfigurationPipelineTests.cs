@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Configuration;
 
 /// <summary>Start-up configuration: every problem in one round, nothing written while composing, bad environments stop cleanly.</summary>
+[Trait("Category", "Integration")]
 public sealed class ConfigurationPipelineTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("starsync-config-").FullName;
@@ -20,14 +20,10 @@ public sealed class ConfigurationPipelineTests : IDisposable
     /// <summary>Runs the app as Program does (exit code, "starsync: ..." lines), with test configuration.</summary>
     private async Task<(int ExitCode, string[] Lines)> RunAsync(Dictionary<string, string?> extra)
     {
-        var config = TestApp.DefaultConfig(_root);
-        foreach (var (key, value) in extra)
-        {
-            config[key] = value;
-        }
+        var config = TestHost.Create().Config(extra).ConfigurationFor(_root);
 
         using var error = new StringWriter();
-        var exit = await StarSyncApp.RunAsync(["--contentRoot", TestApp.ContentRoot], error, builder =>
+        var exit = await StarSyncApp.RunAsync(["--contentRoot", TestHost.ContentRoot], error, builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration.AddInMemoryCollection(config);
@@ -67,7 +63,7 @@ public sealed class ConfigurationPipelineTests : IDisposable
     [Fact]
     public async Task Building_the_host_writes_nothing_and_starting_it_creates_private_settings()
     {
-        var app = TestApp.Build(_root);
+        var app = TestHost.Create().Build(_root);
         try
         {
             Assert.False(Directory.Exists(ConfigDir), "composing services created CONFIG_DIR");

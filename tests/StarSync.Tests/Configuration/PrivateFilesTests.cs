@@ -1,13 +1,12 @@
 using System.Runtime.Versioning;
 using StarSync.Configuration;
 using StarSync.Demo;
-using StarSync.Tests.Automation;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Configuration;
 
 /// <summary>Everything StarSync writes is owner-only: files 0600, folders 0700, from the moment they exist.</summary>
 [UnsupportedOSPlatform("windows")]
+[Trait("Category", "Integration")]
 public sealed class PrivateFilesTests
 {
     private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -16,7 +15,7 @@ public sealed class PrivateFilesTests
     [Fact]
     public async Task Journal_with_wal_and_shm_sessions_settings_keys_and_logs_are_owner_only()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync(); // a session row, a key ring
         var config = app.ConfigDirectory;
         await Eventually.TrueAsync(() => Directory.GetFiles(app.LogsDirectory).Length > 0, "log file exists");

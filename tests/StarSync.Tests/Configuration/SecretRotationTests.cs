@@ -2,12 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using StarSync.Tests.Automation;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Configuration;
 
 /// <summary>WEBHOOK_SECRET and API_KEY rotate: the environment wins over the stored value, the UI regenerates what the environment does not pin.</summary>
+[Trait("Category", "Integration")]
 public sealed class SecretRotationTests : IDisposable
 {
     private const string EnvSecret = "rotated-webhook-secret-42";
@@ -23,14 +22,14 @@ public sealed class SecretRotationTests : IDisposable
     [Fact]
     public async Task Secrets_set_in_the_environment_replace_the_stored_ones_and_the_log_names_the_source_not_the_value()
     {
-        await using (await TestApp.StartAsync(rootDirectory: _root))
+        await using (await TestHost.Create().InDirectory(_root).StartAsync())
         {
         }
 
         var storedSecret = Stored()["webhook_secret"]!.GetValue<string>();
         var storedKey = Stored()["api_key"]!.GetValue<string>();
 
-        await using (var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["WEBHOOK_SECRET"] = EnvSecret, ["API_KEY"] = EnvKey }, rootDirectory: _root))
+        await using (var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["WEBHOOK_SECRET"] = EnvSecret, ["API_KEY"] = EnvKey }).InDirectory(_root).StartAsync())
         {
             using var client = app.CreateClient();
             client.DefaultRequestHeaders.Add("X-Api-Key", EnvKey);
@@ -60,13 +59,13 @@ public sealed class SecretRotationTests : IDisposable
     [Fact]
     public async Task Webhook_secret_regenerated_in_the_ui_replaces_the_old_url_and_needs_an_antiforgery_token()
     {
-        await using var app = await TestApp.StartAsync(rootDirectory: _root);
+        await using var app = await TestHost.Create().InDirectory(_root).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
         var before = (await client.GetFromJsonAsync<JsonElement>("/api/v1/settings")).GetProperty("webhookUrl").GetString()!;
 
         using var withoutToken = await client.PostAsync("/api/v1/settings/webhook-secret", null);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/settings/webhook-secret");
-        request.Headers.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client, "/settings"));
+        request.Headers.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
         using var response = await client.SendAsync(request);
         var after = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("webhookUrl").GetString()!;
         var shown = await client.GetFromJsonAsync<JsonElement>("/api/v1/settings");
@@ -84,7 +83,7 @@ public sealed class SecretRotationTests : IDisposable
     [Fact]
     public async Task Regenerated_api_key_replaces_the_old_one()
     {
-        await using var app = await TestApp.StartAsync(rootDirectory: _root);
+        await using var app = await TestHost.Create().InDirectory(_root).StartAsync();
         var key = Stored()["api_key"]!.GetValue<string>();
         using var client = app.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
@@ -104,10 +103,10 @@ public sealed class SecretRotationTests : IDisposable
     [Fact]
     public async Task Webhook_secret_pinned_by_the_environment_is_not_regenerated_and_the_reason_names_the_variable()
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["WEBHOOK_SECRET"] = EnvSecret }, rootDirectory: _root);
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["WEBHOOK_SECRET"] = EnvSecret }).InDirectory(_root).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/settings/webhook-secret");
-        request.Headers.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client, "/settings"));
+        request.Headers.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
 
         using var response = await client.SendAsync(request);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();

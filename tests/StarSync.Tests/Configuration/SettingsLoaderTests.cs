@@ -4,6 +4,7 @@ using StarSync.Rating;
 
 namespace StarSync.Tests.Configuration;
 
+[Trait("Category", "Unit")]
 public sealed class SettingsLoaderTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("starsync-settings-").FullName;

@@ -16,6 +16,7 @@ namespace StarSync.Tests.Crash;
 
 /// <summary>The CLI killed mid-page, then its undo killed midway, then undo run again: every track as before.</summary>
 [Trait("Category", "Crash")]
+[Trait("Category", "Integration")]
 public sealed class CliKilledMidPageAndDuringUndoTests(ITestOutputHelper output)
 {
     private const int PageSize = CrashScene.PageSize;
@@ -48,6 +49,7 @@ public sealed class CliKilledMidPageAndDuringUndoTests(ITestOutputHelper output)
 
 /// <summary>The CLI killed at a page boundary, then the web app started at once undoes everything.</summary>
 [Trait("Category", "Crash")]
+[Trait("Category", "Integration")]
 public sealed class CliKilledAtPageBoundaryTests(ITestOutputHelper output)
 {
     private const int PageSize = CrashScene.PageSize;
@@ -70,6 +72,7 @@ public sealed class CliKilledAtPageBoundaryTests(ITestOutputHelper output)
 
 /// <summary>The web app killed mid-job, restarted at once, undoes everything.</summary>
 [Trait("Category", "Crash")]
+[Trait("Category", "Integration")]
 public sealed class WebAppKilledMidJobTests(ITestOutputHelper output)
 {
     private const int PageSize = CrashScene.PageSize;
@@ -104,6 +107,7 @@ public sealed class WebAppKilledMidJobTests(ITestOutputHelper output)
 /// hears back): the web app started at once settles the batch's pending rows by reading Plex, then undoes everything.
 /// </summary>
 [Trait("Category", "Crash")]
+[Trait("Category", "Integration")]
 public sealed class CliKilledMidBatchTests(ITestOutputHelper output)
 {
     [Fact]
@@ -327,30 +331,23 @@ internal sealed class WebChild(ChildProcess process, int port, ITestOutputHelper
 
     public ChildProcess Process { get; } = process;
 
-    public async Task WaitUntilReadyAsync()
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            Assert.False(Process.HasExited, "the web app exited at start:\n" + Process.Output);
-            try
+    public Task WaitUntilReadyAsync() =>
+        Eventually.TrueAsync(
+            async () =>
             {
-                using var response = await _http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
-                if (response.IsSuccessStatusCode)
+                Assert.False(Process.HasExited, "the web app exited at start:\n" + Process.Output);
+                try
                 {
-                    return;
+                    using var response = await _http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+                    return response.IsSuccessStatusCode;
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("the web app did not answer /health:\n" + Process.Output);
-    }
+                catch (HttpRequestException)
+                {
+                    return false; // not listening yet
+                }
+            },
+            "the web app to answer /health",
+            seconds: 60);
 
     public async Task<JsonElement> PostAsync(string path, string json)
     {
@@ -364,20 +361,14 @@ internal sealed class WebChild(ChildProcess process, int port, ITestOutputHelper
     public async Task<JsonElement> RunJobAsync(string path, string json)
     {
         var id = (await PostAsync(path, json)).GetProperty("id").GetInt64();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
-        {
-            var job = await _http.GetFromJsonAsync<JsonElement>($"jobs/{id}");
-            if (job.GetProperty("status").GetString() is not ("queued" or "running"))
-            {
-                output.WriteLine($"web {path}: job #{id} {job.GetProperty("status").GetString()} after {deadline.Elapsed.TotalSeconds:0.0} s {job.GetProperty("error")}");
-                return job;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"job #{id} did not end:\n{Process.Output}");
+        var started = Stopwatch.StartNew();
+        var job = await Eventually.ValueAsync(
+            () => _http.GetFromJsonAsync<JsonElement>($"jobs/{id}"),
+            j => j.GetProperty("status").GetString() is not ("queued" or "running"),
+            $"job #{id} to end",
+            seconds: 90);
+        output.WriteLine($"web {path}: job #{id} {job.GetProperty("status").GetString()} after {started.Elapsed.TotalSeconds:0.0} s {job.GetProperty("error")}");
+        return job;
     }
 
     public ValueTask DisposeAsync()

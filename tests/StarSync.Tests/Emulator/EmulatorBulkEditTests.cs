@@ -4,6 +4,7 @@ using StarSync.PlexEmulator;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>The bulk edit and the single-writer cost model (plex-api.md §7, issue 11).</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorBulkEditTests
 {
     private static string Bulk(IEnumerable<string> keys, string value, string extra = "") =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>Seeded faults and latency, limited to routes when asked, and the counters that record them.</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorFaultTests
 {
     private static string Rate(string key) => $"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=4";
@@ -58,7 +59,7 @@ public sealed class EmulatorFaultTests
         await using var server = await EmulatorTestHost.StartAsync(o => o.Faults.DropConnectionRate = 1);
         using var client = EmulatorTestHost.Client(server);
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/library/sections", EmulatorTestHost.Ct));
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/library/sections", CancellationToken.None));
 
         Assert.Equal(1, server.Counters.ConnectionsDropped);
     }
@@ -93,7 +94,7 @@ public sealed class EmulatorFaultTests
         using var client = EmulatorTestHost.Client(server);
 
         var pending = client.StatusOfAsync(HttpMethod.Get, "/library/sections");
-        await EmulatorTestHost.WaitUntilAsync(() => server.Counters.SlowResponsesInjected == 1, "the slow response started");
+        await Eventually.TrueAsync(() => server.Counters.SlowResponsesInjected == 1, "the slow response started");
         Assert.False(pending.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(30));
 
@@ -115,7 +116,7 @@ public sealed class EmulatorFaultTests
         var keys = server.Library.TrackKeys("1").Take(3).ToArray();
 
         var writes = keys.Select(k => client.StatusOfAsync(HttpMethod.Put, Rate(k))).ToArray();
-        await EmulatorTestHost.WaitUntilAsync(() => server.Counters.CurrentRequests == 3, "three writes are in flight");
+        await Eventually.TrueAsync(() => server.Counters.CurrentRequests == 3, "three writes are in flight");
         // Each second of (fake) time lets at most one write through the single writer. A write whose delay was
         // not armed yet when time moved simply finishes on a later step, so step until all are done.
         for (var steps = 0; server.Counters.RatingWrites < 3; steps++)

@@ -5,6 +5,7 @@ using StarSync.PlexEmulator;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>The seeded library generator: realistic, repeatable, compact.</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorGenerationTests
 {
     [Fact]
@@ -49,6 +50,7 @@ public sealed class EmulatorGenerationTests
 public sealed class MemoryRunsAlone;
 
 [Collection(nameof(MemoryRunsAlone))]
+[Trait("Category", "Integration")]
 public sealed class EmulatorMemoryTests
 {
     [Fact]

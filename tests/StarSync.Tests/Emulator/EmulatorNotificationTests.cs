@@ -7,6 +7,7 @@ using StarSync.PlexEmulator;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>The notification websocket as PMS serves it (plex-api.md §9b), read by a plain ClientWebSocket.</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorNotificationTests
 {
     [Fact]
@@ -84,7 +85,7 @@ public sealed class EmulatorNotificationTests
             socket.Options.SetRequestHeader("X-Plex-Token", token);
         }
 
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(NotificationSocket.Uri(plex, null), Timeout()));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(NotificationSocket.Uri(plex, null), CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
         Assert.Equal(0, plex.Notifications.Connections);
@@ -100,12 +101,12 @@ public sealed class EmulatorNotificationTests
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
 
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(NotificationSocket.Uri(plex, plex.Token), Timeout()));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(NotificationSocket.Uri(plex, plex.Token), CancellationToken.None));
         Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
 
         options.Notifications.RefuseConnections = false;
         using var http = new HttpClient();
-        using var plain = await http.GetAsync(new Uri(plex.BaseUri, ":/websockets/notifications?X-Plex-Token=" + plex.Token), Timeout());
+        using var plain = await http.GetAsync(new Uri(plex.BaseUri, ":/websockets/notifications?X-Plex-Token=" + plex.Token), CancellationToken.None);
         Assert.Equal(HttpStatusCode.BadRequest, plain.StatusCode);
     }
 
@@ -120,7 +121,7 @@ public sealed class EmulatorNotificationTests
         Assert.True(cut is WebSocketException or InvalidOperationException, $"expected the connection to be cut, got {cut}");
         using (var refused = new ClientWebSocket())
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => refused.ConnectAsync(NotificationSocket.Uri(plex, plex.Token), Timeout()));
+            await Assert.ThrowsAnyAsync<Exception>(() => refused.ConnectAsync(NotificationSocket.Uri(plex, plex.Token), CancellationToken.None));
         }
 
         await plex.StartServingAsync();
@@ -162,8 +163,6 @@ public sealed class EmulatorNotificationTests
             return false;
         }
     }
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 }
 
 /// <summary>A test client of the emulator's notification websocket.</summary>
@@ -196,7 +195,7 @@ internal sealed class NotificationSocket : IDisposable
         await socket.ConnectAsync(Uri(plex, tokenInQuery ? plex.Token : null), timeout.Token);
         // The upgrade answer can reach us before the hub has registered the client: wait for it, or an album added
         // at once would be announced to nobody.
-        await Automation.Eventually.TrueAsync(() => plex.Notifications.ConnectedClients > 0, "the emulator registered the client");
+        await Eventually.TrueAsync(() => plex.Notifications.ConnectedClients > 0, "the emulator registered the client");
         return new NotificationSocket(socket);
     }
 

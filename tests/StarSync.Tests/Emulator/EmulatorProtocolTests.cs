@@ -4,6 +4,7 @@ using System.Text.Json;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>Authentication, content negotiation and the shapes PMS answers with (plex-api.md §1–3, §5, §8).</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorProtocolTests(SharedEmulatorFixture fixture) : IClassFixture<SharedEmulatorFixture>
 {
     private const string Stub401 = "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>";
@@ -19,12 +20,12 @@ public sealed class EmulatorProtocolTests(SharedEmulatorFixture fixture) : IClas
             client.DefaultRequestHeaders.Add("X-Plex-Token", token);
         }
 
-        using var response = await client.GetAsync("/library/sections", EmulatorTestHost.Ct);
+        using var response = await client.GetAsync("/library/sections", CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("1.0", response.Headers.GetValues("X-Plex-Protocol").Single());
-        Assert.Equal(Stub401, await response.Content.ReadAsStringAsync(EmulatorTestHost.Ct));
+        Assert.Equal(Stub401, await response.Content.ReadAsStringAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -32,9 +33,9 @@ public sealed class EmulatorProtocolTests(SharedEmulatorFixture fixture) : IClas
     {
         using var client = new HttpClient { BaseAddress = fixture.Server.BaseUri };
 
-        using var ok = await client.GetAsync("/library/sections?X-Plex-Token=" + fixture.Server.Token, EmulatorTestHost.Ct);
-        using var bad = await client.GetAsync("/library/sections?X-Plex-Token=nope", EmulatorTestHost.Ct);
-        using var unknownPath = await client.GetAsync("/no/such/path", EmulatorTestHost.Ct);
+        using var ok = await client.GetAsync("/library/sections?X-Plex-Token=" + fixture.Server.Token, CancellationToken.None);
+        using var bad = await client.GetAsync("/library/sections?X-Plex-Token=nope", CancellationToken.None);
+        using var unknownPath = await client.GetAsync("/no/such/path", CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, bad.StatusCode);

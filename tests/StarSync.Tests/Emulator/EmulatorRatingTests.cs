@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>PUT /:/rate and the bulk edit (plex-api.md §7, §10).</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorRatingTests
 {
     private static string Rate(string key, string rating) =>
@@ -24,7 +25,7 @@ public sealed class EmulatorRatingTests
         var afterClear = (await client.GetXmlAsync("/library/metadata/" + key)).Element("Track")!;
 
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
-        Assert.Empty(await set.Content.ReadAsByteArrayAsync(EmulatorTestHost.Ct));
+        Assert.Empty(await set.Content.ReadAsByteArrayAsync(CancellationToken.None));
         Assert.Equal("8.0", (string?)afterSet.Attribute("userRating"));
         Assert.Equal(time.GetUtcNow().ToUnixTimeSeconds(), afterSet.LongAttr("lastRatedAt"));
         Assert.Equal(HttpStatusCode.OK, clear.StatusCode);

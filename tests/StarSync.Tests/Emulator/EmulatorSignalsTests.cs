@@ -5,6 +5,7 @@ using System.Xml.Linq;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>Listening signals on tracks and tag children on albums, as PMS lists them (plex-api.md §5).</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorSignalsTests(SharedEmulatorFixture fixture) : IClassFixture<SharedEmulatorFixture>
 {
     private const string Tracks = "/library/sections/1/all?type=10";

@@ -9,14 +9,12 @@ namespace StarSync.Tests.Emulator;
 /// <summary>Starts emulators and talks to them over real HTTP, as a Plex client would.</summary>
 internal static class EmulatorTestHost
 {
-    /// <summary>xunit 2 has no per-test token; HttpClient.Timeout bounds every call instead.</summary>
-    public static CancellationToken Ct => CancellationToken.None;
 
     public static async Task<PlexEmulatorServer> StartAsync(Action<EmulatorOptions>? configure = null, int tracks = 600)
     {
         var options = new EmulatorOptions { Tracks = tracks, Seed = 7, Token = "owner-token" };
         configure?.Invoke(options);
-        return await PlexEmulatorServer.StartAsync(options, Ct);
+        return await PlexEmulatorServer.StartAsync(options, CancellationToken.None);
     }
 
     public static HttpClient Client(PlexEmulatorServer server, string? token = null, bool json = false)
@@ -35,7 +33,7 @@ internal static class EmulatorTestHost
     public static async Task<XElement> GetXmlAsync(this HttpClient client, string path, int? start = null, int? size = null)
     {
         using var response = await SendAsync(client, HttpMethod.Get, path, start, size);
-        var body = await response.Content.ReadAsStringAsync(Ct);
+        var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
         Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}: {body}");
         return XDocument.Parse(body).Root!;
     }
@@ -43,7 +41,7 @@ internal static class EmulatorTestHost
     public static async Task<JsonElement> GetJsonAsync(this HttpClient client, string path)
     {
         using var response = await SendAsync(client, HttpMethod.Get, path, null, null);
-        var body = await response.Content.ReadAsStringAsync(Ct);
+        var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
         Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}: {body}");
         Assert.StartsWith("application/json", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         return JsonDocument.Parse(body).RootElement.GetProperty("MediaContainer").Clone();
@@ -62,7 +60,7 @@ internal static class EmulatorTestHost
             request.Headers.Add("X-Plex-Container-Size", n.ToString(CultureInfo.InvariantCulture));
         }
 
-        return await client.SendAsync(request, Ct);
+        return await client.SendAsync(request, CancellationToken.None);
     }
 
     public static async Task<int> StatusOfAsync(this HttpClient client, HttpMethod method, string path)
@@ -80,16 +78,4 @@ internal static class EmulatorTestHost
 
     public static double? Rating(this XElement e) =>
         e.Attribute("userRating") is { } a ? double.Parse(a.Value, CultureInfo.InvariantCulture) : null;
-
-    /// <summary>Polls a condition until it holds or the deadline passes; never a fixed sleep.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = Environment.TickCount64 + 10_000;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, "Timed out waiting until " + what);
-            await Task.Yield();
-            await Task.Delay(5, Ct);
-        }
-    }
 }

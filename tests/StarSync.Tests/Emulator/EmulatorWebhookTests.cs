@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace StarSync.Tests.Emulator;
 
 /// <summary>The webhook sender posts what PMS posts (plex-api.md §9); a tiny Kestrel receiver records it.</summary>
+[Trait("Category", "Integration")]
 public sealed class EmulatorWebhookTests
 {
     private sealed record Received(string ContentType, string? Payload, long ThumbLength, string? ThumbType);
@@ -66,7 +67,7 @@ public sealed class EmulatorWebhookTests
         await using var receiver = await Receiver.StartAsync();
         var track = server.Library.TrackKeys("1")[10];
 
-        using var response = await server.Webhooks.SendLibraryNewAsync(receiver.Uri, track, EmulatorTestHost.Ct);
+        using var response = await server.Webhooks.SendLibraryNewAsync(receiver.Uri, track, CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var hook = Assert.Single(receiver.All);
@@ -94,8 +95,8 @@ public sealed class EmulatorWebhookTests
         await using var receiver = await Receiver.StartAsync();
         var album = server.Library.AddAlbum("1", 4, "Brand New Band");
 
-        var perAlbum = await server.Webhooks.SendAlbumArrivedAsync(receiver.Uri, album, perTrack: false, EmulatorTestHost.Ct);
-        var perTrack = await server.Webhooks.SendAlbumArrivedAsync(receiver.Uri, album, perTrack: true, EmulatorTestHost.Ct);
+        var perAlbum = await server.Webhooks.SendAlbumArrivedAsync(receiver.Uri, album, perTrack: false, CancellationToken.None);
+        var perTrack = await server.Webhooks.SendAlbumArrivedAsync(receiver.Uri, album, perTrack: true, CancellationToken.None);
 
         Assert.Single(perAlbum);
         Assert.Equal(4, perTrack.Count);
@@ -114,8 +115,8 @@ public sealed class EmulatorWebhookTests
         var track = server.Library.TrackKeys("1")[0];
         server.Library.SetUserRating(track, 9);
 
-        using var rate = await server.Webhooks.SendMediaRateAsync(receiver.Uri, track, EmulatorTestHost.Ct);
-        using var movie = await server.Webhooks.SendNonMusicEventAsync(receiver.Uri, EmulatorTestHost.Ct);
+        using var rate = await server.Webhooks.SendMediaRateAsync(receiver.Uri, track, CancellationToken.None);
+        using var movie = await server.Webhooks.SendNonMusicEventAsync(receiver.Uri, CancellationToken.None);
 
         var hooks = receiver.All.Select(h => JsonDocument.Parse(h.Payload!).RootElement).ToList();
         Assert.Equal("media.rate", hooks[0].GetProperty("event").GetString());

@@ -4,6 +4,7 @@ using StarSync.PlexEmulator;
 
 namespace StarSync.Tests.Engine;
 
+[Trait("Category", "Integration")]
 public sealed class CommandLineTests : IAsyncLifetime
 {
     private PlexEmulatorServer _plex = null!;
@@ -30,7 +31,7 @@ public sealed class CommandLineTests : IAsyncLifetime
             ["LOGS_DIR"] = Path.Combine(_dir, "logs"),
             ["DOTENV_PATH"] = Path.Combine(_dir, "none.env"),
             ["LIBRARY_NAME"] = "Music",
-        }), EngineHarness.TestTimeout());
+        }), CancellationToken.None);
         return (code, output.ToString(), error.ToString());
     }
 

@@ -10,16 +10,17 @@ namespace StarSync.Tests.Engine;
 /// What a killed process leaves (a lease it never released, a job still "running", pending rows) is settled by the
 /// next job or undo, whenever the restart happens, and history tells the truth about it.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class CrashRecoveryTests
 {
     [Fact]
     public async Task A_lease_left_by_a_dead_process_on_this_machine_is_taken_over_at_once()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var dead = await DeadProcessHolderAsync();
         Assert.True(await engine.Journal.TryAcquireLeaseAsync(dead, RunnerLease.Ttl, CancellationToken.None)); // fresh heartbeat
 
-        var job = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All), EngineHarness.TestTimeout(20));
+        var job = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All));
 
         Assert.Equal(JobStatus.Succeeded, job.Status);
         Assert.Null(await engine.Journal.GetLeaseHolderAsync(CancellationToken.None));
@@ -28,7 +29,7 @@ public sealed class CrashRecoveryTests
     [Fact]
     public async Task A_lease_of_a_live_process_is_not_taken_over()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         using var live = Process.GetCurrentProcess();
         var holder = $"{Environment.MachineName}/{live.Id}/{new DateTimeOffset(live.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds()}/someone-else";
         var lease = engine.Lease;
@@ -43,7 +44,7 @@ public sealed class CrashRecoveryTests
     [Fact]
     public async Task Undo_all_after_a_kill_with_the_lease_still_held_settles_pending_rows_and_restores_every_track()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
         var keys = before.Where(kv => kv.Value is null).Select(kv => kv.Key).Take(10).ToArray();
         // The killed process: lease taken, job running, ten writes journaled as pending, six of them reached Plex.
@@ -55,7 +56,7 @@ public sealed class CrashRecoveryTests
             engine.Plex.Library.SetUserRating(key, 6);
         }
 
-        var undo = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll), EngineHarness.TestTimeout(30));
+        var undo = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll));
 
         Assert.Equal(JobStatus.Succeeded, undo.Status);
         Assert.Equal(6, undo.Counts.Restored);
@@ -71,8 +72,8 @@ public sealed class CrashRecoveryTests
     public async Task Undo_refuses_while_pending_rows_cannot_be_checked_against_plex()
     {
         var failReads = new System.Runtime.CompilerServices.StrongBox<int>(0);
-        await using var engine = await EngineHarness.StartAsync(configure: b =>
-            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new FailMetadataReads(failReads))));
+        await using var engine = await TestHost.Create().Emulator().Services(b =>
+            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new FailMetadataReads(failReads)))).EngineOnly().StartAsync();
         var before = engine.Ratings();
         var key = before.First(kv => kv.Value is null).Key;
         var killed = await StartedJobAsync(engine, JobMode.All);
@@ -80,13 +81,13 @@ public sealed class CrashRecoveryTests
         engine.Plex.Library.SetUserRating(key, 6);
         failReads.Value = 1; // Plex cannot be asked about the pending row
 
-        var undo = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll), EngineHarness.TestTimeout(30));
+        var undo = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll));
 
         Assert.Equal(JobStatus.Failed, undo.Status);
         Assert.Contains("still pending", undo.Error, StringComparison.Ordinal);
         Assert.Equal(6, engine.Plex.Library.GetUserRating(key));
         failReads.Value = 0;
-        var again = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll), EngineHarness.TestTimeout(30));
+        var again = await engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.UndoAll));
         Assert.True(again.Status == JobStatus.Succeeded, again.Error);
         Assert.Equal(before, engine.Ratings());
     }
@@ -94,7 +95,7 @@ public sealed class CrashRecoveryTests
     [Fact]
     public async Task Recovery_does_not_credit_a_later_identical_write_to_the_killed_job()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var key = engine.Ratings().First(kv => kv.Value is null).Key;
         var killed = await StartedJobAsync(engine, JobMode.All);
         await engine.Journal.AddChangesAsync(killed.Id, [Draft(key, null, 6)], ChangeState.Pending, null, null, CancellationToken.None);
@@ -116,7 +117,7 @@ public sealed class CrashRecoveryTests
     [Fact]
     public async Task Rerunning_a_killed_undo_counts_tracks_it_had_restored_as_restored_not_as_changed_since()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
         var rate = await engine.RunAsync(JobMode.All);
         var restoredByKilledUndo = (await engine.ChangesAsync(rate.Id)).Take(5).ToArray();
@@ -140,13 +141,12 @@ public sealed class CrashRecoveryTests
     {
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(15);
-        await using var engine = await EngineHarness.StartAsync(options, EngineHarness.SingleWrites);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var run = engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All), stop.Token);
+        await using var engine = await TestHost.Create().Emulator(options).SingleWrites().EngineOnly().StartAsync();
+        var run = engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All));
         var jobId = 0L;
-        await Automation.Eventually.TrueAsync(() => (jobId = engine.Queue.Snapshot().Current?.Id ?? 0) > 0, "a running job");
+        await Eventually.TrueAsync(() => (jobId = engine.Queue.Snapshot().Current?.Id ?? 0) > 0, "a running job");
 
-        await Automation.Eventually.TrueAsync(
+        await Eventually.TrueAsync(
             async () => (await engine.Journal.GetJobAsync(jobId, CancellationToken.None))!.Counts.Rated > 0, "counts saved while running", seconds: 20);
 
         Assert.Equal(JobStatus.Running, (await engine.Journal.GetJobAsync(jobId, CancellationToken.None))!.Status);
@@ -156,7 +156,7 @@ public sealed class CrashRecoveryTests
 
     private static ChangeDraft Draft(string key, double? old, double? @new) => new(key, "Music", "a", "b", "c", old, @new);
 
-    private static async Task<JobRecord> StartedJobAsync(EngineHarness engine, JobMode mode)
+    private static async Task<JobRecord> StartedJobAsync(TestHost engine, JobMode mode)
     {
         var job = await engine.Journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, mode), ["Music"], CancellationToken.None);
         job = job with { Status = JobStatus.Running, StartedAt = DateTimeOffset.UnixEpoch };

@@ -11,13 +11,14 @@ using StarSync.Rating;
 namespace StarSync.Tests.Engine;
 
 /// <summary>Regressions found in review: hand ratings between jobs, lost answers, odd servers, queue edge cases.</summary>
+[Trait("Category", "Integration")]
 public sealed class JournalSafetyTests
 {
     // ---- Undo all ignores hand ratings made between StarSync jobs ----
     [Fact]
     public async Task Undo_all_brings_back_a_hand_rating_that_a_later_clear_removed()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var rate = await engine.RunAsync(JobMode.All);
         var key = (await engine.ChangesAsync(rate.Id))[0].RatingKey;   // unrated -> 6 by StarSync
         engine.Plex.Library.SetUserRating(key, 9);                      // user's own rating afterwards
@@ -33,7 +34,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task Undo_all_brings_back_a_hand_rating_that_override_replaced()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var rate = await engine.RunAsync(JobMode.All);
         var key = (await engine.ChangesAsync(rate.Id))[0].RatingKey;   // unrated -> 6
         engine.Plex.Library.SetUserRating(key, 9);                      // hand rating
@@ -50,7 +51,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task Undo_of_an_undo_is_refused_and_undo_all_still_restores_the_original_ratings()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
         var rate = await engine.RunAsync(JobMode.All);
         await engine.Settings.UpdateAsync(s => s with { TargetRating = 4, OverrideRating = true }, CancellationToken.None);
@@ -69,7 +70,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task Undo_names_the_later_starsync_job_that_changed_a_track_since()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var clear = await engine.RunAsync(JobMode.Clear);      // hand ratings -> unrated
         var rate = await engine.RunAsync(JobMode.All);         // unrated -> 6, including the cleared ones
 
@@ -84,8 +85,8 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task A_server_that_ignores_the_unrated_filter_still_gets_every_unrated_track_rated()
     {
-        await using var engine = await EngineHarness.StartAsync(configure: b =>
-            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new StripFilterHandler())));
+        await using var engine = await TestHost.Create().Emulator().Services(b =>
+            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new StripFilterHandler()))).EngineOnly().StartAsync();
         var unrated = engine.Ratings().Count(kv => kv.Value is null);
 
         var job = await engine.RunAsync(JobMode.All);
@@ -100,8 +101,8 @@ public sealed class JournalSafetyTests
     public async Task A_write_plex_applied_but_whose_answer_was_lost_is_journaled_undone_and_no_track_is_skipped()
     {
         var lose = new LoseAnswerHandler(loseNth: 5);
-        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites, configure: b =>
-            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => lose)));
+        await using var engine = await TestHost.Create().Emulator().SingleWrites().Services(b =>
+            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => lose))).EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All);
@@ -122,7 +123,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task Items_job_works_when_the_library_is_listed_twice()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var title = engine.Plex.Library.Sections.First(s => s.Type == "artist").Title;
         var errors = await engine.Settings.UpdateAsync(s => s with { Libraries = [title, title.ToUpperInvariant()] }, CancellationToken.None);
         Assert.Empty(errors); // accepted by validation
@@ -137,7 +138,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task Cancelling_a_queued_job_does_not_break_the_next_run()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var queued = await engine.Queue.EnqueueAsync(new JobRequest(JobTrigger.Manual, JobMode.All), CancellationToken.None);
         Assert.True(await engine.Queue.CancelAsync(queued.Id, CancellationToken.None));
 
@@ -151,7 +152,7 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task A_failed_job_records_its_real_failure_count()
     {
-        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites);
+        await using var engine = await TestHost.Create().Emulator().SingleWrites().EngineOnly().StartAsync();
         engine.Plex.Options.Faults.Routes = ["/:/rate"];
         engine.Plex.Options.Faults.ServerErrorRate = 1.0;
         var sp = engine.App.Services;
@@ -160,7 +161,7 @@ public sealed class JournalSafetyTests
         using var executor = new JobExecutor(engine.Queue, ratingJob, engine.Journal, sp.GetRequiredService<IPlexClient>(), engine.Lease, engine.Settings,
             sp.GetRequiredService<IJobEvents>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JobExecutor>>());
 
-        var job = await executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), EngineHarness.TestTimeout());
+        var job = await executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), CancellationToken.None);
 
         Assert.Equal(JobStatus.Failed, job.Status);
         var failedRows = (await engine.ChangesAsync(job.Id)).Count(c => c.State == ChangeState.Failed);

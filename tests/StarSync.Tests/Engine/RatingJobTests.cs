@@ -5,12 +5,13 @@ using StarSync.PlexEmulator;
 
 namespace StarSync.Tests.Engine;
 
+[Trait("Category", "Integration")]
 public sealed class RatingJobTests
 {
     [Fact]
     public async Task Rate_all_rates_every_unrated_track_and_leaves_hand_ratings_alone()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All);
@@ -36,7 +37,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Rate_all_with_override_rerates_differing_tracks_but_never_rewrites_the_target()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?> { ["OVERRIDE_RATING"] = "true" });
+        await using var engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?> { ["OVERRIDE_RATING"] = "true" }).EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All);
@@ -51,7 +52,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Dry_run_writes_nothing_and_reports_what_would_change()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All, dryRun: true);
@@ -66,7 +67,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Recent_n_looks_only_at_the_n_most_recently_added_tracks()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var album = engine.Plex.Library.AddAlbum(engine.MusicKey, 12);
 
         var job = await engine.RunAsync(JobMode.Recent, count: 12);
@@ -79,7 +80,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Unrated_batch_rates_at_most_n_tracks_newest_first()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var album = engine.Plex.Library.AddAlbum(engine.MusicKey, 10);
 
         var job = await engine.RunAsync(JobMode.UnratedBatch, count: 25);
@@ -92,7 +93,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Items_rates_exactly_the_tracks_of_a_new_album()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var album = engine.Plex.Library.AddAlbum(engine.MusicKey, 9);
         var unratedElsewhere = engine.Plex.Library.CountUnrated(engine.MusicKey) - 9;
 
@@ -106,7 +107,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Steady_state_with_nothing_to_rate_costs_requests_per_library_not_per_track()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         await engine.RunAsync(JobMode.All);
         engine.Plex.Counters.Reset();
 
@@ -120,7 +121,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Undo_restores_exact_old_values_including_half_stars_and_unrated()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?> { ["OVERRIDE_RATING"] = "true" });
+        await using var engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?> { ["OVERRIDE_RATING"] = "true" }).EngineOnly().StartAsync();
         var before = engine.Ratings();
         Assert.Contains(before.Values, v => v is { } x && x % 2 == 1);
         var job = await engine.RunAsync(JobMode.All);
@@ -138,7 +139,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Undo_skips_and_reports_a_track_rated_by_hand_after_the_job()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var job = await engine.RunAsync(JobMode.All);
         var touched = (await engine.ChangesAsync(job.Id))[0].RatingKey;
         engine.Plex.Library.SetUserRating(touched, 9);
@@ -156,7 +157,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Undo_all_restores_the_value_from_before_starsyncs_first_change()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
         await engine.RunAsync(JobMode.All);
         await engine.Settings.UpdateAsync(s => s with { OverrideRating = true, TargetRating = 4 }, CancellationToken.None);
@@ -172,7 +173,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Clear_removes_every_rating_and_can_be_undone()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var clear = await engine.RunAsync(JobMode.Clear);
@@ -187,7 +188,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Faults_mid_job_leave_no_change_unexplained()
     {
-        await using var engine = await EngineHarness.StartAsync(config: EngineHarness.SingleWrites);
+        await using var engine = await TestHost.Create().Emulator().SingleWrites().EngineOnly().StartAsync();
         engine.Plex.Options.Faults.Routes = ["/:/rate"];
         engine.Plex.Options.Faults.ServerErrorRate = 0.25;
 
@@ -209,7 +210,7 @@ public sealed class RatingJobTests
     {
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(20);
-        await using var engine = await EngineHarness.StartAsync(options, EngineHarness.SingleWrites);
+        await using var engine = await TestHost.Create().Emulator(options).SingleWrites().EngineOnly().StartAsync();
         var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnProgress(JobProgress p)
         {
@@ -219,7 +220,7 @@ public sealed class RatingJobTests
             }
         }
 
-        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), OnProgress, EngineHarness.TestTimeout());
+        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), OnProgress, CancellationToken.None);
         await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await engine.Queue.CancelAsync(null, CancellationToken.None));
         var job = await run.WaitAsync(TimeSpan.FromSeconds(30));
@@ -238,7 +239,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Recover_settles_changes_left_pending_by_a_crash_against_plex()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var keys = engine.Plex.Library.TrackKeys(engine.MusicKey).Where(k => engine.Plex.Library.GetUserRating(k) is null).Take(2).ToArray();
         var job = await engine.Journal.CreateJobAsync(new JobRequest(JobTrigger.Manual, JobMode.All), ["Music"], CancellationToken.None);
         await engine.Journal.UpdateJobAsync(job with { Status = JobStatus.Running }, CancellationToken.None);
@@ -257,7 +258,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Identical_requests_coalesce_and_item_requests_merge_while_queued()
     {
-        await using var engine = await EngineHarness.StartAsync();
+        await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();
 
         var first = await engine.Queue.EnqueueAsync(new JobRequest(JobTrigger.Manual, JobMode.All), CancellationToken.None);
         var second = await engine.Queue.EnqueueAsync(new JobRequest(JobTrigger.Schedule, JobMode.All), CancellationToken.None);
@@ -274,7 +275,7 @@ public sealed class RatingJobTests
     [Fact]
     public async Task Unknown_library_is_skipped_and_the_job_still_succeeds()
     {
-        await using var engine = await EngineHarness.StartAsync(config: new Dictionary<string, string?> { ["LIBRARY_NAME"] = "Nope" });
+        await using var engine = await TestHost.Create().Emulator().Config(new Dictionary<string, string?> { ["LIBRARY_NAME"] = "Nope" }).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 

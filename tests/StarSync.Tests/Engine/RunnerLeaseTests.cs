@@ -5,15 +5,16 @@ using StarSync.Jobs;
 namespace StarSync.Tests.Engine;
 
 /// <summary>One job at a time also across processes: the web app and a CLI run from cron share one journal.</summary>
+[Trait("Category", "Integration")]
 public sealed class RunnerLeaseTests
 {
     [Fact]
     public async Task A_second_runner_waits_while_another_holds_the_lease_then_runs()
     {
-        await using var web = await EngineHarness.StartAsync();
+        await using var web = await TestHost.Create().Emulator().EngineOnly().StartAsync();
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var cli = await EngineHarness.StartAsync(dir: web.Directory, plex: web.Plex, configure: b =>
-            b.Logging.AddProvider(new SignalOnEvent(2006, waiting)));
+        await using var cli = await TestHost.Create().Plex(web.Plex).InDirectory(web.RootDirectory).Services(b =>
+            b.Logging.AddProvider(new SignalOnEvent(2006, waiting))).EngineOnly().StartAsync();
         Assert.True(await web.Lease.TryAcquireAsync(CancellationToken.None)); // the web app is "running a job"
 
         var run = cli.RunAsync(JobMode.All);
@@ -30,8 +31,8 @@ public sealed class RunnerLeaseTests
     [Fact]
     public async Task Recovery_leaves_a_job_alone_while_another_process_runs_it()
     {
-        await using var cli = await EngineHarness.StartAsync();
-        await using var web = await EngineHarness.StartAsync(dir: cli.Directory, plex: cli.Plex);
+        await using var cli = await TestHost.Create().Emulator().EngineOnly().StartAsync();
+        await using var web = await TestHost.Create().Plex(cli.Plex).InDirectory(cli.RootDirectory).EngineOnly().StartAsync();
         var job = await cli.Journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), ["Music"], CancellationToken.None);
         await cli.Journal.UpdateJobAsync(job with { Status = JobStatus.Running }, CancellationToken.None);
         Assert.True(await cli.Lease.TryAcquireAsync(CancellationToken.None));

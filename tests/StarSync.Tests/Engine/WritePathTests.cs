@@ -8,6 +8,7 @@ using StarSync.Rating;
 namespace StarSync.Tests.Engine;
 
 /// <summary>Issue 11: bulk-edit writes, their verification, auto mode's fallback, undo, and faults, over real HTTP.</summary>
+[Trait("Category", "Integration")]
 public sealed class WritePathTests
 {
     private const string RateRoute = "/:/rate";
@@ -34,15 +35,15 @@ public sealed class WritePathTests
     private static void NoBreaker(Microsoft.AspNetCore.Builder.WebApplicationBuilder b) =>
         b.Services.Configure<StarSync.Plex.PlexResilienceOptions>(o => o.CircuitBreakerMinimumThroughput = 10_000);
 
-    private static string? WritePath(EngineHarness engine) =>
+    private static string? WritePath(TestHost engine) =>
         engine.App.Services.GetRequiredService<WritePathState>().Current?.Description;
 
     [Fact]
     public async Task Batch_mode_rates_a_20k_library_exactly_and_journals_each_batch_pending_before_its_bulk_edit()
     {
         var watch = new BulkEditWatch();
-        await using var engine = await EngineHarness.StartAsync(Library(20_000), Config("batch"),
-            configure: b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(sp => watch.Attach(sp))));
+        await using var engine = await TestHost.Create().Emulator(Library(20_000)).Config(Config("batch"))
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(sp => watch.Attach(sp)))).EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All);
@@ -63,7 +64,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Batch_mode_on_a_server_that_ignores_bulk_edits_rates_every_track_through_rate_and_says_why()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => o.BulkEdit.Ignore = true), Config("batch"));
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.Ignore = true)).Config(Config("batch")).EngineOnly().StartAsync();
         var unrated = engine.Ratings().Count(kv => kv.Value is null);
 
         var job = await engine.RunAsync(JobMode.All);
@@ -83,8 +84,8 @@ public sealed class WritePathTests
     public async Task Batch_mode_splits_batches_whose_url_is_refused_and_fails_no_track(UrlTooLongAnswer answer)
     {
         // 150 characters: listings, /:/rate and read-backs of up to ~25 keys fit; a bulk edit of 500 does not.
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => { o.MaxUrlLength = 150; o.UrlTooLong = answer; }), Config("batch"),
-            configure: NoBreaker);
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => { o.MaxUrlLength = 150; o.UrlTooLong = answer; })).Config(Config("batch"))
+            .Services(NoBreaker).EngineOnly().StartAsync();
         var unrated = engine.Ratings().Count(kv => kv.Value is null);
 
         var job = await engine.RunAsync(JobMode.All);
@@ -100,7 +101,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Auto_verifies_a_small_batch_then_batches_and_keeps_the_verdict_for_this_server()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600), Config("auto"));
+        await using var engine = await TestHost.Create().Emulator(Library(600)).Config(Config("auto")).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 
@@ -116,7 +117,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Auto_falls_back_to_one_write_per_track_when_plex_refuses_bulk_edits_and_remembers_it_until_plex_is_upgraded()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => o.BulkEdit.Refuse = true), Config("auto"));
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.Refuse = true)).Config(Config("auto")).EngineOnly().StartAsync();
         var unrated = engine.Ratings().Count(kv => kv.Value is null);
 
         var first = await engine.RunAsync(JobMode.All);
@@ -140,7 +141,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Auto_falls_back_when_plex_answers_200_but_ignores_the_bulk_edit()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => o.BulkEdit.Ignore = true), Config("auto"));
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.Ignore = true)).Config(Config("auto")).EngineOnly().StartAsync();
         var unrated = engine.Ratings().Count(kv => kv.Value is null);
 
         var job = await engine.RunAsync(JobMode.All);
@@ -155,7 +156,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Auto_falls_back_when_a_bulk_edit_locks_the_field()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => o.BulkEdit.AlwaysLock = true), Config("auto"));
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.AlwaysLock = true)).Config(Config("auto")).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 
@@ -168,7 +169,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Auto_falls_back_when_plex_caps_bulk_edits_at_one_track()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600, configure: o => o.BulkEdit.MaxIds = 1), Config("auto"));
+        await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.MaxIds = 1)).Config(Config("auto")).EngineOnly().StartAsync();
 
         var job = await engine.RunAsync(JobMode.All);
 
@@ -181,7 +182,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Undo_after_a_batched_override_run_restores_every_prior_value_and_skips_tracks_rated_by_hand_since()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(2000, handRated: 0.4), Config("auto", ("OVERRIDE_RATING", "true")));
+        await using var engine = await TestHost.Create().Emulator(Library(2000, handRated: 0.4)).Config(Config("auto", ("OVERRIDE_RATING", "true"))).EngineOnly().StartAsync();
         var before = engine.Ratings();
         var rate = await engine.RunAsync(JobMode.All);
         var byHand = before.Keys.Where((_, i) => i % 97 == 0).Take(7).ToList();
@@ -209,8 +210,8 @@ public sealed class WritePathTests
     public async Task Ten_percent_faults_on_every_route_finish_with_every_track_rated()
     {
         // Small pages and batches, so that a run makes a few hundred requests and meets a few dozen faults.
-        await using var engine = await EngineHarness.StartAsync(Library(3000), Config("auto", ("PLEX_PAGE_SIZE", "100"), ("WRITE_BATCH_SIZE", "25")),
-            configure: NoBreaker);
+        await using var engine = await TestHost.Create().Emulator(Library(3000)).Config(Config("auto", ("PLEX_PAGE_SIZE", "100"), ("WRITE_BATCH_SIZE", "25")))
+            .Services(NoBreaker).EngineOnly().StartAsync();
         engine.Plex.Options.Faults.ServerErrorRate = 0.05;
         engine.Plex.Options.Faults.DropConnectionRate = 0.05;
         var before = engine.Ratings();
@@ -230,7 +231,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task Single_mode_with_ten_percent_faults_finishes_with_every_track_rated()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(1000), Config("single"), configure: NoBreaker);
+        await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single")).Services(NoBreaker).EngineOnly().StartAsync();
         engine.Plex.Options.Faults.ServerErrorRate = 0.05;
         engine.Plex.Options.Faults.DropConnectionRate = 0.05;
 
@@ -245,7 +246,7 @@ public sealed class WritePathTests
     [Fact]
     public async Task A_dead_server_stops_the_run_with_a_clear_message()
     {
-        await using var engine = await EngineHarness.StartAsync(Library(600), Config("single"));
+        await using var engine = await TestHost.Create().Emulator(Library(600)).Config(Config("single")).EngineOnly().StartAsync();
         engine.Plex.Options.Faults.Routes = [RateRoute];
         engine.Plex.Options.Faults.ServerErrorRate = 1;
 
@@ -256,7 +257,7 @@ public sealed class WritePathTests
         Assert.Contains("Plex at", job.Error, StringComparison.Ordinal);
     }
 
-    private static long BulkPuts(EngineHarness engine) => engine.Plex.Counters.BulkEditRequests;
+    private static long BulkPuts(TestHost engine) => engine.Plex.Counters.BulkEditRequests;
 
     /// <summary>Checks, at the moment each bulk edit leaves, that its tracks are journaled as pending.</summary>
     private sealed class BulkEditWatch

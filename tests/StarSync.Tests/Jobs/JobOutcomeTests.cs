@@ -4,6 +4,7 @@ using StarSync.Journal;
 namespace StarSync.Tests.Jobs;
 
 /// <summary>The outcome in words and the undo rule: the one place both are decided.</summary>
+[Trait("Category", "Unit")]
 public sealed class JobOutcomeTests
 {
     private static JobRecord Job(JobStatus status, JobCounts counts, JobMode mode = JobMode.All, bool dryRun = false) =>

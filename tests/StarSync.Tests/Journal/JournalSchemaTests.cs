@@ -9,6 +9,7 @@ using StarSync.Web.Auth;
 namespace StarSync.Tests.Journal;
 
 /// <summary>Schema versions: a journal and a session store written before versions existed open, upgrade and read back.</summary>
+[Trait("Category", "Unit")]
 public sealed class JournalSchemaTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("starsync-schema-").FullName;

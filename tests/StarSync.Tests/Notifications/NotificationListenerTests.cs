@@ -12,7 +12,6 @@ using StarSync.Jobs;
 using StarSync.Notifications;
 using StarSync.Plex;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Automation;
 
 namespace StarSync.Tests.Notifications;
 
@@ -20,6 +19,7 @@ namespace StarSync.Tests.Notifications;
 /// The real app listening to the emulator's notification websocket over real HTTP, with no webhook configured
 /// unless a test sends one.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class NotificationListenerTests
 {
     private const string ApiKey = "notification-tests-api-key-5c1e";
@@ -28,13 +28,13 @@ public sealed class NotificationListenerTests
     public async Task Added_album_is_rated_exactly_through_the_websocket_within_the_debounce_window()
     {
         await using var hook = await StartAsync(debounceSeconds: 1);
-        var before = hook.Engine.Ratings();
+        var before = hook.Ratings();
         var addedAt = TimeProvider.System.GetUtcNow();
 
-        var album = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 9);
+        var album = hook.Plex.Library.AddAlbum(hook.MusicKey, 9);
 
         await hook.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
-        var after = hook.Engine.Ratings();
+        var after = hook.Ratings();
         Assert.All(album.TrackRatingKeys, k => Assert.Equal(6.0, after[k]));
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
         Assert.Equal(9, hook.Plex.Counters.RatingWrites);
@@ -51,10 +51,10 @@ public sealed class NotificationListenerTests
     public async Task Scan_of_5000_tracks_in_many_frames_makes_at_most_two_jobs_and_rates_every_new_track()
     {
         await using var hook = await StartAsync(debounceSeconds: 2);
-        var before = hook.Engine.Ratings();
+        var before = hook.Ratings();
         var framesBefore = hook.Plex.Notifications.FramesSent;
 
-        var albums = Enumerable.Range(0, 20).Select(_ => hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 250)).ToArray();
+        var albums = Enumerable.Range(0, 20).Select(_ => hook.Plex.Library.AddAlbum(hook.MusicKey, 250)).ToArray();
 
         var newTracks = albums.SelectMany(a => a.TrackRatingKeys).ToArray();
         Assert.Equal(5000, newTracks.Length);
@@ -64,7 +64,7 @@ public sealed class NotificationListenerTests
         Assert.InRange(jobs.Count, 1, 2);
         Assert.All(jobs, j => Assert.Equal(JobStatus.Succeeded, j.Status));
         Assert.Equal(newTracks.Order(), jobs.SelectMany(j => j.Request.ItemKeys!).Order());
-        var after = hook.Engine.Ratings();
+        var after = hook.Ratings();
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
         Assert.Equal(5000, hook.Plex.Counters.RatingWrites);
     }
@@ -73,19 +73,19 @@ public sealed class NotificationListenerTests
     public async Task After_Plex_restarts_the_listener_reconnects_and_catches_up_what_was_added_while_it_was_down()
     {
         await using var hook = await StartAsync(config: new() { ["BATCH_SIZE"] = "7" });
-        var before = hook.Engine.Ratings();
+        var before = hook.Ratings();
 
         await hook.Plex.StopServingAsync();
         await Eventually.TrueAsync(() => hook.Notifications.Snapshot().State == ListenerState.Reconnecting, "the listener noticed Plex went away");
-        var album = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 7);
+        var album = hook.Plex.Library.AddAlbum(hook.MusicKey, 7);
         await Eventually.TrueAsync(() => hook.Plex.Notifications.ScansCompleted == 1, "the scan announced to nobody");
         await hook.Plex.StartServingAsync();
 
         await hook.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
-        var after = hook.Engine.Ratings();
+        var after = hook.Ratings();
         Assert.All(album.TrackRatingKeys, k => Assert.Equal(6.0, after[k]));
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
-        var catchUp = Assert.Single(await hook.Engine.Journal.GetJobsAsync(10, CancellationToken.None));
+        var catchUp = Assert.Single(await hook.Journal.GetJobsAsync(10, CancellationToken.None));
         Assert.Equal((JobTrigger.Notification, JobMode.UnratedBatch, JobStatus.Succeeded), (catchUp.Trigger, catchUp.Mode, catchUp.Status));
         var status = hook.Notifications.Snapshot();
         Assert.Equal((ListenerState.Connected, 1L), (status.State, status.CatchUps));
@@ -172,8 +172,8 @@ public sealed class NotificationListenerTests
     public async Task Garbage_oversized_unknown_and_deleted_frames_are_skipped_and_counted_and_the_app_keeps_serving()
     {
         await using var hook = await StartAsync(config: new() { ["BATCH_SIZE"] = "3" });
-        var before = hook.Engine.Ratings();
-        var section = hook.Engine.MusicKey;
+        var before = hook.Ratings();
+        var section = hook.MusicKey;
         var oldUnrated = before.First(kv => kv.Value is null).Key;
         var hub = hook.Plex.Notifications;
 
@@ -201,7 +201,7 @@ public sealed class NotificationListenerTests
         // Frames were lost, so the next scan completion catches up (newest first, BATCH_SIZE 3): the new album.
         var album = hook.Plex.Library.AddAlbum(section, 3);
         await hook.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
-        var after = hook.Engine.Ratings();
+        var after = hook.Ratings();
         Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
         Assert.Null(after[oldUnrated]);
         Assert.Equal(3, hook.Plex.Counters.RatingWrites);
@@ -215,20 +215,20 @@ public sealed class NotificationListenerTests
         await using var hook = await StartAsync(debounceSeconds: 1);
 
         // Webhook and websocket within one window.
-        var first = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 5);
-        Assert.Equal([HttpStatusCode.Accepted], await hook.Plex.Webhooks.SendAlbumArrivedAsync(hook.Url, first, perTrack: false, Timeout()));
+        var first = hook.Plex.Library.AddAlbum(hook.MusicKey, 5);
+        Assert.Equal([HttpStatusCode.Accepted], await hook.Plex.Webhooks.SendAlbumArrivedAsync(hook.WebhookUrl, first, perTrack: false, CancellationToken.None));
         await hook.WaitUntilRatedAndIdleAsync(first.TrackRatingKeys);
         Assert.Single(await hook.NewMusicJobsAsync());
 
         // The webhook arrives after the websocket's job ran.
-        var second = hook.Plex.Library.AddAlbum(hook.Engine.MusicKey, 4);
+        var second = hook.Plex.Library.AddAlbum(hook.MusicKey, 4);
         await hook.WaitUntilRatedAndIdleAsync(second.TrackRatingKeys);
-        var late = await hook.Plex.Webhooks.SendAlbumArrivedAsync(hook.Url, second, perTrack: true, Timeout());
+        var late = await hook.Plex.Webhooks.SendAlbumArrivedAsync(hook.WebhookUrl, second, perTrack: true, CancellationToken.None);
 
         Assert.All(late, c => Assert.Equal(HttpStatusCode.Accepted, c));
         Assert.StartsWith("already queued for rating", hook.State.LastWebhook!.Outcome, StringComparison.Ordinal);
         Assert.Equal(2, (await hook.NewMusicJobsAsync()).Count);
-        Assert.False(hook.Engine.Queue.IsBusy);
+        Assert.False(hook.Queue.IsBusy);
         Assert.Equal(9, hook.Plex.Counters.RatingWrites);
     }
 
@@ -237,11 +237,11 @@ public sealed class NotificationListenerTests
     {
         await using var hook = await StartAsync();
 
-        await hook.Engine.Settings.UpdateAsync(s => s with { PlexNotifications = false }, CancellationToken.None);
+        await hook.Settings.UpdateAsync(s => s with { PlexNotifications = false }, CancellationToken.None);
         await Eventually.TrueAsync(() => hook.Notifications.Snapshot().State == ListenerState.Off && hook.Plex.Notifications.ConnectedClients == 0, "off and disconnected");
         Assert.Equal("off", (await GetNotificationsStatusAsync(hook)).GetProperty("summary").GetString());
 
-        await hook.Engine.Settings.UpdateAsync(s => s with { PlexNotifications = true }, CancellationToken.None);
+        await hook.Settings.UpdateAsync(s => s with { PlexNotifications = true }, CancellationToken.None);
         await Eventually.TrueAsync(() => hook.Notifications.Snapshot().State == ListenerState.Connected, "listening again");
     }
 
@@ -256,7 +256,7 @@ public sealed class NotificationListenerTests
     public void Backoff_doubles_from_one_second_with_jitter_and_is_capped_at_60_seconds(int attempt, double jitter, double seconds) =>
         Assert.Equal(seconds, NotificationListener.Backoff(attempt, jitter).TotalSeconds, precision: 6);
 
-    private static async Task<WebhookHarness> StartAsync(double debounceSeconds = 0.5, Dictionary<string, string?>? config = null,
+    private static async Task<TestHost> StartAsync(double debounceSeconds = 0.5, Dictionary<string, string?>? config = null,
         Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null, bool waitConnected = true, EmulatorOptions? emulator = null,
         PlexEmulatorServer? plexServer = null)
     {
@@ -266,7 +266,14 @@ public sealed class NotificationListenerTests
             values[key] = value;
         }
 
-        var hook = await WebhookHarness.StartAsync(debounceSeconds, values, emulator, notifications: true, configure: configure, plex: plexServer);
+        var builder = TestHost.Create().Webhooks(debounceSeconds, notifications: true).Config(values);
+        builder = plexServer is null ? builder.Emulator(emulator) : builder.Plex(plexServer);
+        if (configure is not null)
+        {
+            builder.Services(configure);
+        }
+
+        var hook = await builder.StartAsync();
         if (waitConnected)
         {
             await Eventually.TrueAsync(() => hook.Notifications.Snapshot().State == ListenerState.Connected && hook.Plex.Notifications.ConnectedClients == 1,
@@ -288,15 +295,13 @@ public sealed class NotificationListenerTests
         return "{\"NotificationContainer\":{\"type\":\"timeline\",\"size\":" + list.Length + ",\"TimelineEntry\":[" + string.Join(",", list) + "]}}";
     }
 
-    private static async Task<JsonElement> GetNotificationsStatusAsync(WebhookHarness hook)
+    private static async Task<JsonElement> GetNotificationsStatusAsync(TestHost hook)
     {
         using var http = new HttpClient { BaseAddress = hook.BaseAddress };
         http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
-        var status = await http.GetFromJsonAsync<JsonElement>("api/v1/status", Timeout());
+        var status = await http.GetFromJsonAsync<JsonElement>("api/v1/status", CancellationToken.None);
         return status.GetProperty("notifications");
     }
-
-    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     /// <summary>Stands in for a token change at run time (a reloaded PLEX_TOKEN).</summary>
     private sealed class TokenSwitch : IOptionsChangeTokenSource<PlexOptions>

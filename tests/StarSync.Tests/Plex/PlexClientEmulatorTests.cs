@@ -10,12 +10,11 @@ using StarSync.PlexEmulator;
 namespace StarSync.Tests.Plex;
 
 /// <summary>Tests that change the emulated server (ratings, faults, new albums), each against its own emulator.</summary>
+[Trait("Category", "Integration")]
 public sealed class PlexClientEmulatorTests
 {
     private const string ListingRoute = "/library/sections/{id}/all";
     private const string RateRoute = "/:/rate";
-
-    private static CancellationToken Ct => PlexTestServices.TestTimeout();
 
     private static Task<PlexEmulatorServer> StartAsync(int tracks = 250, int maxPageSize = 0, double handRated = 0.1) =>
         PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = tracks, Seed = 1, HandRatedShare = handRated, MusicLibraries = 1, MaxPageSize = maxPageSize });
@@ -37,7 +36,7 @@ public sealed class PlexClientEmulatorTests
         var section = MusicKey(plex);
         plex.Counters.Reset();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(plex.Library.TrackKeys(section), tracks.Select(t => t.RatingKey));
         Assert.Equal(3, plex.Counters.RequestsFor(ListingRoute));
@@ -51,7 +50,7 @@ public sealed class PlexClientEmulatorTests
         var section = MusicKey(plex);
         plex.Counters.Reset();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(plex.Library.TrackKeys(section), tracks.Select(t => t.RatingKey));
         Assert.Equal(7, plex.Counters.RequestsFor(ListingRoute)); // ceil(250 / 40)
@@ -67,7 +66,7 @@ public sealed class PlexClientEmulatorTests
         plex.Counters.Reset();
 
         var tracks = await sp.GetRequiredService<IPlexClient>()
-            .GetTracksAsync(section, new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc, Limit: 5), Ct).ToListAsync(Ct);
+            .GetTracksAsync(section, new TrackQuery(TrackFilter.Unrated, TrackSort.AddedAtDesc, Limit: 5), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(album.TrackRatingKeys.Order(StringComparer.Ordinal), tracks.Select(t => t.RatingKey).Order(StringComparer.Ordinal));
         Assert.All(tracks, t => Assert.Equal(album.AlbumTitle, t.AlbumTitle));
@@ -82,18 +81,18 @@ public sealed class PlexClientEmulatorTests
         var client = sp.GetRequiredService<IPlexClient>();
         var keys = plex.Library.TrackKeys(MusicKey(plex)).ToList();
 
-        await client.SetRatingAsync(keys[0], 10, Ct);
-        await client.SetRatingAsync(keys[1], 7.5, Ct);
-        await client.SetRatingAsync(keys[2], 0, Ct);
-        await client.SetRatingAsync(keys[3], 4, Ct);
-        await client.ClearRatingAsync(keys[3], Ct);
+        await client.SetRatingAsync(keys[0], 10, CancellationToken.None);
+        await client.SetRatingAsync(keys[1], 7.5, CancellationToken.None);
+        await client.SetRatingAsync(keys[2], 0, CancellationToken.None);
+        await client.SetRatingAsync(keys[3], 4, CancellationToken.None);
+        await client.ClearRatingAsync(keys[3], CancellationToken.None);
 
         Assert.Equal(10.0, plex.Library.GetUserRating(keys[0]));
         Assert.Equal(7.5, plex.Library.GetUserRating(keys[1]));
         Assert.Equal(0.0, plex.Library.GetUserRating(keys[2])); // 0 is a rating, not "unrated"
         Assert.Null(plex.Library.GetUserRating(keys[3]));
         Assert.Equal(5, plex.Counters.RatingWrites);
-        var read = await client.GetTracksByKeysAsync(keys.Take(4).ToList(), Ct);
+        var read = await client.GetTracksByKeysAsync(keys.Take(4).ToList(), CancellationToken.None);
         Assert.Equal([10.0, 7.5, 0.0, null], read.OrderBy(t => keys.IndexOf(t.RatingKey)).Select(t => t.UserRating));
     }
 
@@ -104,7 +103,7 @@ public sealed class PlexClientEmulatorTests
         await using var sp = Services(plex);
         plex.Counters.Reset();
 
-        var e = await Assert.ThrowsAsync<PlexNotFoundException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync("987654321", 8, Ct));
+        var e = await Assert.ThrowsAsync<PlexNotFoundException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync("987654321", 8, CancellationToken.None));
 
         Assert.Equal(404, e.StatusCode);
         Assert.Equal(1, plex.Counters.RequestsFor(RateRoute));
@@ -118,7 +117,7 @@ public sealed class PlexClientEmulatorTests
         await using var sp = Services(plex, token: wrongToken);
         plex.Counters.Reset();
 
-        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None));
 
         Assert.Equal(401, e.StatusCode);
         Assert.Contains("HTTP 401", e.Message, StringComparison.Ordinal);
@@ -135,7 +134,7 @@ public sealed class PlexClientEmulatorTests
         await using var sp = Services(plex);
         plex.Options.Faults.RevokeToken = true;
 
-        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync(plex.Library.TrackKeys(MusicKey(plex))[0], 8, Ct));
+        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync(plex.Library.TrackKeys(MusicKey(plex))[0], 8, CancellationToken.None));
 
         Assert.DoesNotContain(plex.Token, e.ToString(), StringComparison.Ordinal);
     }
@@ -147,7 +146,7 @@ public sealed class PlexClientEmulatorTests
         var url = $"http://127.0.0.1:{port}";
         await using var sp = PlexTestServices.Build(url + "/", "unreachable-token-77");
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None));
 
         Assert.StartsWith($"Could not reach Plex at {url}", e.Message, StringComparison.Ordinal);
         Assert.Contains("PLEX_URL", e.Message, StringComparison.Ordinal);
@@ -165,7 +164,7 @@ public sealed class PlexClientEmulatorTests
         plex.Options.Faults.ServerErrorRate = 1;
         plex.Counters.Reset();
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync(key, 8, Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync(key, 8, CancellationToken.None));
 
         Assert.Equal(500, e.StatusCode);
         Assert.Contains("HTTP 500", e.Message, StringComparison.Ordinal);
@@ -187,7 +186,7 @@ public sealed class PlexClientEmulatorTests
 
         foreach (var key in keys)
         {
-            await client.SetRatingAsync(key, 6, Ct);
+            await client.SetRatingAsync(key, 6, CancellationToken.None);
         }
 
         Assert.All(keys, k => Assert.Equal(6.0, plex.Library.GetUserRating(k)));
@@ -205,7 +204,7 @@ public sealed class PlexClientEmulatorTests
         plex.Options.Faults.ServerErrorRate = 0.15;
         plex.Options.Faults.DropConnectionRate = 0.15;
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(section, new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(plex.Library.TrackKeys(section), tracks.Select(t => t.RatingKey));
         Assert.True(plex.Counters.ServerErrorsInjected + plex.Counters.ConnectionsDropped > 0, "faults were injected");
@@ -220,7 +219,7 @@ public sealed class PlexClientEmulatorTests
         plex.Options.Faults.SlowResponseDelay = TimeSpan.FromSeconds(5);
         plex.Counters.Reset();
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None));
 
         Assert.Contains("did not answer", e.Message, StringComparison.Ordinal);
         Assert.Contains("PLEX_TIMEOUT_SECONDS", e.Message, StringComparison.Ordinal);
@@ -239,12 +238,12 @@ public sealed class PlexClientEmulatorTests
             s.AddOptions<PlexOptions>().Bind(config);
         });
         var client = sp.GetRequiredService<IPlexClient>();
-        await Assert.ThrowsAsync<PlexAuthenticationException>(() => client.GetLibrariesAsync(Ct));
+        await Assert.ThrowsAsync<PlexAuthenticationException>(() => client.GetLibrariesAsync(CancellationToken.None));
 
         config["Token"] = plex.Token;
         ((IConfigurationRoot)config).Reload();
 
-        Assert.NotEmpty(await client.GetLibrariesAsync(Ct));
+        Assert.NotEmpty(await client.GetLibrariesAsync(CancellationToken.None));
     }
 
     private static int FreePort()

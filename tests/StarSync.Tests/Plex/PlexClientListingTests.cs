@@ -5,11 +5,10 @@ using StarSync.PlexEmulator;
 namespace StarSync.Tests.Plex;
 
 /// <summary>Listing, filtering, sorting, counting and expanding against the emulated PMS over real HTTP. These tests only read.</summary>
+[Trait("Category", "Integration")]
 public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClassFixture<PlexEmulatorFixture>
 {
     private const string ListingRoute = "/library/sections/{id}/all";
-
-    private static CancellationToken Ct => PlexTestServices.TestTimeout();
 
     private PlexEmulatorServer Plex => fixture.Plex;
 
@@ -23,7 +22,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        var libraries = await sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct);
+        var libraries = await sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None);
 
         Assert.Equal(Plex.Library.Sections.Select(s => (s.Key, s.Title, s.Type)), libraries.Select(l => (l.Key, l.Title, l.Type)));
         Assert.Equal(2, libraries.Count(l => l.IsMusic));
@@ -34,7 +33,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        var info = await sp.GetRequiredService<IPlexClient>().GetServerInfoAsync(Ct);
+        var info = await sp.GetRequiredService<IPlexClient>().GetServerInfoAsync(CancellationToken.None);
 
         Assert.Equal(Plex.Options.FriendlyName, info.FriendlyName);
         Assert.Equal(Plex.MachineIdentifier, info.MachineIdentifier);
@@ -46,7 +45,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services(pageSize: 100);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(Plex.Library.TrackKeys(Music.Key), tracks.Select(t => t.RatingKey));
         Assert.All(tracks, t =>
@@ -68,7 +67,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services(pageSize: 100);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(Start: 150, Limit: 120), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(Start: 150, Limit: 120), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(Plex.Library.TrackKeys(Music.Key).Skip(150).Take(120), tracks.Select(t => t.RatingKey));
     }
@@ -78,7 +77,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services(pageSize: 250);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.Unrated), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.Unrated), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         var expected = Plex.Library.TrackKeys(Music.Key).Where(k => Plex.Library.GetUserRating(k) is null).ToList();
         Assert.NotEmpty(expected);
@@ -91,7 +90,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services(pageSize: 250);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.Rated), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.Rated), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         var expected = Plex.Library.TrackKeys(Music.Key).Where(k => Plex.Library.GetUserRating(k) is not null).ToList();
         Assert.NotEmpty(expected);
@@ -108,7 +107,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         await using var sp = Services(pageSize: 1000);
 
         var tracks = await sp.GetRequiredService<IPlexClient>()
-            .GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: value), Ct).ToListAsync(Ct);
+            .GetTracksAsync(Music.Key, new TrackQuery(TrackFilter.RatedOtherThan, RatingNot: value), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         var expected = Plex.Library.TrackKeys(Music.Key).Where(k => Plex.Library.GetUserRating(k) is { } r && r != value).ToList();
         Assert.NotEmpty(expected);
@@ -122,9 +121,9 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         var client = sp.GetRequiredService<IPlexClient>();
         var before = Plex.Counters.RequestsFor(ListingRoute);
 
-        var all = await client.CountTracksAsync(Music.Key, new TrackQuery(), Ct);
-        var unrated = await client.CountTracksAsync(Music.Key, new TrackQuery(TrackFilter.Unrated), Ct);
-        var rated = await client.CountTracksAsync(Music.Key, new TrackQuery(TrackFilter.Rated), Ct);
+        var all = await client.CountTracksAsync(Music.Key, new TrackQuery(), CancellationToken.None);
+        var unrated = await client.CountTracksAsync(Music.Key, new TrackQuery(TrackFilter.Unrated), CancellationToken.None);
+        var rated = await client.CountTracksAsync(Music.Key, new TrackQuery(TrackFilter.Rated), CancellationToken.None);
 
         Assert.Equal(Music.TrackCount, all);
         Assert.Equal(Plex.Library.CountUnrated(Music.Key), unrated);
@@ -138,9 +137,9 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         await using var sp = Services();
         var client = sp.GetRequiredService<IPlexClient>();
 
-        Assert.Equal(10, await client.CountTracksAsync(Music.Key, new TrackQuery(Limit: 10), Ct));
-        Assert.Equal(Music.TrackCount - 100, await client.CountTracksAsync(Music.Key, new TrackQuery(Start: 100), Ct));
-        Assert.Equal(0, await client.CountTracksAsync(Music.Key, new TrackQuery(Start: Music.TrackCount + 5), Ct));
+        Assert.Equal(10, await client.CountTracksAsync(Music.Key, new TrackQuery(Limit: 10), CancellationToken.None));
+        Assert.Equal(Music.TrackCount - 100, await client.CountTracksAsync(Music.Key, new TrackQuery(Start: 100), CancellationToken.None));
+        Assert.Equal(0, await client.CountTracksAsync(Music.Key, new TrackQuery(Start: Music.TrackCount + 5), CancellationToken.None));
     }
 
     [Fact]
@@ -148,7 +147,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services(pageSize: 300);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(Sort: TrackSort.AddedAtDesc), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync(Music.Key, new TrackQuery(Sort: TrackSort.AddedAtDesc), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(Music.TrackCount, tracks.Count);
         var expected = tracks.OrderByDescending(t => t.AddedAt).ThenBy(t => long.Parse(t.RatingKey, System.Globalization.CultureInfo.InvariantCulture)).ToList();
@@ -160,7 +159,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        var page = await sp.GetRequiredService<IPlexClient>().GetTrackPageAsync(Music.Key, new TrackQuery(TrackFilter.Unrated, Start: 20), 50, Ct);
+        var page = await sp.GetRequiredService<IPlexClient>().GetTrackPageAsync(Music.Key, new TrackQuery(TrackFilter.Unrated, Start: 20), 50, CancellationToken.None);
 
         Assert.Equal(Plex.Library.CountUnrated(Music.Key), page.TotalSize);
         Assert.Equal(20, page.Offset);
@@ -174,7 +173,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         await using var sp = Services();
         var key = Plex.Library.TrackKeys(Music.Key)[7];
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(key, Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(key, CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal([key], tracks.Select(t => t.RatingKey));
     }
@@ -187,7 +186,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         var album = Plex.Library.GetParentKey(track)!;
         var artist = Plex.Library.GetParentKey(album)!;
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(album, Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(album, CancellationToken.None).ToListAsync(CancellationToken.None);
 
         var expected = Plex.Library.TrackKeys(Music.Key).Where(k => Plex.Library.GetParentKey(k) == album).ToList();
         Assert.Equal(expected, tracks.Select(t => t.RatingKey));
@@ -204,7 +203,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         await using var sp = Services(pageSize: 5);
         var artist = Plex.Library.GetParentKey(Plex.Library.GetParentKey(Plex.Library.TrackKeys(Music.Key)[100])!)!;
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(artist, Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync(artist, CancellationToken.None).ToListAsync(CancellationToken.None);
 
         var expected = Plex.Library.TrackKeys(Music.Key).Where(k => Plex.Library.GetParentKey(Plex.Library.GetParentKey(k)!) == artist).ToHashSet();
         Assert.NotEmpty(expected);
@@ -217,7 +216,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync("987654321", Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetItemTracksAsync("987654321", CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Empty(tracks);
     }
@@ -230,7 +229,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
         var asked = keys.Append("987654321").Prepend("987654322").ToList();
         var before = Plex.Counters.RequestsFor("/library/metadata/{ids}");
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksByKeysAsync(asked, Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksByKeysAsync(asked, CancellationToken.None);
 
         Assert.Equal(keys.ToHashSet(), tracks.Select(t => t.RatingKey).ToHashSet());
         Assert.All(tracks, t => Assert.Equal(Plex.Library.GetUserRating(t.RatingKey), t.UserRating));
@@ -242,7 +241,7 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksByKeysAsync(["987654321"], Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksByKeysAsync(["987654321"], CancellationToken.None);
 
         Assert.Empty(tracks);
     }
@@ -252,6 +251,6 @@ public sealed class PlexClientListingTests(PlexEmulatorFixture fixture) : IClass
     {
         await using var sp = Services();
 
-        await Assert.ThrowsAsync<PlexNotFoundException>(() => sp.GetRequiredService<IPlexClient>().GetTracksAsync("999", new TrackQuery(), Ct).ToListAsync(Ct).AsTask());
+        await Assert.ThrowsAsync<PlexNotFoundException>(() => sp.GetRequiredService<IPlexClient>().GetTracksAsync("999", new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None).AsTask());
     }
 }

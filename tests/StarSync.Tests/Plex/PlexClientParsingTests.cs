@@ -7,9 +7,9 @@ using StarSync.Plex;
 namespace StarSync.Tests.Plex;
 
 /// <summary>Response shapes a real PMS (or another build of it) may send, served by an in-process stub.</summary>
+[Trait("Category", "Unit")]
 public sealed class PlexClientParsingTests
 {
-    private static CancellationToken Ct => PlexTestServices.TestTimeout();
 
     [Fact]
     public async Task Numbers_and_strings_are_read_leniently_and_hoisted_section_id_applies_to_each_track()
@@ -24,7 +24,7 @@ public sealed class PlexClientParsingTests
         await using var sp = stub.BuildServices();
         var client = sp.GetRequiredService<IPlexClient>();
 
-        var tracks = await client.GetTracksAsync("7", new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await client.GetTracksAsync("7", new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(
             [
@@ -40,7 +40,7 @@ public sealed class PlexClientParsingTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Json("""{"MediaContainer":{"Metadata":[{"ratingKey":"5","userRating":""}]}}"""));
         await using var sp = stub.BuildServices();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal([new PlexTrack("5", "", null, null, null, 0, null)], tracks);
     }
@@ -54,7 +54,7 @@ public sealed class PlexClientParsingTests
             """));
         await using var sp = stub.BuildServices();
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(TrackFilter.Unrated), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(TrackFilter.Unrated), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(["1"], tracks.Select(t => t.RatingKey));
         Assert.Contains(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("2 tracks", StringComparison.Ordinal));
@@ -66,7 +66,7 @@ public sealed class PlexClientParsingTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Json("""{"MediaContainer":{"size":0,"totalSize":0}}"""));
         await using var sp = stub.BuildServices(token: "secret-token-abc");
 
-        await sp.GetRequiredService<IPlexClient>().CountTracksAsync("1", new TrackQuery(), Ct);
+        await sp.GetRequiredService<IPlexClient>().CountTracksAsync("1", new TrackQuery(), CancellationToken.None);
 
         var request = Assert.Single(stub.Requests);
         Assert.DoesNotContain("secret-token-abc", request.RequestUri!.ToString(), StringComparison.Ordinal);
@@ -85,8 +85,8 @@ public sealed class PlexClientParsingTests
         await using var sp = stub.BuildServices(plex: o => o.ClientIdentifier = null);
         var client = sp.GetRequiredService<IPlexClient>();
 
-        await client.CountTracksAsync("1", new TrackQuery(), Ct);
-        await client.CountTracksAsync("1", new TrackQuery(), Ct);
+        await client.CountTracksAsync("1", new TrackQuery(), CancellationToken.None);
+        await client.CountTracksAsync("1", new TrackQuery(), CancellationToken.None);
 
         var ids = stub.Requests.Select(r => Assert.Single(r.Headers.GetValues("X-Plex-Client-Identifier"))).Distinct().ToList();
         Assert.Equal([PlexClient.FallbackClientIdentifier], ids);
@@ -104,7 +104,7 @@ public sealed class PlexClientParsingTests
         });
         await using var sp = stub.BuildServices(plex: o => o.PageSize = 1000);
 
-        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), Ct).ToListAsync(Ct);
+        var tracks = await sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None);
 
         Assert.Equal(["0", "1", "2", "3", "4"], tracks.Select(t => t.RatingKey));
         Assert.Equal(3, stub.Requests.Count);
@@ -119,7 +119,7 @@ public sealed class PlexClientParsingTests
         });
         await using var sp = stub.BuildServices();
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None));
 
         Assert.Contains("instead of JSON", e.Message, StringComparison.Ordinal);
         Assert.Contains("PLEX_URL", e.Message, StringComparison.Ordinal);
@@ -131,7 +131,7 @@ public sealed class PlexClientParsingTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Json("""{"MediaContainer":{"Metadata":[{"ratingKey":"1","userRating":"lots"}]}}"""));
         await using var sp = stub.BuildServices();
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), Ct).ToListAsync(Ct).AsTask());
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetTracksAsync("1", new TrackQuery(), CancellationToken.None).ToListAsync(CancellationToken.None).AsTask());
 
         Assert.IsType<System.Text.Json.JsonException>(e.InnerException);
     }
@@ -142,7 +142,7 @@ public sealed class PlexClientParsingTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.Unauthorized));
         await using var sp = stub.BuildServices(token: "real-token-xyz", plex: o => o.Url = "http://plex.test:32400/?X-Plex-Token=pasted-token-xyz");
 
-        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().GetServerInfoAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexAuthenticationException>(() => sp.GetRequiredService<IPlexClient>().GetServerInfoAsync(CancellationToken.None));
 
         Assert.DoesNotContain("pasted-token-xyz", Assert.Single(stub.Requests).RequestUri!.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("token-xyz", e.ToString(), StringComparison.Ordinal);
@@ -158,8 +158,8 @@ public sealed class PlexClientParsingTests
         await using var sp = stub.BuildServices();
         var client = sp.GetRequiredService<IPlexClient>();
 
-        var info = await client.GetServerInfoAsync(Ct);
-        var libraries = await client.GetLibrariesAsync(Ct);
+        var info = await client.GetServerInfoAsync(CancellationToken.None);
+        var libraries = await client.GetLibrariesAsync(CancellationToken.None);
 
         Assert.Equal(new PlexServerInfo("Den", "1.41.0", "abc"), info);
         Assert.Equal([new PlexLibrary("1", "Movies", "movie", null), new PlexLibrary("3", "Music", "artist", "u-3")], libraries);

@@ -2,6 +2,7 @@ using StarSync.Plex;
 
 namespace StarSync.Tests.Plex;
 
+[Trait("Category", "Unit")]
 public sealed class PlexRedactionTests
 {
     [Theory]

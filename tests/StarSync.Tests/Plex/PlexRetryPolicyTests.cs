@@ -5,9 +5,9 @@ using StarSync.Plex;
 namespace StarSync.Tests.Plex;
 
 /// <summary>Which answers the pipeline retries, with a stub whose answers are scripted (the emulator covers the same with real faults).</summary>
+[Trait("Category", "Unit")]
 public sealed class PlexRetryPolicyTests
 {
-    private static CancellationToken Ct => PlexTestServices.TestTimeout();
 
     [Theory]
     [InlineData(HttpStatusCode.InternalServerError)]
@@ -20,7 +20,7 @@ public sealed class PlexRetryPolicyTests
         var stub = new StubPlexHandler(_ => Interlocked.Increment(ref calls) == 1 ? StubPlexHandler.Status(transient) : new HttpResponseMessage(HttpStatusCode.OK));
         await using var sp = stub.BuildServices();
 
-        await sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, Ct);
+        await sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, CancellationToken.None);
 
         Assert.Equal(2, calls);
         Assert.All(stub.Requests, r => Assert.Equal(HttpMethod.Put, r.Method));
@@ -35,7 +35,7 @@ public sealed class PlexRetryPolicyTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Status(status));
         await using var sp = stub.BuildServices();
 
-        var e = await Assert.ThrowsAnyAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, Ct));
+        var e = await Assert.ThrowsAnyAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().SetRatingAsync("42", 8, CancellationToken.None));
 
         Assert.IsType(expected, e);
         Assert.Equal((int)status, e.StatusCode);
@@ -48,7 +48,7 @@ public sealed class PlexRetryPolicyTests
         var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.ServiceUnavailable));
         await using var sp = stub.BuildServices();
 
-        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().GetLibrariesAsync(CancellationToken.None));
 
         Assert.Equal(4, stub.Requests.Count); // 1 + MaxRetryAttempts (3 in tests)
         Assert.Equal(503, e.StatusCode);
@@ -68,9 +68,9 @@ public sealed class PlexRetryPolicyTests
         });
         var client = sp.GetRequiredService<IPlexClient>();
 
-        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
         var sent = stub.Requests.Count;
-        var e = await Assert.ThrowsAsync<PlexException>(() => client.GetLibrariesAsync(Ct));
+        var e = await Assert.ThrowsAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
 
         Assert.Equal(sent, stub.Requests.Count); // nothing reached the server
         Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);

@@ -36,9 +36,6 @@ internal static class PlexTestServices
         return collection.BuildServiceProvider();
     }
 
-    /// <summary>A token that bounds a test instead of letting a hung request stall the run (xunit 2 has no per-test token).</summary>
-    public static CancellationToken TestTimeout(int seconds = 60) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
-
     /// <summary>Every captured log line with its exception, as one string per record.</summary>
     public static IEnumerable<string> LogText(this IServiceProvider provider) =>
         provider.GetFakeLogCollector().GetSnapshot().Select(r => $"{r.Category} {r.Level} {r.Message} {r.Exception}");

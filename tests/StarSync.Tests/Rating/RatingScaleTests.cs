@@ -2,6 +2,7 @@ using StarSync.Rating;
 
 namespace StarSync.Tests.Rating;
 
+[Trait("Category", "Unit")]
 public sealed class RatingScaleTests
 {
     [Theory]
@@ -48,6 +49,7 @@ public sealed class RatingScaleTests
         Assert.Equal(RatingStyle.FiveStarsHalf, RatingScale.ParseStyle(" 5Stars_Half "));
 }
 
+[Trait("Category", "Unit")]
 public sealed class RatingPolicyTests
 {
     // current: null = unrated. Target 6 (3 stars).

@@ -3,32 +3,27 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using StarSync.PlexEmulator;
-using StarSync.Tests.Web;
 
 namespace StarSync.Tests.Rules;
 
 /// <summary>/api/v1/rules and /api/v1/rules/preview over real HTTP, against the emulated Plex.</summary>
+[Trait("Category", "Integration")]
 public sealed class RulesApiTests : IAsyncLifetime
 {
     private const string Key = "rules-api-tests-key-0123456789";
-    private PlexEmulatorServer _plex = null!;
-    private TestApp _app = null!;
+    private TestHost _app = null!;
 
     public async Task InitializeAsync()
     {
-        _plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 2000, Seed = 5, HandRatedShare = 0.25 });
-        _app = await TestApp.StartAsync(new Dictionary<string, string?>
+        _app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 2000, Seed = 5, HandRatedShare = 0.25 }).Config(new Dictionary<string, string?>
         {
-            ["PLEX_URL"] = _plex.BaseUri.ToString(),
-            ["PLEX_TOKEN"] = _plex.Token,
             ["API_KEY"] = Key,
-        });
+        }).StartAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _plex.DisposeAsync();
     }
 
     private HttpClient Client()
@@ -65,7 +60,7 @@ public sealed class RulesApiTests : IAsyncLifetime
     public async Task Preview_counts_each_rules_tracks_as_the_emulator_data_says_and_writes_nothing()
     {
         using var client = Client();
-        var lib = _plex.Library;
+        var lib = _app.Plex.Library;
         var before = lib.TrackKeys("1").ToDictionary(k => k, k => lib.GetUserRating(k));
         var settingsBefore = await File.ReadAllTextAsync(Path.Combine(_app.ConfigDirectory, "settings.json"));
 
@@ -95,7 +90,7 @@ public sealed class RulesApiTests : IAsyncLifetime
         }
 
         Assert.Contains(rules[1].GetProperty("sample")[0].GetProperty("signals").EnumerateArray(), s => s.GetString()!.StartsWith("skips ", StringComparison.Ordinal));
-        Assert.Equal(0, _plex.Counters.RatingWrites);
+        Assert.Equal(0, _app.Plex.Counters.RatingWrites);
         Assert.Equal(before, lib.TrackKeys("1").ToDictionary(k => k, k => lib.GetUserRating(k)));
         Assert.Equal(settingsBefore, await File.ReadAllTextAsync(Path.Combine(_app.ConfigDirectory, "settings.json")));
     }
@@ -114,11 +109,7 @@ public sealed class RulesApiTests : IAsyncLifetime
 
         using var start = await client.PostAsJsonAsync("/api/v1/jobs", new { mode = "all", dryRun = true });
         var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while ((await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}", timeout.Token)).GetProperty("status").GetString() is "queued" or "running")
-        {
-            await Task.Delay(50, timeout.Token);
-        }
+        await TestHost.FinishedJobAsync(client, id);
 
         var skipped = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}/changes?rule=Skipped&limit=1000");
         var all = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{id}/changes?limit=1000");

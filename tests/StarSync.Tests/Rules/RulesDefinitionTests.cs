@@ -8,6 +8,7 @@ using StarSync.Rules;
 namespace StarSync.Tests.Rules;
 
 /// <summary>Rules as data: the inheritance formula, validation messages, the title heuristic and settings.json versions.</summary>
+[Trait("Category", "Unit")]
 public sealed class RulesDefinitionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("starsync-rules-").FullName;

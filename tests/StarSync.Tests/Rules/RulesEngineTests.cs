@@ -4,11 +4,11 @@ using StarSync.Journal;
 using StarSync.PlexEmulator;
 using StarSync.Rating;
 using StarSync.Rules;
-using StarSync.Tests.Engine;
 
 namespace StarSync.Tests.Rules;
 
 /// <summary>The rules decide in real jobs against the emulator; every expectation is computed from the emulator's own data.</summary>
+[Trait("Category", "Integration")]
 public sealed class RulesEngineTests
 {
     private const long Day = 86_400;
@@ -45,12 +45,12 @@ public sealed class RulesEngineTests
 
     // The generator's shape is seeded per process (HashCode), so libraries are big enough that every condition
     // (compilations are about one album in twenty) selects some tracks whatever the process.
-    private static Task<EngineHarness> StartAsync(IDictionary<string, string?>? config = null, int tracks = 3000) =>
-        EngineHarness.StartAsync(new EmulatorOptions { Tracks = tracks, Seed = 13, HandRatedShare = 0.2, MusicLibraries = 2 }, config);
+    private static Task<TestHost> StartAsync(IDictionary<string, string?>? config = null, int tracks = 3000) =>
+        TestHost.Create().Emulator(new EmulatorOptions { Tracks = tracks, Seed = 13, HandRatedShare = 0.2, MusicLibraries = 2 }).Config(config).EngineOnly().StartAsync();
 
-    private static async Task SetRulesAsync(EngineHarness engine, bool overrideRating, params RatingRule[] rules)
+    private static async Task SetRulesAsync(TestHost engine, bool overrideRating, params RatingRule[] rules)
     {
-        var errors = await engine.Settings.UpdateAsync(s => s with { Rules = rules, OverrideRating = overrideRating }, EngineHarness.TestTimeout());
+        var errors = await engine.Settings.UpdateAsync(s => s with { Rules = rules, OverrideRating = overrideRating }, CancellationToken.None);
         Assert.Empty(errors);
     }
 
@@ -235,7 +235,7 @@ public sealed class RulesEngineTests
         var job = await engine.RunAsync(JobMode.All, dryRun: true);
 
         var all = await engine.ChangesAsync(job.Id);
-        var shortOnes = await engine.Journal.GetChangesAsync(job.Id, null, "Short", 0, 1000, EngineHarness.TestTimeout());
+        var shortOnes = await engine.Journal.GetChangesAsync(job.Id, null, "Short", 0, 1000, CancellationToken.None);
 
         Assert.Equal(all.Count(c => c.Rule == "Short"), shortOnes.Total);
         Assert.All(shortOnes.Items, c => Assert.Equal(2, c.NewValue));

@@ -8,6 +8,7 @@ namespace StarSync.Tests.Shipping;
 /// the build the other tests use is left alone) and check what comes out.
 /// </summary>
 [Trait("Category", "Build")]
+[Trait("Category", "Integration")]
 public sealed class ProductionBuildTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using StarSync.Web.Auth;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Integration")]
 public sealed class AuthTests
 {
     public static TheoryData<string> Pages => ["/", "/history", "/history/42", "/settings", "/reset", "/no-such-page"];
@@ -22,7 +23,7 @@ public sealed class AuthTests
     [MemberData(nameof(Pages))]
     public async Task Page_without_login_redirects_to_login_with_return_url(string path)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync(path);
@@ -36,7 +37,7 @@ public sealed class AuthTests
     [MemberData(nameof(ApiRoutes))]
     public async Task Api_without_login_answers_401_not_a_redirect(string path)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
         using var get = await client.GetAsync(path);
@@ -50,7 +51,7 @@ public sealed class AuthTests
     [Fact]
     public async Task Login_page_and_static_assets_are_public()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
         using var login = await client.GetAsync("/login");
@@ -65,10 +66,10 @@ public sealed class AuthTests
     [Fact]
     public async Task Login_with_right_credentials_opens_the_dashboard()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
-        using var response = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password);
+        using var response = await TestHost.PostLoginAsync(client, TestHost.Username, TestHost.Password);
         using var dashboard = await client.GetAsync("/");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -81,15 +82,15 @@ public sealed class AuthTests
     }
 
     [Theory]
-    [InlineData(TestApp.Username, "wrong password")]
-    [InlineData("someone", TestApp.Password)]
+    [InlineData(TestHost.Username, "wrong password")]
+    [InlineData("someone", TestHost.Password)]
     [InlineData("", "")]
     public async Task Login_with_wrong_credentials_stays_on_the_form_with_a_message(string username, string password)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
-        using var response = await TestApp.PostLoginAsync(client, username, password);
+        using var response = await TestHost.PostLoginAsync(client, username, password);
         using var dashboard = await client.GetAsync("/");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -100,17 +101,17 @@ public sealed class AuthTests
     [Fact]
     public async Task Five_failed_logins_block_the_address_even_for_the_right_password()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < LoginThrottle.MaxFailures; i++)
         {
-            using var failed = await TestApp.PostLoginAsync(client, TestApp.Username, "nope" + i);
+            using var failed = await TestHost.PostLoginAsync(client, TestHost.Username, "nope" + i);
             statuses.Add(failed.StatusCode);
         }
 
-        using var blocked = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password);
+        using var blocked = await TestHost.PostLoginAsync(client, TestHost.Username, TestHost.Password);
 
         Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, LoginThrottle.MaxFailures - 1), HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(HttpStatusCode.TooManyRequests, blocked.StatusCode);
@@ -125,10 +126,10 @@ public sealed class AuthTests
     [InlineData("/history?x=1", "/history?x=1")]
     public async Task Login_follows_only_local_return_urls(string returnUrl, string expected)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
-        using var response = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password, returnUrl);
+        using var response = await TestHost.PostLoginAsync(client, TestHost.Username, TestHost.Password, returnUrl);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(expected, response.Headers.Location!.OriginalString);
@@ -137,7 +138,7 @@ public sealed class AuthTests
     [Fact]
     public async Task Cookies_are_secure_behind_an_https_proxy()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         // Cookies by hand: a cookie jar would not send Secure cookies back over plain http.
         using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
         client.DefaultRequestHeaders.Add("X-Forwarded-Proto", "https");
@@ -148,9 +149,9 @@ public sealed class AuthTests
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["username"] = TestApp.Username,
-                ["password"] = TestApp.Password,
-                ["__RequestVerificationToken"] = TestApp.ReadFormToken(await form.Content.ReadAsStringAsync()),
+                ["username"] = TestHost.Username,
+                ["password"] = TestHost.Password,
+                ["__RequestVerificationToken"] = TestHost.ReadFormToken(await form.Content.ReadAsStringAsync()),
             }),
         };
         post.Headers.Add("Cookie", antiforgery.Split(';')[0]);
@@ -165,9 +166,9 @@ public sealed class AuthTests
     [Fact]
     public async Task Logout_is_a_post_with_antiforgery_and_ends_the_session()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
-        var token = await TestApp.GetAntiforgeryTokenAsync(client);
+        var token = await TestHost.GetAntiforgeryTokenAsync(client);
 
         using var withoutToken = await client.PostAsync("/logout", new FormUrlEncodedContent([]));
         using var stillIn = await client.GetAsync("/");
@@ -184,9 +185,9 @@ public sealed class AuthTests
     [Fact]
     public async Task Api_post_with_the_cookie_needs_the_antiforgery_header()
     {
-        await using var app = await TestApp.StartAsync(map: MapFakeWrite);
+        await using var app = await TestHost.Create().Map(MapFakeWrite).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
-        var token = await TestApp.GetAntiforgeryTokenAsync(client);
+        var token = await TestHost.GetAntiforgeryTokenAsync(client);
 
         using var without = await client.PostAsync("/api/v1/test/write", JsonContent.Create(new { }));
         using var wrong = await SendWithToken(client, HttpMethod.Post, "not-a-token");
@@ -208,7 +209,7 @@ public sealed class AuthTests
     public async Task Api_key_authenticates_without_antiforgery_and_a_wrong_key_is_401()
     {
         const string key = "test-api-key-0123456789";
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["API_KEY"] = key }, map: MapFakeWrite);
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["API_KEY"] = key }).Map(MapFakeWrite).StartAsync();
         using var client = app.CreateClient();
 
         using var right = new HttpRequestMessage(HttpMethod.Post, "/api/v1/test/write") { Content = JsonContent.Create(new { }) };
@@ -229,7 +230,7 @@ public sealed class AuthTests
     [Fact]
     public async Task Api_key_is_refused_while_no_key_exists()
     {
-        await using var app = await TestApp.StartAsync(map: MapFakeWrite);
+        await using var app = await TestHost.Create().Map(MapFakeWrite).StartAsync();
         using var client = app.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/test/write");
         request.Headers.Add("X-Api-Key", "anything-at-all");
@@ -244,7 +245,7 @@ public sealed class AuthTests
     {
         var cookies = new CookieContainer();
         string root;
-        await using (var first = await TestApp.StartAsync(rootDirectory: Directory.CreateTempSubdirectory("starsync-test-").FullName))
+        await using (var first = await TestHost.Create().InDirectory(Directory.CreateTempSubdirectory("starsync-test-").FullName).StartAsync())
         {
             root = first.RootDirectory;
             using var client = await first.CreateLoggedInClientAsync(cookies);
@@ -254,7 +255,7 @@ public sealed class AuthTests
 
         try
         {
-            await using var second = await TestApp.StartAsync(rootDirectory: root);
+            await using var second = await TestHost.Create().InDirectory(root).StartAsync();
             // The cookie jar is keyed by host:port; the restarted app listens on another port.
             var moved = new CookieContainer();
             foreach (Cookie cookie in cookies.GetAllCookies())
@@ -280,7 +281,7 @@ public sealed class AuthTests
         var root = Directory.CreateTempSubdirectory("starsync-test-").FullName;
         try
         {
-            await using var app = TestApp.Build(root, new Dictionary<string, string?> { ["APP_USERNAME"] = "" });
+            await using var app = TestHost.Create().Config(new Dictionary<string, string?> { ["APP_USERNAME"] = "" }).Build(root);
 
             var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 

@@ -6,12 +6,13 @@ using StarSync.Plex;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Integration")]
 public sealed class ErrorHandlingTests
 {
     [Fact]
     public async Task Api_exception_becomes_problem_details_in_words_without_a_stack_trace()
     {
-        await using var app = await TestApp.StartAsync(map: MapThrowing);
+        await using var app = await TestHost.Create().Map(MapThrowing).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
 
         using var plex = await client.GetAsync("/api/v1/test/plex-down");
@@ -31,7 +32,7 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task Page_exception_and_unknown_page_render_the_error_page()
     {
-        await using var app = await TestApp.StartAsync(map: MapThrowing);
+        await using var app = await TestHost.Create().Map(MapThrowing).StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
 
         using var bug = await client.GetAsync("/test/bug");

@@ -12,13 +12,14 @@ namespace StarSync.Tests.Web;
 /// iproute2, as CI has; <c>--filter "Category!=Network"</c> leaves these out elsewhere.
 /// </summary>
 [Trait("Category", "Network")]
+[Trait("Category", "Integration")]
 public sealed class ForwardedHeadersNetworkTests
 {
     [Fact]
     public async Task Untrusted_client_cannot_pick_the_address_the_login_throttle_counts()
     {
         await using var lan = await LanClient.CreateAsync();
-        await using var app = await TestApp.StartAsync(configure: b => b.WebHost.UseUrls($"http://{lan.ServerAddress}:0"));
+        await using var app = await TestHost.Create().Services(b => b.WebHost.UseUrls($"http://{lan.ServerAddress}:0")).StartAsync();
 
         // Every attempt claims a different origin; all of them must still count against the client's real address.
         var codes = new List<int>();
@@ -36,9 +37,8 @@ public sealed class ForwardedHeadersNetworkTests
     public async Task Trusted_proxy_in_TRUSTED_PROXIES_has_its_forwarded_address_believed()
     {
         await using var lan = await LanClient.CreateAsync();
-        await using var app = await TestApp.StartAsync(
-            new Dictionary<string, string?> { ["TRUSTED_PROXIES"] = lan.ClientAddress + "/32" },
-            configure: b => b.WebHost.UseUrls($"http://{lan.ServerAddress}:0"));
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["TRUSTED_PROXIES"] = lan.ClientAddress + "/32" })
+            .Services(b => b.WebHost.UseUrls($"http://{lan.ServerAddress}:0")).StartAsync();
 
         // Through a trusted proxy each forwarded address is its own client: none of them reaches the limit.
         var codes = new List<int>();

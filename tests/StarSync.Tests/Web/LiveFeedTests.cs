@@ -3,6 +3,7 @@ using StarSync.LiveLog;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Unit")]
 public sealed class LiveFeedTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);

@@ -9,6 +9,7 @@ using StarSync.LiveLog;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Integration")]
 public sealed class LiveLogTests
 {
     private const string Category = "StarSync.Tests.LiveLog";
@@ -17,7 +18,7 @@ public sealed class LiveLogTests
     [Fact]
     public async Task Events_replay_the_buffer_then_stream_live_lines_in_order_and_resume_after_last_event_id()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
         var logger = app.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
         using var cts = new CancellationTokenSource(Timeout);
@@ -60,7 +61,7 @@ public sealed class LiveLogTests
     [Fact]
     public async Task Two_tabs_see_the_same_stream_including_published_events_without_ids()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
         var bus = app.App.Services.GetRequiredService<IEventBus>();
         var feed = app.App.Services.GetRequiredService<LiveFeed>();
@@ -90,7 +91,7 @@ public sealed class LiveLogTests
     {
         const string token = "PlexTok3n-abcdef123456";
         const string password = "s3cret-pass-word!";
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["PLEX_TOKEN"] = token, ["APP_PASSWORD"] = password });
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["PLEX_TOKEN"] = token, ["APP_PASSWORD"] = password }).StartAsync();
         var logger = app.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
 
         logger.LogWarning("GET {Url} failed", "http://plex:32400/library/sections?X-Plex-Token=other-token-999&type=10");
@@ -113,7 +114,7 @@ public sealed class LiveLogTests
         var root = Directory.CreateTempSubdirectory("starsync-test-").FullName;
         try
         {
-            await using (var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["PLEX_TOKEN"] = token }, rootDirectory: root))
+            await using (var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["PLEX_TOKEN"] = token }).InDirectory(root).StartAsync())
             {
                 var logger = app.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
                 logger.LogWarning("GET {Url} failed", "http://plex:32400/?X-Plex-Token=" + token);
@@ -127,7 +128,7 @@ public sealed class LiveLogTests
             Assert.Contains("token is [redacted]", text, StringComparison.Ordinal);
             AssertNoSecrets(text, token);
 
-            await using var again = await TestApp.StartAsync(rootDirectory: root);
+            await using var again = await TestHost.Create().InDirectory(root).StartAsync();
             using var client = await again.CreateLoggedInClientAsync();
             using var download = await client.GetAsync("/api/v1/logs/download");
             Assert.Equal(HttpStatusCode.OK, download.StatusCode);
@@ -144,7 +145,7 @@ public sealed class LiveLogTests
     [Fact]
     public async Task Live_log_keeps_StarSync_lines_and_only_warnings_from_others()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         var factory = app.App.Services.GetRequiredService<ILoggerFactory>();
         factory.CreateLogger("Microsoft.AspNetCore.Routing.Test").LogInformation("framework chatter");
         factory.CreateLogger("System.Net.Http.Test").LogWarning("framework warning");
@@ -160,7 +161,7 @@ public sealed class LiveLogTests
     [Fact]
     public async Task Flask_secret_key_is_accepted_and_reported_as_no_longer_needed()
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["FLASK_SECRET_KEY"] = "old-flask-secret" });
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["FLASK_SECRET_KEY"] = "old-flask-secret" }).StartAsync();
 
         var line = app.App.Services.GetRequiredService<LiveFeed>().Snapshot().Single(e => e.Message.StartsWith("FLASK_SECRET_KEY", StringComparison.Ordinal));
 

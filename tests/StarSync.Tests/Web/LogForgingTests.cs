@@ -11,6 +11,7 @@ using StarSync.Web.Logging;
 namespace StarSync.Tests.Web;
 
 /// <summary>Text from Plex (titles, artists, albums) cannot forge log lines or drive a terminal in any sink.</summary>
+[Trait("Category", "Integration")]
 public sealed class LogForgingTests
 {
     private const string Forged = "2026-01-01 00:00:00.000 +00:00 [ERR] StarSync: forged";
@@ -20,7 +21,7 @@ public sealed class LogForgingTests
     [Fact]
     public async Task A_title_with_a_newline_and_escapes_stays_on_one_line_in_the_file_console_and_live_log()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         var logger = app.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StarSync.Rating.ChangeWriter");
 
         logger.LogWarning("Could not rate {Artist} - {Title} ({RatingKey}): {Reason}", EvilArtist, EvilTitle, "42", "HTTP 500");
@@ -84,23 +85,24 @@ public sealed class LogForgingTests
         Assert.DoesNotContain('\u2028', text);
     }
 
-    private static async Task<string> ReadLogFileAsync(string directory, string waitFor, TimeSpan timeout)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            foreach (var path in Directory.Exists(directory) ? Directory.GetFiles(directory, "starsync*.log") : [])
+    private static Task<string> ReadLogFileAsync(string directory, string waitFor, TimeSpan timeout) =>
+        Eventually.ValueAsync(
+            async () =>
             {
-                await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(stream);
-                var text = await reader.ReadToEndAsync(deadline.Token);
-                if (text.Contains(waitFor, StringComparison.Ordinal))
+                foreach (var path in Directory.Exists(directory) ? Directory.GetFiles(directory, "starsync*.log") : [])
                 {
-                    return text;
+                    await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    using var reader = new StreamReader(stream);
+                    var text = await reader.ReadToEndAsync();
+                    if (text.Contains(waitFor, StringComparison.Ordinal))
+                    {
+                        return text;
+                    }
                 }
-            }
 
-            await Task.Delay(100, deadline.Token);
-        }
-    }
+                return "";
+            },
+            text => text.Length > 0,
+            $"a log file in {directory} containing '{waitFor}'",
+            (int)timeout.TotalSeconds);
 }

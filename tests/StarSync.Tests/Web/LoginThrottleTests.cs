@@ -4,6 +4,7 @@ using StarSync.Web.Auth;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Unit")]
 public sealed class LoginThrottleTests
 {
     private static readonly IPAddress Client = IPAddress.Parse("192.0.2.10");

@@ -5,6 +5,7 @@ using System.Text.Json;
 namespace StarSync.Tests.Web;
 
 /// <summary>Pages as the server renders them, before any script runs.</summary>
+[Trait("Category", "Integration")]
 public sealed class PagesTests
 {
     [Theory]
@@ -12,7 +13,7 @@ public sealed class PagesTests
     [InlineData("/history/abc")]
     public async Task A_job_page_for_a_job_that_does_not_exist_answers_404_and_says_so(string path)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
 
         using var response = await client.GetAsync(path);
@@ -27,7 +28,7 @@ public sealed class PagesTests
     [Fact]
     public async Task The_version_is_in_the_footer_when_signed_in_and_in_the_status_API_but_not_on_the_login_page()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var anonymous = app.CreateClient();
         using var client = await app.CreateLoggedInClientAsync();
 

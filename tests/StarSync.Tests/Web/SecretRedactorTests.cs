@@ -3,6 +3,7 @@ using StarSync.Web.Logging;
 
 namespace StarSync.Tests.Web;
 
+[Trait("Category", "Unit")]
 public sealed class SecretRedactorTests
 {
     private readonly SecretRedactor _redactor = new(["my-plex-token-123", "hunter2hunter2"]);

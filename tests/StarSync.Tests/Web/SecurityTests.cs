@@ -4,13 +4,14 @@ using System.Net.Http.Json;
 namespace StarSync.Tests.Web;
 
 /// <summary>Regressions from the security review: throttling, stale sessions, status injection, headers, leaks.</summary>
+[Trait("Category", "Integration")]
 public sealed class SecurityTests
 {
     [Fact]
     public async Task Many_addresses_together_cannot_out_guess_the_global_login_limit_but_sessions_and_the_api_key_keep_working()
     {
         const string key = "security-tests-key-0123456789abcdef";
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["API_KEY"] = key });
+        await using var app = await TestHost.Create().Config(new Dictionary<string, string?> { ["API_KEY"] = key }).StartAsync();
         using var signedIn = await app.CreateLoggedInClientAsync();
         using var client = app.CreateClient();
 
@@ -23,13 +24,13 @@ public sealed class SecurityTests
             var form = await client.GetStringAsync("/login");
             request.Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["username"] = TestApp.Username, ["password"] = "guess" + i, ["__RequestVerificationToken"] = TestApp.ReadFormToken(form),
+                ["username"] = TestHost.Username, ["password"] = "guess" + i, ["__RequestVerificationToken"] = TestHost.ReadFormToken(form),
             });
             using var response = await client.SendAsync(request);
             last = response.StatusCode;
         }
 
-        using var right = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password);
+        using var right = await TestHost.PostLoginAsync(client, TestHost.Username, TestHost.Password);
         using var session = await signedIn.GetAsync("/api/v1/settings");
         using var withKey = new HttpRequestMessage(HttpMethod.Get, "/api/v1/settings");
         withKey.Headers.Add("X-Api-Key", key);
@@ -52,13 +53,13 @@ public sealed class SecurityTests
         var cookies = new CookieContainer();
         try
         {
-            await using (var first = await TestApp.StartAsync(rootDirectory: root))
+            await using (var first = await TestHost.Create().InDirectory(root).StartAsync())
             {
                 using var client = await first.CreateLoggedInClientAsync(cookies);
                 Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/settings")).StatusCode);
             }
 
-            await using var second = await TestApp.StartAsync(new Dictionary<string, string?> { ["APP_PASSWORD"] = "a brand new password" }, rootDirectory: root);
+            await using var second = await TestHost.Create().Config(new Dictionary<string, string?> { ["APP_PASSWORD"] = "a brand new password" }).InDirectory(root).StartAsync();
             var moved = new CookieContainer();
             foreach (Cookie cookie in cookies.GetAllCookies())
             {
@@ -78,7 +79,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task Logging_out_ends_the_session_for_any_copy_of_its_cookie()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         var cookies = new CookieContainer();
         using var client = await app.CreateLoggedInClientAsync(cookies);
         var copy = new CookieContainer();
@@ -92,7 +93,7 @@ public sealed class SecurityTests
         var form = await client.GetStringAsync("/");
         using var logout = await client.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["__RequestVerificationToken"] = TestApp.ReadFormToken(form),
+            ["__RequestVerificationToken"] = TestHost.ReadFormToken(form),
         }));
 
         Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
@@ -105,7 +106,7 @@ public sealed class SecurityTests
     [InlineData("/error?code=-1")]
     public async Task The_error_page_does_not_take_its_status_from_the_query(string path)
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync(path);
@@ -116,10 +117,10 @@ public sealed class SecurityTests
     [Fact]
     public async Task A_return_url_that_cannot_be_a_location_header_goes_home_instead_of_failing()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
 
-        using var response = await TestApp.PostLoginAsync(client, TestApp.Username, TestApp.Password, "/\u2028evil");
+        using var response = await TestHost.PostLoginAsync(client, TestHost.Username, TestHost.Password, "/\u2028evil");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/", response.Headers.Location!.OriginalString);
@@ -128,7 +129,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task Pages_and_api_carry_security_headers()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
 
         using var page = await client.GetAsync("/settings");
@@ -144,7 +145,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task Readiness_tells_anonymous_callers_only_whether_plex_answers()
     {
-        await using var app = await TestApp.StartAsync(); // PLEX_URL points at a closed port
+        await using var app = await TestHost.Create().StartAsync(); // PLEX_URL points at a closed port
         using var anonymous = app.CreateClient();
         using var signedIn = await app.CreateLoggedInClientAsync();
 
@@ -161,9 +162,9 @@ public sealed class SecurityTests
     [Fact]
     public async Task Settings_with_a_null_library_name_is_a_validation_error_not_a_crash()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = await app.CreateLoggedInClientAsync();
-        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestApp.GetAntiforgeryTokenAsync(client));
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client));
 
         using var nulls = await client.PutAsync("/api/v1/settings", new StringContent("""{"libraries":[null]}""", System.Text.Encoding.UTF8, "application/json"));
         using var huge = await client.PutAsJsonAsync("/api/v1/settings", new { libraries = new[] { new string('x', 300) } });
@@ -175,7 +176,7 @@ public sealed class SecurityTests
     [Fact]
     public async Task The_log_file_holds_no_request_lines_or_debug_noise()
     {
-        await using var app = await TestApp.StartAsync();
+        await using var app = await TestHost.Create().StartAsync();
         using var client = app.CreateClient();
         await client.PostAsync("/plex-webhook/not-the-secret", new StringContent("{}"));
         await client.GetAsync("/login");

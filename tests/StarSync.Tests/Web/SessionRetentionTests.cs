@@ -7,6 +7,7 @@ using StarSync.Web.Auth;
 namespace StarSync.Tests.Web;
 
 /// <summary>Server-side sessions slide: use keeps them, idleness ends them, and a restart remembers which is which.</summary>
+[Trait("Category", "Unit")]
 public sealed class SessionRetentionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("starsync-sessions-").FullName;

@@ -176,6 +176,12 @@
     const libraries = result.data.libraries || [];
     if (!libraries.length) node.append(S.el("p", { class: "muted" }, "No music libraries on this server."));
     for (const lib of libraries) {
+      if (lib.excluded) {
+        // Hidden or audiobook libraries: not counted, the reason said (Settings can still select them).
+        node.append(S.el("div", { class: "coverage-row excluded" },
+          S.el("span", {}, lib.title), S.el("span", { class: "muted" }, "not covered: " + lib.excluded)));
+        continue;
+      }
       const pct = lib.total ? Math.round(100 * lib.rated / lib.total) : 0;
       node.append(S.el("div", { class: "coverage-row" },
         S.el("span", {}, lib.title, lib.selected ? "" : S.el("span", { class: "muted" }, " (not selected)")),

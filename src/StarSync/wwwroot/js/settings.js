@@ -54,7 +54,7 @@
       for (const lib of listed.data.libraries || []) {
         node.append(S.el("label", { class: "check" },
           S.el("input", { type: "checkbox", name: "libraries", value: lib.title, checked: savedSet.has(lib.title) }),
-          lib.title, S.el("span", { class: "muted" }, ` · ${S.num(lib.total)} tracks`)));
+          lib.title, S.el("span", { class: "muted" }, lib.excluded ? ` · not covered: ${lib.excluded}` : ` · ${S.num(lib.total)} tracks`)));
       }
       const known = new Set((listed.data.libraries || []).map(l => l.title));
       const missing = new Set([...(listed.data.missing || []), ...saved.filter(n => !known.has(n))]);
