@@ -72,7 +72,7 @@ public static class RulesEndpoints
         var errors = new Dictionary<string, string[]>();
         for (var i = 0; i < rules.Count; i++)
         {
-            var unknown = rules[i].Libraries.Where(l => !music.Any(m => string.Equals(m, l, StringComparison.OrdinalIgnoreCase))).ToList();
+            var unknown = rules[i].Libraries.Where(l => !LibraryMatcher.NameMatches(l, music)).ToList();
             if (unknown.Count > 0)
             {
                 var names = string.Join(", ", unknown.Select(u => $"'{u}'"));

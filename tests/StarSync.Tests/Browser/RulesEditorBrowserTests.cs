@@ -60,7 +60,7 @@ public sealed class RulesEditorBrowserTests
     public async Task Scope_is_a_choice_of_plex_libraries_and_a_saved_name_plex_lacks_is_an_error_at_the_field_until_unticked()
     {
         var emulator = new EmulatorOptions { Tracks = 1200, Seed = 11, HandRatedShare = 0.2, MusicLibraries = 2 };
-        await using var browser = await BrowserSession.StartAsync(emulator);
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
         var store = browser.App.App.Services.GetRequiredService<SettingsStore>();
         // As if "Jazz" had been renamed in Plex after the rule was saved.
         await store.UpdateAsync(s => s with
