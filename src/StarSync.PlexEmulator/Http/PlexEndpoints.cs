@@ -307,7 +307,7 @@ internal static class PlexEndpoints
         var filter = listing.Filter;
         var filterKey = filter is null || listing.SortIsRandom ? null : FilterKey(section, kind, listing, query);
         int[]? cached = null;
-        if (filterKey is not null && (cached = state.FilterCache.Get(filterKey, lib, out var build, out var versions)) is null && build)
+        if (filterKey is not null && (cached = state.FilterCache.Get(filterKey, lib, out var build, out var versions)) is null && build && paging.Size > 0)
         {
             var list = new List<int>();
             foreach (var index in all)
