@@ -213,6 +213,9 @@ internal sealed class EmulatorState
     }
 
     public SortCache SortCache { get; } = new();
+
+    /// <summary>Matched items of filtered listings (see <see cref="FilterCache"/>).</summary>
+    public FilterCache FilterCache { get; } = new();
 }
 
 /// <summary>A host lifetime that listens to no signals.</summary>

@@ -305,21 +305,49 @@ internal static class PlexEndpoints
         var page = new List<int>(Math.Min(paging.Size, 4096));
         var matched = 0;
         var filter = listing.Filter;
-        foreach (var index in all)
+        var filterKey = filter is null || listing.SortIsRandom ? null : FilterKey(section, kind, listing, query);
+        int[]? cached = null;
+        if (filterKey is not null && (cached = state.FilterCache.Get(filterKey, lib, out var build, out var versions)) is null && build && paging.Size > 0)
         {
-            if (matched >= paging.Limit)
+            var list = new List<int>();
+            foreach (var index in all)
             {
-                break;
+                if (filter!.Match(listing, kind, index))
+                {
+                    list.Add(index);
+                }
             }
 
-            if (filter is null || filter.Match(listing, kind, index))
+            cached = [.. list];
+            state.FilterCache.Store(filterKey, versions, cached);
+        }
+
+        if (cached is not null)
+        {
+            matched = Math.Min(cached.Length, paging.Limit);
+            for (var i = paging.Start; i < matched && page.Count < paging.Size; i++)
             {
-                if (matched >= paging.Start && page.Count < paging.Size)
+                page.Add(cached[i]);
+            }
+        }
+        else
+        {
+            foreach (var index in all)
+            {
+                if (matched >= paging.Limit)
                 {
-                    page.Add(index);
+                    break;
                 }
 
-                matched++;
+                if (filter is null || filter.Match(listing, kind, index))
+                {
+                    if (matched >= paging.Start && page.Count < paging.Size)
+                    {
+                        page.Add(index);
+                    }
+
+                    matched++;
+                }
             }
         }
 
@@ -339,6 +367,24 @@ internal static class PlexEndpoints
 
         await WriteItemsAsync(w, ctx, lib, listing.User, kind, page, withSection: false);
         await FinishAsync(w, ctx);
+    }
+
+    // What makes two requests the same listing: section, type, user and every parameter but paging and Plex's own headers.
+    private static string FilterKey(EmulatedSection section, byte kind, Listing listing, PlexQuery query)
+    {
+        var key = new System.Text.StringBuilder(section.Key).Append('|').Append(kind).Append('|')
+            .Append(listing.User is null ? "" : listing.User.GetHashCode().ToString(CultureInfo.InvariantCulture));
+        foreach (var (name, value) in query.Pairs)
+        {
+            if (name.StartsWith("X-Plex-", StringComparison.OrdinalIgnoreCase) || name is "limit")
+            {
+                continue;
+            }
+
+            key.Append('&').Append(name).Append('=').Append(value);
+        }
+
+        return key.ToString();
     }
 
     private static int[] SortItems(EmulatorState state, Listing listing, EmulatedSection section, byte kind, ReadOnlySpan<int> items)

@@ -186,107 +186,108 @@ public sealed class LibraryRules
         return estimate is { } e ? Inheritance.RoundToStyle(e, _style) : null;
     }
 
-    // One walk serves matching (explain null: stop at the first failure) and explaining (collect why each holds).
+    // One walk serves matching (explain null: stop at the first failure, build no text) and explaining (collect why each holds).
+    private static bool Check(bool ok, List<string>? explain, string? why)
+    {
+        if (ok && why is not null)
+        {
+            explain?.Add(why);
+        }
+
+        return ok;
+    }
+
+    // No lambdas here: a closure would be one allocation per track and rule.
     private bool Holds(RuleConditions w, PlexTrack t, AlbumFacts? facts, List<string>? explain)
     {
-        bool Check(bool ok, Func<string> why)
-        {
-            if (ok)
-            {
-                explain?.Add(why());
-            }
-
-            return ok;
-        }
-
         var inv = CultureInfo.InvariantCulture;
-        if (w.PlaysAtLeast is { } pl && !Check(t.ViewCount >= pl, () => string.Create(inv, $"plays {t.ViewCount} ≥ {pl}")))
+        if (w.PlaysAtLeast is { } pl && !Check(t.ViewCount >= pl, explain, explain is null ? null : string.Create(inv, $"plays {t.ViewCount} ≥ {pl}")))
         {
             return false;
         }
 
-        if (w.PlaysAtMost is { } pm && !Check(t.ViewCount <= pm, () => string.Create(inv, $"plays {t.ViewCount} ≤ {pm}")))
+        if (w.PlaysAtMost is { } pm && !Check(t.ViewCount <= pm, explain, explain is null ? null : string.Create(inv, $"plays {t.ViewCount} ≤ {pm}")))
         {
             return false;
         }
 
-        if (w.SkipsAtLeast is { } sl && !Check(t.SkipCount >= sl, () => string.Create(inv, $"skips {t.SkipCount} ≥ {sl}")))
+        if (w.SkipsAtLeast is { } sl && !Check(t.SkipCount >= sl, explain, explain is null ? null : string.Create(inv, $"skips {t.SkipCount} ≥ {sl}")))
         {
             return false;
         }
 
-        if (w.SkipsAtMost is { } sm && !Check(t.SkipCount <= sm, () => string.Create(inv, $"skips {t.SkipCount} ≤ {sm}")))
+        if (w.SkipsAtMost is { } sm && !Check(t.SkipCount <= sm, explain, explain is null ? null : string.Create(inv, $"skips {t.SkipCount} ≤ {sm}")))
         {
             return false;
         }
 
         var played = t.LastViewedAt is not null || t.ViewCount > 0;
-        if (w.NeverPlayed is { } never && !Check(never != played, () => never ? "never played" : "played"))
+        if (w.NeverPlayed is { } never && !Check(never != played, explain, explain is null ? null : never ? "never played" : "played"))
         {
             return false;
         }
 
         if (w.LastPlayedOlderThanDays is { } older &&
-            !Check(t.LastViewedAt is { } lo && lo < _now - (older * Day), () => $"last played {DaysAgo(t.LastViewedAt)} days ago (> {older})"))
+            !Check(t.LastViewedAt is { } lo && lo < _now - (older * Day), explain, explain is null ? null : $"last played {DaysAgo(t.LastViewedAt)} days ago (> {older})"))
         {
             return false;
         }
 
         if (w.LastPlayedWithinDays is { } within &&
-            !Check(t.LastViewedAt is { } lw && lw >= _now - (within * Day), () => $"last played {DaysAgo(t.LastViewedAt)} days ago (≤ {within})"))
+            !Check(t.LastViewedAt is { } lw && lw >= _now - (within * Day), explain, explain is null ? null : $"last played {DaysAgo(t.LastViewedAt)} days ago (≤ {within})"))
         {
             return false;
         }
 
-        if (w.AddedWithinDays is { } added && !Check(t.AddedAt >= _now - (added * Day), () => $"added {DaysAgo(t.AddedAt)} days ago (≤ {added})"))
+        if (w.AddedWithinDays is { } added && !Check(t.AddedAt >= _now - (added * Day), explain, explain is null ? null : $"added {DaysAgo(t.AddedAt)} days ago (≤ {added})"))
         {
             return false;
         }
 
         if (w.DurationUnderSeconds is { } under &&
-            !Check(t.DurationMs is { } du && du < under * 1000L, () => $"{Length(t.DurationMs)} < {under} s"))
+            !Check(t.DurationMs is { } du && du < under * 1000L, explain, explain is null ? null : $"{Length(t.DurationMs)} < {under} s"))
         {
             return false;
         }
 
         if (w.DurationOverSeconds is { } over &&
-            !Check(t.DurationMs is { } dov && dov > over * 1000L, () => $"{Length(t.DurationMs)} > {over} s"))
+            !Check(t.DurationMs is { } dov && dov > over * 1000L, explain, explain is null ? null : $"{Length(t.DurationMs)} > {over} s"))
         {
             return false;
         }
 
-        if (w.AlbumGenres is { Count: > 0 } genres && !Check(AnyOf(facts?.Album.Genres, genres, out var g), () => "genre " + g))
+        if (w.AlbumGenres is { Count: > 0 } genres && !Check(AnyOf(facts?.Genres, genres, out var g), explain, explain is null ? null : "genre " + g))
         {
             return false;
         }
 
-        if (w.AlbumMoods is { Count: > 0 } moods && !Check(AnyOf(facts?.Album.Moods, moods, out var m), () => "mood " + m))
+        if (w.AlbumMoods is { Count: > 0 } moods && !Check(AnyOf(facts?.Moods, moods, out var m), explain, explain is null ? null : "mood " + m))
         {
             return false;
         }
 
-        if (w.AlbumStyles is { Count: > 0 } styles && !Check(AnyOf(facts?.Album.Styles, styles, out var s), () => "style " + s))
+        if (w.AlbumStyles is { Count: > 0 } styles && !Check(AnyOf(facts?.Styles, styles, out var s), explain, explain is null ? null : "style " + s))
         {
             return false;
         }
 
         // An album Plex did not list is neither live nor a compilation as far as the rules know.
-        if (w.Live is { } live && !Check((facts?.Live ?? false) == live, () => (live ? "live album" : "not live") + Source(facts)))
+        if (w.Live is { } live && !Check((facts?.Live ?? false) == live, explain, explain is null ? null : (live ? "live album" : "not live") + Source(facts)))
         {
             return false;
         }
 
-        if (w.Compilation is { } comp && !Check((facts?.Compilation ?? false) == comp, () => (comp ? "compilation" : "not a compilation") + Source(facts)))
+        if (w.Compilation is { } comp && !Check((facts?.Compilation ?? false) == comp, explain, explain is null ? null : (comp ? "compilation" : "not a compilation") + Source(facts)))
         {
             return false;
         }
 
-        if (w.ArtistContains is { } ac && !Check(t.ArtistTitle?.Contains(ac, StringComparison.OrdinalIgnoreCase) == true, () => $"artist contains \"{ac}\""))
+        if (w.ArtistContains is { } ac && !Check(t.ArtistTitle?.Contains(ac, StringComparison.OrdinalIgnoreCase) == true, explain, explain is null ? null : $"artist contains \"{ac}\""))
         {
             return false;
         }
 
-        if (w.AlbumContains is { } alc && !Check(t.AlbumTitle?.Contains(alc, StringComparison.OrdinalIgnoreCase) == true, () => $"album contains \"{alc}\""))
+        if (w.AlbumContains is { } alc && !Check(t.AlbumTitle?.Contains(alc, StringComparison.OrdinalIgnoreCase) == true, explain, explain is null ? null : $"album contains \"{alc}\""))
         {
             return false;
         }

@@ -36,21 +36,12 @@ public sealed partial class RuleEngine(IPlexClient plex, JournalStore journal, T
         ArgumentNullException.ThrowIfNull(library);
         var started = Stopwatch.GetTimestamp();
         var applicable = rules.Where(r => r.AppliesTo(library.Title)).ToArray();
-        Dictionary<string, AlbumFacts>? albums = null;
-        if (LibraryRules.NeedAlbums(applicable))
-        {
-            albums = new Dictionary<string, AlbumFacts>(StringComparer.Ordinal);
-            await foreach (var album in plex.GetAlbumsAsync(library.Key, cancellationToken))
-            {
-                albums[album.RatingKey] = AlbumFacts.From(album);
-            }
-        }
-
-        HandRatings? hand = null;
-        if (LibraryRules.NeedHandRatings(applicable))
-        {
-            hand = await ReadHandRatingsAsync(library, cancellationToken);
-        }
+        // The album listing and the rated tracks are independent: both are read at once.
+        var albumsTask = LibraryRules.NeedAlbums(applicable) ? ReadAlbumsAsync(library, cancellationToken) : Task.FromResult<Dictionary<string, AlbumFacts>?>(null);
+        var handTask = LibraryRules.NeedHandRatings(applicable) ? ReadHandRatingsAsync(library, cancellationToken) : Task.FromResult<HandRatings?>(null);
+        await Task.WhenAll(albumsTask, handTask);
+        var albums = await albumsTask;
+        var hand = await handTask;
 
         LogPrepared(library.Title, albums?.Count ?? -1, hand?.Library.Count ?? -1, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new LibraryRules(rules, style, library.Title, time.GetUtcNow(), albums, hand);
@@ -138,7 +129,19 @@ public sealed partial class RuleEngine(IPlexClient plex, JournalStore journal, T
         return rules;
     }
 
-    private async Task<HandRatings> ReadHandRatingsAsync(PlexLibrary library, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, AlbumFacts>?> ReadAlbumsAsync(PlexLibrary library, CancellationToken cancellationToken)
+    {
+        var albums = new Dictionary<string, AlbumFacts>(StringComparer.Ordinal);
+        var pool = new TagPool();
+        await foreach (var album in plex.GetAlbumsAsync(library.Key, cancellationToken))
+        {
+            albums[album.RatingKey] = AlbumFacts.From(album, pool);
+        }
+
+        return albums;
+    }
+
+    private async Task<HandRatings?> ReadHandRatingsAsync(PlexLibrary library, CancellationToken cancellationToken)
     {
         var hand = new HandRatings();
         var batch = new List<PlexTrack>(HandRatingBatch);

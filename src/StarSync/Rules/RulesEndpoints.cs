@@ -14,7 +14,17 @@ namespace StarSync.Rules;
 /// <param name="OverrideRating">With custom rules: re-rate StarSync's own earlier ratings when a rule's value changed.</param>
 /// <param name="Rules">The rules in force, in order.</param>
 /// <param name="Example">An example rule set for this style (the editor's "load example").</param>
-public sealed record RulesDto(int Version, bool IsDefault, string RatingStyle, bool OverrideRating, JsonArray Rules, JsonArray Example);
+public sealed record RulesDto(int Version, bool IsDefault, string RatingStyle, bool OverrideRating, JsonArray Rules, JsonArray Example)
+{
+    /// <summary>The music libraries Plex has (a rule's scope is a choice among them); null when Plex could not be asked.</summary>
+    public IReadOnlyList<string>? Libraries { get; init; }
+
+    /// <summary>Why <see cref="Libraries"/> is null (Plex's answer in words).</summary>
+    public string? LibrariesProblem { get; init; }
+
+    /// <summary>Saved rules whose scope names a library Plex does not have, by field (<c>rules[2].libraries</c>).</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; init; } = new Dictionary<string, string[]>();
+}
 
 /// <summary><c>/api/v1/rules</c>: read, replace and preview the rating rules.</summary>
 public static class RulesEndpoints
@@ -29,9 +39,54 @@ public static class RulesEndpoints
         return api;
     }
 
-    private static Ok<RulesDto> GetRules(SettingsStore settings) => TypedResults.Ok(ToDto(settings.Current));
+    private static async Task<Ok<RulesDto>> GetRules(SettingsStore settings, IPlexClient plex, CancellationToken cancellationToken)
+    {
+        var current = settings.Current;
+        var (libraries, problem) = await MusicLibrariesAsync(plex, cancellationToken);
+        return TypedResults.Ok(ToDto(current) with
+        {
+            Libraries = libraries,
+            LibrariesProblem = problem,
+            Errors = libraries is null ? new Dictionary<string, string[]>() : UnknownLibraries(current.EffectiveRules, libraries),
+        });
+    }
 
-    private static async Task<Results<Ok<RulesDto>, ValidationProblem>> PutRules(HttpRequest request, SettingsStore settings, CancellationToken cancellationToken)
+    /// <summary>The titles of Plex's music libraries, or why they could not be read.</summary>
+    private static async Task<(IReadOnlyList<string>? Libraries, string? Problem)> MusicLibrariesAsync(IPlexClient plex, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ((await plex.GetLibrariesAsync(cancellationToken)).Where(l => l.IsMusic).Select(l => l.Title).ToList(), null);
+        }
+        catch (PlexException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    /// <summary>One error per rule whose scope names a library Plex does not have (names compared as a rule's scope does).</summary>
+    public static Dictionary<string, string[]> UnknownLibraries(IReadOnlyList<RatingRule> rules, IReadOnlyList<string> music)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(music);
+        var errors = new Dictionary<string, string[]>();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var unknown = rules[i].Libraries.Where(l => !LibraryMatcher.NameMatches(l, music)).ToList();
+            if (unknown.Count > 0)
+            {
+                var names = string.Join(", ", unknown.Select(u => $"'{u}'"));
+                var offered = music.Count == 0 ? "Plex has no music library" : "Plex's music libraries: " + string.Join(", ", music);
+                errors[$"rules[{i}].libraries"] =
+                    [$"Rule '{rules[i].Name}' names {names}, which Plex does not have as a music library ({offered}). Untick it, or tick the library it was renamed to."];
+            }
+        }
+
+        return errors;
+    }
+
+    private static async Task<Results<Ok<RulesDto>, ValidationProblem>> PutRules(HttpRequest request, SettingsStore settings, IPlexClient plex,
+        CancellationToken cancellationToken)
     {
         var (body, problem) = await ReadBodyAsync(request, cancellationToken);
         if (problem is not null)
@@ -53,16 +108,24 @@ public static class RulesEndpoints
             {
                 return TypedResults.ValidationProblem(errors, title: "Rules not saved");
             }
+
+            // A scope naming a library Plex does not have would silently never apply. When Plex cannot be asked the rules
+            // are saved as they are: a job or preview skips a library it does not find, and the editor shows it later.
+            if (rules.Any(r => r.Libraries.Count > 0) && (await MusicLibrariesAsync(plex, cancellationToken)).Libraries is { } music
+                && UnknownLibraries(rules, music) is { Count: > 0 } unknown)
+            {
+                return TypedResults.ValidationProblem(unknown, title: "Rules not saved");
+            }
         }
 
         var saveErrors = await settings.UpdateAsync(s => s with { Rules = rules }, cancellationToken);
         return saveErrors.Count > 0
             ? TypedResults.ValidationProblem(saveErrors, title: "Rules not saved")
-            : TypedResults.Ok(ToDto(settings.Current));
+            : (await GetRules(settings, plex, cancellationToken));
     }
 
     private static async Task<Results<Ok<RulesPreviewResult>, ValidationProblem, ProblemHttpResult>> Preview(HttpRequest request, SettingsStore settings,
-        RulesPreview preview, CancellationToken cancellationToken)
+        RulesPreview preview, IPlexClient plex, CancellationToken cancellationToken)
     {
         var (body, problem) = await ReadBodyAsync(request, cancellationToken);
         if (problem is not null)
@@ -81,6 +144,12 @@ public static class RulesEndpoints
             }
 
             rules = parsed;
+        }
+
+        if (rules.Any(r => r.Libraries.Count > 0) && (await MusicLibrariesAsync(plex, cancellationToken)).Libraries is { } music
+            && UnknownLibraries(rules, music) is { Count: > 0 } unknown)
+        {
+            return TypedResults.ValidationProblem(unknown, title: "Rules not valid");
         }
 
         try

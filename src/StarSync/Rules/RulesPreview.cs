@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using StarSync.Configuration;
 using StarSync.Plex;
 using StarSync.Rating;
@@ -25,14 +26,19 @@ public sealed record LibraryPreview(string Library, int Unrated, int Unmatched, 
 public sealed record RulesPreviewResult(IReadOnlyList<LibraryPreview> Libraries, long ElapsedMs);
 
 /// <summary>
-/// Shows what rules would do to the unrated tracks of the selected libraries without writing anything: one streamed
-/// pass per library (plus the album listing and the rated tracks when the rules need them), counts and a histogram per
-/// rule, and the first <see cref="SampleSize"/> tracks each rule takes with the signals that matched.
+/// Shows what rules would do to the unrated tracks of the selected libraries without writing anything. Per library:
+/// one streamed pass over the unrated tracks with a few pages in flight (<see cref="PrefetchedListing"/>), while the
+/// album listing and the rated tracks (only when the rules need them) are read at the same time; libraries are
+/// previewed concurrently. Only counts, a histogram per rule and the first <see cref="SampleSize"/> tracks each rule
+/// takes (with the signals that matched) are kept, so memory does not grow with the library.
 /// </summary>
-public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob job)
+public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob job, IOptionsMonitor<PlexOptions> plexOptions)
 {
     /// <summary>Sample tracks per rule and library.</summary>
     public const int SampleSize = 20;
+
+    /// <summary>Pages of the unrated listing asked for ahead of the one being read.</summary>
+    public const int PagesInFlight = 3;
 
     /// <summary>Previews <paramref name="rules"/> with the style and libraries of <paramref name="settings"/>.</summary>
     public async Task<RulesPreviewResult> PreviewAsync(StarSyncSettings settings, IReadOnlyList<RatingRule> rules, CancellationToken cancellationToken)
@@ -40,68 +46,101 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(rules);
         var started = Stopwatch.GetTimestamp();
-        var result = new List<LibraryPreview>();
-        foreach (var library in await job.SelectedLibrariesAsync(settings, cancellationToken))
-        {
-            result.Add(await LibraryAsync(settings.RatingStyle, rules, library, cancellationToken));
-        }
-
+        var libraries = await job.SelectedLibrariesAsync(settings, cancellationToken);
+        var result = await Task.WhenAll(libraries.Select(library => LibraryAsync(settings.RatingStyle, rules, library, cancellationToken)));
         return new RulesPreviewResult(result, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private async Task<LibraryPreview> LibraryAsync(RatingStyle style, IReadOnlyList<RatingRule> rules, PlexLibrary library, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var prepared = await engine.PrepareAsync(rules, style, library, cancellationToken);
-        var counts = new int[rules.Count];
-        var histograms = new Dictionary<double, int>?[rules.Count];
-        var leftUnrated = new int[rules.Count];
-        var samples = new List<PreviewSample>[rules.Count];
-        var unrated = 0;
-        var unmatched = 0;
-        await foreach (var track in plex.GetTracksAsync(library.Key, new TrackQuery(TrackFilter.Unrated), cancellationToken))
+        // The rules' inputs (albums, hand ratings) are read while the first unrated pages are already on their way.
+        var preparing = engine.PrepareAsync(rules, style, library, cancellationToken);
+        var tally = new Tally(rules.Count);
+        var pageSize = Math.Clamp(plexOptions.CurrentValue.PageSize, 1, PlexQueries.MaxPageSize);
+        LibraryRules? prepared = null;
+        try
         {
-            unrated++;
-            var match = prepared.Evaluate(track);
+            await foreach (var page in PrefetchedListing.PagesAsync(plex, library.Key, new TrackQuery(TrackFilter.Unrated), pageSize, PagesInFlight, cancellationToken))
+            {
+                prepared ??= await preparing;
+                foreach (var track in page)
+                {
+                    tally.Add(prepared, track);
+                }
+            }
+
+            prepared ??= await preparing;
+        }
+        finally
+        {
+            // A failed listing must not leave the rules' own reads running unobserved.
+            if (prepared is null)
+            {
+                await Task.WhenAny(preparing);
+                _ = preparing.Exception;
+            }
+        }
+
+        return tally.ToPreview(library.Title, rules, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    // What one library's pass keeps: counts, histogram values and samples; nothing per track.
+    private sealed class Tally(int ruleCount)
+    {
+        private readonly int[] _counts = new int[ruleCount];
+        private readonly Dictionary<double, int>?[] _histograms = new Dictionary<double, int>?[ruleCount];
+        private readonly int[] _leftUnrated = new int[ruleCount];
+        private readonly List<PreviewSample>?[] _samples = new List<PreviewSample>?[ruleCount];
+        private int _unrated;
+        private int _unmatched;
+
+        public void Add(LibraryRules rules, PlexTrack track)
+        {
+            _unrated++;
+            var match = rules.Evaluate(track);
             if (!match.Matched)
             {
-                unmatched++;
-                continue;
+                _unmatched++;
+                return;
             }
 
             var i = match.RuleIndex;
-            counts[i]++;
+            _counts[i]++;
             if (match.Value is { } value)
             {
-                var histogram = histograms[i] ??= [];
+                var histogram = _histograms[i] ??= [];
                 histogram[value] = histogram.GetValueOrDefault(value) + 1;
             }
             else
             {
-                leftUnrated[i]++;
+                _leftUnrated[i]++;
             }
 
-            var sample = samples[i] ??= [];
+            var sample = _samples[i] ??= [];
             if (sample.Count < SampleSize)
             {
                 sample.Add(new PreviewSample(track.RatingKey, track.ArtistTitle, track.AlbumTitle, track.Title,
-                    RatingScale.Describe(match.Value), prepared.Explain(i, track)));
+                    RatingScale.Describe(match.Value), rules.Explain(i, track)));
             }
         }
 
-        var perRule = new List<RulePreview>(rules.Count);
-        for (var i = 0; i < rules.Count; i++)
+        public LibraryPreview ToPreview(string library, IReadOnlyList<RatingRule> rules, long elapsedMs)
         {
-            var bars = (histograms[i] ?? []).OrderBy(b => b.Key).Select(b => new HistogramBar(RatingScale.Describe(b.Key), b.Key, b.Value)).ToList();
-            if (leftUnrated[i] > 0)
+            var perRule = new List<RulePreview>(rules.Count);
+            for (var i = 0; i < rules.Count; i++)
             {
-                bars.Add(new HistogramBar("unrated", null, leftUnrated[i]));
+                var bars = (_histograms[i] ?? []).OrderBy(b => b.Key).Select(b => new HistogramBar(RatingScale.Describe(b.Key), b.Key, b.Value)).ToList();
+                if (_leftUnrated[i] > 0)
+                {
+                    bars.Add(new HistogramBar("unrated", null, _leftUnrated[i]));
+                }
+
+                perRule.Add(new RulePreview(i, rules[i].Name, _counts[i], bars, (IReadOnlyList<PreviewSample>?)_samples[i] ?? []));
             }
 
-            perRule.Add(new RulePreview(i, rules[i].Name, counts[i], bars, samples[i] ?? []));
+            return new LibraryPreview(library, _unrated, _unmatched, perRule, elapsedMs);
         }
-
-        return new LibraryPreview(library.Title, unrated, unmatched, perRule, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>A one-line summary of a rule for lists (CLI, logs).</summary>

@@ -55,4 +55,46 @@ public sealed class RulesEditorBrowserTests
         Assert.Equal(["Interludes and skits", "Played a lot", "Often skipped", "Like the rest of the album", "Everything else"], saved.Select(r => r.Name));
         Assert.Equal(1, saved[2].Then.Value);
     }
+
+    [Fact]
+    public async Task Scope_is_a_choice_of_plex_libraries_and_a_saved_name_plex_lacks_is_an_error_at_the_field_until_unticked()
+    {
+        var emulator = new EmulatorOptions { Tracks = 1200, Seed = 11, HandRatedShare = 0.2, MusicLibraries = 2 };
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
+        var store = browser.App.App.Services.GetRequiredService<SettingsStore>();
+        // As if "Jazz" had been renamed in Plex after the rule was saved.
+        await store.UpdateAsync(s => s with
+        {
+            Rules =
+            [
+                new RatingRule { Name = "Jazz", Libraries = ["Jazz"], Then = new() { Kind = OutcomeKind.Fixed, Value = 4 } },
+                new RatingRule { Name = "Rest", Then = new() { Kind = OutcomeKind.Fixed, Value = 3 } },
+            ],
+        }, CancellationToken.None);
+        browser.Go("/settings");
+        browser.Until("the saved rules", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == 2);
+
+        // One checkbox per Plex music library, plus the unknown saved name, ticked and marked.
+        var labels = browser.Driver.FindElements(By.CssSelector("[data-field=\"rules[0].libraries\"] label")).Select(l => l.Text).ToList();
+        Assert.Equal(["Music", "Live Music", "Jazz (not in Plex)"], labels);
+        browser.Until("the error at the field", () => browser.Text("[data-error=\"rules[0].libraries\"]").Contains("'Jazz'", StringComparison.Ordinal));
+        Assert.Contains("Live Music", browser.Text("[data-error=\"rules[0].libraries\"]"), StringComparison.Ordinal);
+        Assert.Equal("true", browser.Find("[data-field=\"rules[0].libraries\"]").GetDomAttribute("aria-invalid"));
+        Assert.Empty(browser.Driver.FindElements(By.CssSelector("[data-field=\"rules[1].libraries\"][aria-invalid]")));
+        Assert.Contains("None ticked", browser.Text("[data-field=\"rules[1].libraries\"]"), StringComparison.Ordinal);
+
+        // Saving as it is is refused at the same field; nothing changes in the file.
+        browser.Find("#rule-save").Click();
+        browser.Until("the refusal", () => browser.Text("#rules-message").Contains("need fixing", StringComparison.Ordinal));
+        Assert.Equal(["Jazz"], store.Current.Rules![0].Libraries);
+
+        // Untick the unknown one, tick "Live Music", save.
+        browser.Find("[data-field=\"rules[0].libraries\"] input[value=\"Jazz\"]").Click();
+        browser.Find("[data-field=\"rules[0].libraries\"] input[value=\"Live Music\"]").Click();
+        browser.Find("#rule-save").Click();
+        browser.Until("the saved message", () => browser.Text("#rules-message").Contains("Rules saved", StringComparison.Ordinal));
+        Assert.Equal(["Live Music"], store.Current.Rules![0].Libraries);
+        Assert.Equal(["Music", "Live Music"], browser.Driver.FindElements(By.CssSelector("[data-field=\"rules[0].libraries\"] label")).Select(l => l.Text));
+        Assert.Empty(browser.Driver.FindElements(By.CssSelector("#rules [aria-invalid]")));
+    }
 }

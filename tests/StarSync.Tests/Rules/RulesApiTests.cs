@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -141,5 +142,40 @@ public sealed class RulesApiTests : IAsyncLifetime
         }
 
         Assert.True((await client.GetFromJsonAsync<JsonElement>("/api/v1/rules")).GetProperty("isDefault").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Put_refuses_a_scope_naming_a_library_plex_does_not_have_and_names_it_at_the_field()
+    {
+        using var client = Client();
+
+        using var response = await client.PutAsync("/api/v1/rules", new StringContent(
+            """{"rules":[{"name":"Jazz only","libraries":["Music","Jazz"],"then":{"kind":"fixed","value":4}}]}""",
+            System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var message = Assert.Single(problem.GetProperty("errors").GetProperty("rules[0].libraries").EnumerateArray()).GetString();
+        Assert.Contains("'Jazz'", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'Music'", message, StringComparison.Ordinal);
+        Assert.Contains("Plex's music libraries: Music", message, StringComparison.Ordinal);
+        Assert.Null(_app.App.Services.GetRequiredService<StarSync.Configuration.SettingsStore>().Current.Rules);
+    }
+
+    [Fact]
+    public async Task Get_lists_plex_music_libraries_and_flags_a_saved_rule_whose_library_plex_lacks()
+    {
+        // Saved before the library was renamed in Plex: the file holds a name Plex no longer has.
+        await _app.App.Services.GetRequiredService<StarSync.Configuration.SettingsStore>().UpdateAsync(s => s with
+        {
+            Rules = [new StarSync.Rules.RatingRule { Name = "Old jazz", Libraries = ["Jazz"], Then = new() { Kind = StarSync.Rules.OutcomeKind.Fixed, Value = 4 } }],
+        }, CancellationToken.None);
+        using var client = Client();
+
+        var rules = await client.GetFromJsonAsync<JsonElement>("/api/v1/rules");
+
+        Assert.Equal(["Music"], rules.GetProperty("libraries").EnumerateArray().Select(l => l.GetString()));
+        var message = Assert.Single(rules.GetProperty("errors").GetProperty("rules[0].libraries").EnumerateArray()).GetString();
+        Assert.Contains("Rule 'Old jazz' names 'Jazz'", message, StringComparison.Ordinal);
     }
 }

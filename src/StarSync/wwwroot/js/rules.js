@@ -9,6 +9,8 @@
   let counts = {};
   let style = "5stars";
   let example = [];
+  let plexLibraries = null; // music libraries Plex has; null when Plex could not be asked
+  let librariesProblem = null;
 
   // Conditions as the editor shows them: [key, label, kind].
   const conditions = [
@@ -59,10 +61,7 @@
       S.el("button", { type: "button", class: "btn btn-quiet", "aria-label": `Move rule ${i + 1} down`, disabled: i === rules.length - 1, onclick: () => move(i, 1) }, "↓"),
       S.el("button", { type: "button", class: "btn btn-danger", "aria-label": `Remove rule ${i + 1}`, onclick: () => { rules.splice(i, 1); render(); } }, "Remove"));
 
-    const libraries = S.el("input", { type: "text", value: (rule.libraries || []).join(", "), placeholder: "all selected libraries" });
-    libraries.addEventListener("input", () => { rules[i].libraries = splitList(libraries.value); });
-
-    const grid = S.el("div", { class: "rule-grid" }, field(p + ".libraries", "Libraries", libraries));
+    const grid = S.el("div", { class: "rule-grid" }, libraryChoice(rule, i, p + ".libraries"));
     for (const [key, label, kind] of conditions) {
       const path = `${p}.when.${key}`;
       let input;
@@ -94,6 +93,34 @@
     const thenRow = S.el("div", { class: "rule-then" }, field(p + ".then.kind", "Then", kind), valueField, minField, priorField);
     syncThen();
     return S.el("li", { class: "rule", "data-rule": i }, head, errorNode(p + ".name"), errorNode(p), grid, thenRow);
+  }
+
+  // The scope: one checkbox per music library Plex has, plus any saved name Plex does not have (ticked, marked, so it
+  // can be unticked; the server's message at the field names it). None ticked = every library the job rates.
+  function libraryChoice(rule, i, path) {
+    const chosen = rule.libraries || [];
+    const same = (a, b) => a.localeCompare(b, undefined, { sensitivity: "accent" }) === 0;
+    const known = plexLibraries || [];
+    const names = [...known, ...chosen.filter(c => !known.some(k => same(k, c)))];
+    const box = S.el("fieldset", { class: "library-choice", "data-field": path, tabindex: "-1" },
+      S.el("legend", {}, "Libraries"));
+    names.forEach((name, n) => {
+      const unknown = !known.some(k => same(k, name));
+      const input = S.el("input", { type: "checkbox", id: `f-${path.replace(/[^a-zA-Z0-9]/g, "-")}-${n}`, value: name });
+      input.checked = chosen.some(c => same(c, name));
+      input.addEventListener("change", () => {
+        const now = (rules[i].libraries || []).filter(c => !same(c, name));
+        if (input.checked) now.push(name);
+        rules[i].libraries = now;
+        hint.textContent = now.length ? "" : "None ticked: every library StarSync rates.";
+      });
+      box.append(S.el("label", { class: "check" + (unknown ? " unknown" : ""), for: input.id }, input,
+        unknown ? `${name} (not in Plex)` : name));
+    });
+    const hint = S.el("p", { class: "muted" }, chosen.length ? "" : "None ticked: every library StarSync rates.");
+    box.append(hint);
+    if (plexLibraries === null) box.append(S.el("p", { class: "muted" }, `Plex's libraries could not be listed (${librariesProblem || "no answer"}).`));
+    return S.el("div", { class: "rule-libraries" }, box, errorNode(path));
   }
 
   function splitList(text) { return text.split(",").map(s => s.trim()).filter(s => s.length); }
@@ -142,7 +169,12 @@
     style = result.data.ratingStyle;
     rules = result.data.rules;
     example = result.data.example;
+    plexLibraries = result.data.libraries ?? null;
+    librariesProblem = result.data.librariesProblem ?? null;
     render();
+    // Saved rules that name a library Plex does not have: said at the field.
+    const errors = result.data.errors || {};
+    if (Object.keys(errors).length) showErrors({ problem: { errors } }, "Saved rules");
   }
 
   function renderPreview(data) {
