@@ -400,11 +400,15 @@ public sealed partial class ChangeWriter(
             catch (PlexException ex) when (Dropped(ex))
             {
                 lease.Complete(WriteSignal.Overloaded);
-                CountFailure(w, ex);
                 if (items.Length > 1 && droppedBefore)
                 {
+                    // Taken for a URL too long: neither drop is a sign of a dead server, so the first is forgiven
+                    // (several long batches in flight at once would otherwise add up to a false "repeated failures").
+                    ForgiveFailure(w);
                     return await SplitAsync(w, session, section, value, items, ex, attempt, ct);
                 }
+
+                CountFailure(w, ex);
 
                 dropped = ex;
                 result.Unknown = items.Length;
@@ -669,6 +673,16 @@ public sealed partial class ChangeWriter(
     /// <summary>The shared jittered backoff (<see cref="StarSync.Plex.Backoff"/>) from the Plex retry knobs (attempt 1 = the first retry).</summary>
     private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt) =>
         StarSync.Plex.Backoff.Delay(knobs.RetryBaseDelay, knobs.RetryMaxDelay, attempt, Random.Shared.NextDouble());
+
+    private static void ForgiveFailure(Work w)
+    {
+        int current;
+        do
+        {
+            current = Volatile.Read(ref w.FailureStreak.Value);
+        }
+        while (current > 0 && Interlocked.CompareExchange(ref w.FailureStreak.Value, current - 1, current) != current);
+    }
 
     private static void CountFailure(Work w, PlexException ex)
     {

@@ -591,25 +591,41 @@ public sealed partial class RatingJob(
 
         public void BeginLibrary(string library)
         {
+            bool changed;
             lock (_lock)
             {
-                Library(library).State = LibraryState.Running;
+                var counter = Library(library);
+                changed = counter.State != LibraryState.Running;
+                counter.State = LibraryState.Running;
                 _library = library;
+            }
+
+            // A library's start and end are always shown, however fast it went (the 250 ms throttle must not hide them).
+            if (changed)
+            {
+                Report(force: true);
             }
         }
 
         /// <summary>The library is finished: tracks counted but never listed (rated by hand meanwhile) leave the total.</summary>
         public void EndLibrary(string library)
         {
+            bool changed;
             lock (_lock)
             {
                 var counter = Library(library);
+                changed = counter.State != LibraryState.Done;
                 counter.State = LibraryState.Done;
                 if (counter.Done < counter.Total)
                 {
                     Counts = Counts with { Total = Counts.Total - (counter.Total - counter.Done) };
                     counter.Total = counter.Done;
                 }
+            }
+
+            if (changed)
+            {
+                Report(force: true);
             }
         }
 

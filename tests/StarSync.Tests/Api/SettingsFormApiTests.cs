@@ -43,7 +43,7 @@ public sealed class SettingsFormApiTests : IAsyncLifetime
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.Equal("Batch size is required.", Message(errors, "batchSize"));
         Assert.Equal("Minutes between scheduled runs must be a whole number from 0 (off) to 525,600 (a year).", Message(errors, "batchIntervalMinutes"));
-        Assert.StartsWith("Parallel writes to Plex must be a whole number from 1 to 32", Message(errors, "writeConcurrency"), StringComparison.Ordinal);
+        Assert.StartsWith("Parallel writes to Plex must be auto or a whole number from 1 to 32", Message(errors, "writeConcurrency"), StringComparison.Ordinal);
         Assert.Equal("Rating to give must be a whole number of stars from 1 to 5 with this rating style.", Message(errors, "targetRating"));
         Assert.StartsWith("Tracks per bulk edit must be a whole number from 1 to 500", Message(errors, "writeBatchSize"), StringComparison.Ordinal);
         Assert.Equal("Choose at least one music library.", Message(errors, "libraries"));

@@ -144,7 +144,7 @@ public sealed class SettingsPageTests
         Assert.False(browser.Find("#writeConcurrency").Displayed);
         browser.Find("#save").Click();
         browser.Until("the advanced field's message", () => browser.Find("#writeConcurrency").Displayed && browser.Text("#error-writeConcurrency").Length > 0);
-        Assert.StartsWith("Parallel writes to Plex must be a whole number from 1 to 32", browser.Text("#error-writeConcurrency"), StringComparison.Ordinal);
+        Assert.StartsWith("Parallel writes to Plex must be auto or a whole number from 1 to 32", browser.Text("#error-writeConcurrency"), StringComparison.Ordinal);
         Assert.Contains("Parallel writes to Plex", browser.Text("#toast"), StringComparison.Ordinal);
 
         // The choice kept is the person's (hidden), not the one the error made.

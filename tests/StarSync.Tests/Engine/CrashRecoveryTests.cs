@@ -141,7 +141,8 @@ public sealed class CrashRecoveryTests
     {
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(15);
-        await using var engine = await TestHost.Create().Emulator(options).SingleWrites().EngineOnly().StartAsync();
+        // One write at a time (about 8 s for the run): adaptive concurrency would finish it before the 2 s save.
+        await using var engine = await TestHost.Create().Emulator(options).SingleWrites().Config("WRITE_CONCURRENCY", "1").EngineOnly().StartAsync();
         var run = engine.RunAsync(new JobRequest(JobTrigger.Manual, JobMode.All));
         var jobId = 0L;
         await Eventually.TrueAsync(() => (jobId = engine.Queue.Snapshot().Current?.Id ?? 0) > 0, "a running job");
