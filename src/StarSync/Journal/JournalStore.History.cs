@@ -192,41 +192,14 @@ public sealed partial class JournalStore
             parameters["$rule"] = filter.Rule.Trim();
         }
 
+        // Inside one job the words are matched on the job's own rows (found through the job_id index), not through
+        // the word index: asking the index for a rowid range still walks every match of common words in the whole
+        // journal (21 s for two common words in a 100k job of a 1M-change journal, against 42 ms for the scan).
         var words = ParseWords(filter.Search);
-        var order = "c.id";
-        var from = HistoryFrom;
-        if (words.Match is not null && !ScanWithoutWordIndex)
-        {
-            // A job's changes have neighbouring ids (one job runs at a time), so the index is asked only for that
-            // range of rowids: the cost follows the job's matches, not every match in the journal.
-            var (first, last) = await JobChangeRangeAsync(jobId, cancellationToken);
-            if (first is null)
-            {
-                return new HistoryChangePage(0, false, []);
-            }
-
-            from = WordIndexFrom;
-            where.Add("changes_words MATCH $match AND changes_words.rowid BETWEEN $first AND $last");
-            parameters["$match"] = words.Match;
-            parameters["$first"] = first;
-            parameters["$last"] = last!;
-            order = "changes_words.rowid";
-        }
-
-        AddWordFilter(words, where, parameters, indexed: from == WordIndexFrom);
+        const string order = "c.id";
+        const string from = HistoryFrom;
+        AddWordFilter(words, where, parameters, indexed: false);
         return await QueryHistoryPageAsync(from, where, parameters, order, offset, Math.Clamp(limit, 1, 1000), countCap: null, cancellationToken);
-    }
-
-    /// <summary>The first and last change id of a job (null, null when it has none).</summary>
-    private async Task<(long? First, long? Last)> JobChangeRangeAsync(long jobId, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MIN(id), MAX(id) FROM changes WHERE job_id = $job;";
-        command.Parameters.AddWithValue("$job", jobId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.IsDBNull(0) ? (null, null) : (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>The libraries a job's changes touched (for the library filter).</summary>
