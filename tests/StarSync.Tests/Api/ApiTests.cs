@@ -120,8 +120,16 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal(before.Count(kv => kv.Value is null), changes.GetProperty("total").GetInt32());
         Assert.Equal(5, changes.GetProperty("items").GetArrayLength());
         var title = changes.GetProperty("items")[0].GetProperty("title").GetString()!;
-        var search = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/changes?q={Uri.EscapeDataString(title)}");
-        Assert.All(search.GetProperty("items").EnumerateArray(), c => Assert.Contains(title, c.GetProperty("title").GetString(), StringComparison.OrdinalIgnoreCase));
+        var search = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/changes?q={Uri.EscapeDataString(title)}&limit=500");
+        // Several words may match across fields (issue 14): every word is in the artist, album or title of every row.
+        var words = title.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var found = search.GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(found, c => c.GetProperty("title").GetString() == title);
+        Assert.All(found, c =>
+        {
+            var fields = $"{c.GetProperty("artist").GetString()} {c.GetProperty("album").GetString()} {c.GetProperty("title").GetString()}";
+            Assert.All(words, w => Assert.Contains(w, fields, StringComparison.OrdinalIgnoreCase));
+        });
 
         using var undo = await client.PostAsJsonAsync($"/api/v1/jobs/{job.GetProperty("id").GetInt64()}/undo", new { });
         Assert.Equal(HttpStatusCode.Accepted, undo.StatusCode);
