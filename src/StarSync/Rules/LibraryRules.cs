@@ -105,11 +105,18 @@ public sealed class LibraryRules
     public RuleMatch Evaluate(PlexTrack track)
     {
         ArgumentNullException.ThrowIfNull(track);
-        var facts = Facts(track);
+        var input = TrackInput.From(track);
+        return Evaluate(in input);
+    }
+
+    /// <summary>The first rule that takes the track described by <paramref name="track"/>, with its value.</summary>
+    public RuleMatch Evaluate(in TrackInput track)
+    {
+        var facts = Facts(in track);
         for (var i = 0; i < _rules.Length; i++)
         {
             var rule = _rules[i];
-            if (!Holds(rule.When, track, facts, explain: null))
+            if (!Holds(rule.When, in track, facts, explain: null))
             {
                 continue;
             }
@@ -121,7 +128,7 @@ public sealed class LibraryRules
                 case OutcomeKind.Unrated:
                     return new RuleMatch(_index[i], rule.Name, null);
                 default:
-                    if (Inherit(rule.Then, track) is { } inherited)
+                    if (Inherit(rule.Then, in track) is { } inherited)
                     {
                         return new RuleMatch(_index[i], rule.Name, inherited);
                     }
@@ -137,6 +144,13 @@ public sealed class LibraryRules
     public IReadOnlyList<string> Explain(int ruleIndex, PlexTrack track)
     {
         ArgumentNullException.ThrowIfNull(track);
+        var input = TrackInput.From(track);
+        return Explain(ruleIndex, in input);
+    }
+
+    /// <summary>The signals that made rule <paramref name="ruleIndex"/> match, in words.</summary>
+    public IReadOnlyList<string> Explain(int ruleIndex, in TrackInput track)
+    {
         var i = Array.IndexOf(_index, ruleIndex);
         var reasons = new List<string>();
         if (i < 0)
@@ -144,7 +158,7 @@ public sealed class LibraryRules
             return reasons;
         }
 
-        Holds(_rules[i].When, track, Facts(track), reasons);
+        Holds(_rules[i].When, in track, Facts(in track), reasons);
         if (_rules[i].Then.Kind == OutcomeKind.Inherit && _hand is not null)
         {
             var album = track.AlbumKey is { } a && _hand.ByAlbum.TryGetValue(a, out var at) ? at : default;
@@ -161,10 +175,10 @@ public sealed class LibraryRules
         return reasons;
     }
 
-    private AlbumFacts? Facts(PlexTrack track) =>
+    private AlbumFacts? Facts(in TrackInput track) =>
         _albums is not null && track.AlbumKey is { } key && _albums.TryGetValue(key, out var facts) ? facts : null;
 
-    private double? Inherit(RuleOutcome outcome, PlexTrack track)
+    private double? Inherit(RuleOutcome outcome, in TrackInput track)
     {
         if (_hand is null)
         {
@@ -198,7 +212,7 @@ public sealed class LibraryRules
     }
 
     // No lambdas here: a closure would be one allocation per track and rule.
-    private bool Holds(RuleConditions w, PlexTrack t, AlbumFacts? facts, List<string>? explain)
+    private bool Holds(RuleConditions w, in TrackInput t, AlbumFacts? facts, List<string>? explain)
     {
         var inv = CultureInfo.InvariantCulture;
         if (w.PlaysAtLeast is { } pl && !Check(t.ViewCount >= pl, explain, explain is null ? null : string.Create(inv, $"plays {t.ViewCount} ≥ {pl}")))

@@ -10,11 +10,11 @@ namespace StarSync.Rules;
 /// the following pages are asked for at once, up to <c>depth</c> at a time. A page shorter than that size before the
 /// end (Plex clamps harder, or the listing shrank) drops what is in flight and goes on one page at a time from there.
 /// A server that ignores the offset (answers another one, or the same first item twice) stops the listing with a
-/// <see cref="PlexException"/>, as the job's listing does.
+/// <see cref="PlexException"/>, as the job's listing does. Each page carries the listing's size as Plex last said it.
 /// </summary>
 internal static class PrefetchedListing
 {
-    public static async IAsyncEnumerable<IReadOnlyList<PlexTrack>> PagesAsync(IPlexClient plex, string sectionKey, TrackQuery query, int pageSize, int depth,
+    public static async IAsyncEnumerable<PlexPage> PagesAsync(IPlexClient plex, string sectionKey, TrackQuery query, int pageSize, int depth,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var first = await plex.GetTrackPageAsync(sectionKey, query with { Start = 0 }, pageSize, cancellationToken);
@@ -42,7 +42,7 @@ internal static class PrefetchedListing
 
             // The next pages are on their way before the first one is handed out.
             Fill();
-            yield return first.Tracks;
+            yield return first;
             while (inFlight.TryDequeue(out var pending))
             {
                 var page = await pending.Page;
@@ -79,7 +79,7 @@ internal static class PrefetchedListing
                 }
 
                 Fill();
-                yield return page.Tracks;
+                yield return page;
             }
         }
         finally

@@ -129,7 +129,8 @@ public sealed partial class RuleEngine(IPlexClient plex, JournalStore journal, T
         return rules;
     }
 
-    private async Task<Dictionary<string, AlbumFacts>?> ReadAlbumsAsync(PlexLibrary library, CancellationToken cancellationToken)
+    /// <summary>The album facts of <paramref name="library"/> (one album listing, streamed).</summary>
+    internal async Task<Dictionary<string, AlbumFacts>?> ReadAlbumsAsync(PlexLibrary library, CancellationToken cancellationToken)
     {
         var albums = new Dictionary<string, AlbumFacts>(StringComparer.Ordinal);
         var pool = new TagPool();
@@ -141,7 +142,8 @@ public sealed partial class RuleEngine(IPlexClient plex, JournalStore journal, T
         return albums;
     }
 
-    private async Task<HandRatings?> ReadHandRatingsAsync(PlexLibrary library, CancellationToken cancellationToken)
+    /// <summary>The hand ratings of <paramref name="library"/> (one listing of the rated tracks, less those StarSync set).</summary>
+    internal async Task<HandRatings?> ReadHandRatingsAsync(PlexLibrary library, CancellationToken cancellationToken)
     {
         var hand = new HandRatings();
         var batch = new List<PlexTrack>(HandRatingBatch);

@@ -35,7 +35,8 @@ public static class RulesEndpoints
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/rules", GetRules).WithSummary("The rating rules in force (first match wins)");
         api.MapPut("/rules", PutRules).WithSummary("Replace the rating rules ({\"rules\": [...]}, or {\"rules\": null} for the default rule set); validated, saved to settings.json");
-        api.MapPost("/rules/preview", Preview).WithSummary("What the rules as posted would do to the unrated tracks, per rule and library; nothing is written");
+        api.MapPost("/rules/preview", Preview).WithSummary(
+            "What the rules as posted would do to the unrated tracks, per rule and library; nothing is written. The signals read by one preview are kept for the next ones ({\"refresh\": true} reads Plex again)");
         return api;
     }
 
@@ -88,7 +89,7 @@ public static class RulesEndpoints
     private static async Task<Results<Ok<RulesDto>, ValidationProblem>> PutRules(HttpRequest request, SettingsStore settings, IPlexClient plex,
         CancellationToken cancellationToken)
     {
-        var (body, problem) = await ReadBodyAsync(request, cancellationToken);
+        var (body, problem) = await ReadBodyAsync(request, null, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -127,10 +128,21 @@ public static class RulesEndpoints
     private static async Task<Results<Ok<RulesPreviewResult>, ValidationProblem, ProblemHttpResult>> Preview(HttpRequest request, SettingsStore settings,
         RulesPreview preview, IPlexClient plex, CancellationToken cancellationToken)
     {
-        var (body, problem) = await ReadBodyAsync(request, cancellationToken);
+        var (body, problem) = await ReadBodyAsync(request, "refresh", cancellationToken);
         if (problem is not null)
         {
             return problem;
+        }
+
+        var refresh = false;
+        if (body?["refresh"] is { } flag)
+        {
+            if (flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return Invalid("refresh", "'refresh' must be true or false (true reads the libraries from Plex again instead of using the signals kept from the last preview).");
+            }
+
+            refresh = flag.GetValue<bool>();
         }
 
         var current = settings.Current;
@@ -154,7 +166,7 @@ public static class RulesEndpoints
 
         try
         {
-            return TypedResults.Ok(await preview.PreviewAsync(current, rules, cancellationToken));
+            return TypedResults.Ok(await preview.PreviewAsync(current, rules, refresh, cancellationToken));
         }
         catch (PlexException ex)
         {
@@ -172,7 +184,7 @@ public static class RulesEndpoints
     }
 
     // Bodies are read by hand so that every problem can name the rule and field; an empty body means "no rules given".
-    private static async Task<(JsonObject? Body, ValidationProblem? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(JsonObject? Body, ValidationProblem? Problem)> ReadBodyAsync(HttpRequest request, string? alsoAllowed, CancellationToken cancellationToken)
     {
         if (request.ContentLength == 0)
         {
@@ -206,9 +218,11 @@ public static class RulesEndpoints
 
         foreach (var (key, _) in obj)
         {
-            if (key != "rules")
+            if (key != "rules" && key != alsoAllowed)
             {
-                return (null, Invalid(key, $"'{key}' is not a field here; send {{\"rules\": [...]}}."));
+                return (null, Invalid(key, alsoAllowed is null
+                    ? $"'{key}' is not a field here; send {{\"rules\": [...]}}."
+                    : $"'{key}' is not a field here; send {{\"rules\": [...], \"{alsoAllowed}\": …}}."));
             }
         }
 

@@ -11,6 +11,8 @@
   let example = [];
   let plexLibraries = null; // music libraries Plex has; null when Plex could not be asked
   let librariesProblem = null;
+  // When the previewed signals were read: the server's age in seconds at the answer, plus the time since on this page.
+  let signals = null;
 
   // Conditions as the editor shows them: [key, label, kind].
   const conditions = [
@@ -197,7 +199,9 @@
         S.el("table", {}, S.el("thead", {}, S.el("tr", {}, S.el("th", {}, "Rule"), S.el("th", {}, "Tracks"), S.el("th", {}, "Resulting values"), S.el("th", {}, "Sample"))),
           S.el("tbody", {}, rows))));
     }
-    out.append(S.el("p", { class: "muted" }, `Nothing was written. Preview took ${S.num(data.elapsedMs)} ms.`));
+    const cached = data.libraries.length > 0 && data.libraries.every(l => l.fromCache);
+    out.append(S.el("p", { class: "muted" }, `Nothing was written. Preview took ${S.num(data.elapsedMs)} ms` +
+      (cached ? " (from the signals already read, in memory)." : " (read from Plex).")));
     render();
   }
 
@@ -213,16 +217,47 @@
     rules = result.data.rules; render();
     S.say($("rules-message"), "Back to the default rule (the rating and override settings above).", "ok");
   });
-  $("rule-preview").addEventListener("click", async () => {
+  // "Signals read 40 s ago": a preview after the first is evaluated from the signals kept on the server; Refresh reads
+  // Plex again. The age is counted on from the server's answer, so this page needs no clock agreement with the server.
+  function ago(seconds) {
+    if (seconds < 5) return "just now";
+    if (seconds < 60) return `${Math.floor(seconds)} s ago`;
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+    return `${Math.floor(seconds / 3600)} h ${Math.floor(seconds % 3600 / 60)} min ago`;
+  }
+
+  function showSignals() {
+    if (!signals) return;
+    $("rule-signals-age").textContent = "Signals read " + ago(signals.age + (performance.now() - signals.at) / 1000);
+  }
+  setInterval(showSignals, 5000);
+
+  function renderSignals(data) {
+    const line = $("rule-signals");
+    const note = $("rule-signals-note");
+    if (!data.signalsReadAt) { line.hidden = note.hidden = true; signals = null; return; }
+    signals = { age: data.signalsAgeSeconds, at: performance.now() };
+    line.hidden = false;
+    showSignals();
+    const notKept = data.libraries.filter(l => l.notKept);
+    note.hidden = notKept.length === 0;
+    note.textContent = notKept.map(l => `${l.library}: not kept between previews (${l.notKept}), so each preview reads it from Plex again.`).join(" ");
+  }
+
+  async function preview(refresh) {
     clearErrors();
-    S.say($("rules-message"), "Previewing…");
-    $("rule-preview").disabled = true;
-    const result = await S.api("POST", "/api/v1/rules/preview", { rules });
-    $("rule-preview").disabled = false;
+    S.say($("rules-message"), refresh ? "Reading the libraries from Plex again…" : "Previewing…");
+    $("rule-preview").disabled = $("rule-refresh").disabled = true;
+    const result = await S.api("POST", "/api/v1/rules/preview", refresh ? { rules, refresh: true } : { rules });
+    $("rule-preview").disabled = $("rule-refresh").disabled = false;
     if (!result.ok) { showErrors(result, "Preview failed"); return; }
     S.say($("rules-message"), "Preview ready (nothing saved yet).", "ok");
     renderPreview(result.data);
-  });
+    renderSignals(result.data);
+  }
+
+  $("rule-preview").addEventListener("click", () => preview(false));
+  $("rule-refresh").addEventListener("click", () => preview(true));
   $("rule-save").addEventListener("click", async () => {
     clearErrors();
     const result = await S.api("PUT", "/api/v1/rules", { rules });
