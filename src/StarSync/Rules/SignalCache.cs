@@ -195,7 +195,9 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
 
     private bool Expired(Entry entry, DateTimeOffset now) => now - entry.LastUsed >= options.Idle || now - entry.Snapshot.ReadAt >= options.MaxAge;
 
-    private static string Mb(long bytes) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MB");
+    private static string Mb(long bytes) => bytes >= 1024 * 1024
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1024.0:0} KB");
 
     // One timer, due at the earliest expiry, so idle signals free their memory without waiting for the next preview.
     private void ArmLocked(DateTimeOffset now)

@@ -38,12 +38,6 @@ public sealed class RulesEditorBrowserTests
         Assert.Contains("Nothing was written", browser.Text("#rule-preview-out"), StringComparison.Ordinal);
         Assert.Equal(0, browser.Plex.Counters.RatingWrites);
 
-        var shots = Environment.GetEnvironmentVariable("STARSYNC_SCREENSHOTS") is { Length: > 0 } dir
-            ? Directory.CreateDirectory(dir).FullName
-            : Directory.CreateTempSubdirectory("starsync-shots-").FullName;
-        browser.Driver.Manage().Window.Size = new System.Drawing.Size(1280, 4000);
-        ((ITakesScreenshot)browser.Find("#rules")).GetScreenshot().SaveAsFile(Path.Combine(shots, "rules-editor-light.png"));
-        Assert.True(new FileInfo(Path.Combine(shots, "rules-editor-light.png")).Length > 10_000);
 
         // Move "Played a lot" (3rd) above "Often skipped" (2nd), remove "Live albums" (5th), save.
         browser.Find("[aria-label=\"Move rule 3 up\"]").Click();
@@ -54,6 +48,68 @@ public sealed class RulesEditorBrowserTests
         var saved = browser.App.App.Services.GetRequiredService<SettingsStore>().Current.Rules!;
         Assert.Equal(["Interludes and skits", "Played a lot", "Often skipped", "Like the rest of the album", "Everything else"], saved.Select(r => r.Name));
         Assert.Equal(1, saved[2].Then.Value);
+    }
+
+    [Fact]
+    public async Task Preview_says_how_old_its_signals_are_the_next_preview_uses_them_and_refresh_reads_plex_again()
+    {
+        var emulator = new EmulatorOptions { Tracks = 3000, Seed = 12, HandRatedShare = 0.2, MusicLibraries = 2, FriendlyName = "Living Room Plex" };
+        await using var browser = await BrowserSession.StartAsync(TestHost.Create().Emulator(emulator).AllMusicLibraries());
+        browser.Go("/settings");
+        browser.Until("the default rule", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == 1);
+        browser.Find("#rule-example").Click();
+        browser.Until("the example rules", () => browser.Driver.FindElements(By.CssSelector("#rule-list .rule")).Count == RuleSets.Example(3).Count);
+        Assert.False(browser.Find("#rule-signals").Displayed);
+
+        // The first preview reads Plex and says so; the line beside it says how old the signals are.
+        browser.Find("#rule-preview").Click();
+        browser.Until("the first preview", () => browser.Text("#rule-preview-out").Contains("(read from Plex)", StringComparison.Ordinal));
+        Assert.True(browser.Find("#rule-signals").Displayed);
+        Assert.Matches(@"^Signals read (just now|\d+ s ago|\d+ min ago) · Refresh$", browser.Text("#rule-signals"));
+        Assert.False(browser.Find("#rule-signals-note").Displayed);
+
+        // The next preview of the edit (a changed value) comes from the signals already read: Plex is not listed again.
+        var value = browser.Find("[data-field=\"rules[5].then.value\"]");
+        value.Clear();
+        value.SendKeys("2");
+        var requests = browser.Plex.Counters.Requests;
+        browser.Find("#rule-preview").Click();
+        browser.Until("the preview from kept signals", () => browser.Text("#rule-preview-out").Contains("from the signals already read", StringComparison.Ordinal));
+        Assert.InRange(browser.Plex.Counters.Requests - requests, 0, 2); // the list of libraries, nothing else
+        Assert.Contains("2★", browser.Text("#rule-preview-out"), StringComparison.Ordinal);
+        Assert.Matches(@"^Signals read (just now|\d+ s ago|\d+ min ago) · Refresh$", browser.Text("#rule-signals"));
+        Screenshots(browser);
+
+        // Refresh reads every library again.
+        requests = browser.Plex.Counters.Requests;
+        browser.Find("#rule-refresh").Click();
+        browser.Until("the refreshed preview", () => browser.Text("#rule-preview-out").Contains("(read from Plex)", StringComparison.Ordinal));
+        Assert.True(browser.Plex.Counters.Requests - requests > 6, $"{browser.Plex.Counters.Requests - requests} requests");
+        Assert.Matches(@"^Signals read (just now|\d+ s ago) · Refresh$", browser.Text("#rule-signals"));
+        Assert.Equal(0, browser.Plex.Counters.RatingWrites);
+    }
+
+    // The editor with a preview (one sample opened), light and dark, into STARSYNC_SCREENSHOTS (docs/screenshots).
+    private static void Screenshots(BrowserSession browser)
+    {
+        var shots = Environment.GetEnvironmentVariable("STARSYNC_SCREENSHOTS") is { Length: > 0 } dir
+            ? Directory.CreateDirectory(dir).FullName
+            : Directory.CreateTempSubdirectory("starsync-shots-").FullName;
+        browser.Driver.ExecuteScript("document.querySelector('#rule-preview-out details').open = true");
+        var height = Convert.ToInt32(browser.Driver.ExecuteScript("return document.querySelector('#rules').scrollHeight"), System.Globalization.CultureInfo.InvariantCulture);
+        browser.Driver.Manage().Window.Size = new System.Drawing.Size(1280, Math.Min(height + 400, 12_000));
+        foreach (var scheme in new[] { "light", "dark" })
+        {
+            browser.ColorScheme(scheme);
+            var file = Path.Combine(shots, $"rules-editor-{scheme}.png");
+            ((ITakesScreenshot)browser.Find("#rules")).GetScreenshot().SaveAsFile(file);
+            Assert.True(new FileInfo(file).Length > 10_000);
+            // The preview alone (actions, the signals line, the tables), the part a reader of the README looks for.
+            var preview = Path.Combine(shots, $"rules-preview-{scheme}.png");
+            ((ITakesScreenshot)browser.Find("#rule-preview-panel")).GetScreenshot().SaveAsFile(preview);
+        }
+
+        browser.ColorScheme("light");
     }
 
     [Fact]
