@@ -91,7 +91,8 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
         var applicable = rules.Where(r => r.AppliesTo(library.Title)).ToArray();
         var needAlbums = LibraryRules.NeedAlbums(applicable);
         var needHand = LibraryRules.NeedHandRatings(applicable);
-        if (cache.TryGet(library) is { } kept && await CompleteAsync(kept, needAlbums, needHand, cancellationToken) is { } snapshot)
+        var connection = SignalCache.ConnectionId(plexOptions.CurrentValue.Url, plexOptions.CurrentValue.Token);
+        if (cache.TryGet(library, connection) is { } kept && await CompleteAsync(kept, needAlbums, needHand, cancellationToken) is { } snapshot)
         {
             var prepared = new LibraryRules(rules, style, library.Title, time.GetUtcNow(), snapshot.Albums, snapshot.Hand);
             var tally = new Tally(rules.Count);
@@ -111,7 +112,7 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
             };
         }
 
-        return await StreamedAsync(style, rules, library, needAlbums, needHand, started, cancellationToken);
+        return await StreamedAsync(style, rules, library, connection, needAlbums, needHand, started, cancellationToken);
     }
 
     // Kept signals lack album facts or hand ratings the rules now need: read just those, and keep them too. Null when
@@ -138,7 +139,7 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
         };
     }
 
-    private async Task<LibraryPreview> StreamedAsync(RatingStyle style, IReadOnlyList<RatingRule> rules, PlexLibrary library, bool needAlbums, bool needHand,
+    private async Task<LibraryPreview> StreamedAsync(RatingStyle style, IReadOnlyList<RatingRule> rules, PlexLibrary library, string connection, bool needAlbums, bool needHand,
         long started, CancellationToken cancellationToken)
     {
         var generation = cache.Generation;
@@ -162,14 +163,14 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
                     // Judged before anything is held: a library that would not fit is not copied at all, so its preview
                     // takes no more memory than without a cache.
                     var estimate = SignalSnapshotBuilder.Estimate(page.TotalSize, page.Tracks);
-                    var room = cache.Room(library);
+                    var room = cache.Room(library, connection);
                     if (estimate > room)
                     {
                         notKept = cache.TooLarge(estimate);
                     }
                     else
                     {
-                        builder = new SignalSnapshotBuilder(library, readAt, page.TotalSize, room);
+                        builder = new SignalSnapshotBuilder(library, connection, readAt, page.TotalSize, room);
                     }
                 }
 

@@ -78,37 +78,45 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
         }
     }
 
-    /// <summary>The kept signals of <paramref name="library"/>, or null (none, too old, or idle too long). A hit counts as use.</summary>
-    public SignalSnapshot? TryGet(PlexLibrary library)
+    /// <summary>
+    /// Names a Plex connection without holding its token: plays and skips are the token's account's, so signals read
+    /// through another URL or token are another library's.
+    /// </summary>
+    public static string ConnectionId(string url, string token) =>
+        url + "\u001f" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)), 0, 8);
+
+    /// <summary>The kept signals of <paramref name="library"/> read through <paramref name="connection"/>, or null (none, too old, or idle too long). A hit counts as use.</summary>
+    public SignalSnapshot? TryGet(PlexLibrary library, string connection)
     {
         ArgumentNullException.ThrowIfNull(library);
+        var key = KeyOf(library, connection);
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            if (!_entries.TryGetValue(KeyOf(library), out var entry))
+            if (!_entries.TryGetValue(key, out var entry))
             {
                 return null;
             }
 
             if (Expired(entry, now))
             {
-                _entries.Remove(KeyOf(library));
+                _entries.Remove(key);
                 return null;
             }
 
-            _entries[KeyOf(library)] = entry with { LastUsed = now };
+            _entries[key] = entry with { LastUsed = now };
             ArmLocked(now);
             return entry.Snapshot;
         }
     }
 
     /// <summary>Bytes a new snapshot of <paramref name="library"/> may take (its own current entry does not count).</summary>
-    public long Room(PlexLibrary library)
+    public long Room(PlexLibrary library, string connection)
     {
         ArgumentNullException.ThrowIfNull(library);
         lock (_gate)
         {
-            var key = KeyOf(library);
+            var key = KeyOf(library, connection);
             return options.MaxBytes - _entries.Where(e => e.Key != key).Sum(e => e.Value.Snapshot.EstimatedBytes);
         }
     }
@@ -127,7 +135,7 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
                 return "the library changed while it was read";
             }
 
-            var key = KeyOf(snapshot.Library);
+            var key = KeyOf(snapshot.Library, snapshot.Connection);
             var others = _entries.Where(e => e.Key != key).Sum(e => e.Value.Snapshot.EstimatedBytes);
             if (others + snapshot.EstimatedBytes > options.MaxBytes)
             {
@@ -191,7 +199,7 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
         }
     }
 
-    private static string KeyOf(PlexLibrary library) => library.Key + "\u001f" + library.Uuid;
+    private static string KeyOf(PlexLibrary library, string connection) => connection + "\u001f" + library.Key + "\u001f" + library.Uuid;
 
     private bool Expired(Entry entry, DateTimeOffset now) => now - entry.LastUsed >= options.Idle || now - entry.Snapshot.ReadAt >= options.MaxAge;
 

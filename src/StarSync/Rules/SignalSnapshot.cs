@@ -18,10 +18,11 @@ public sealed class SignalSnapshot
     private readonly TrackContext[] _contexts;
     private readonly long _trackBytes;
 
-    internal SignalSnapshot(PlexLibrary library, DateTimeOffset readAt, Row[] rows, int count, byte[][] text, TrackContext[] contexts, long trackBytes,
+    internal SignalSnapshot(PlexLibrary library, string connection, DateTimeOffset readAt, Row[] rows, int count, byte[][] text, TrackContext[] contexts, long trackBytes,
         IReadOnlyDictionary<string, AlbumFacts>? albums, HandRatings? hand)
     {
         Library = library;
+        Connection = connection;
         ReadAt = readAt;
         _rows = rows;
         Count = count;
@@ -34,6 +35,9 @@ public sealed class SignalSnapshot
 
     /// <summary>The library the signals were read from.</summary>
     public PlexLibrary Library { get; }
+
+    /// <summary>Which server and account read it (plays and skips are the token's account's): see <see cref="SignalCache.ConnectionId"/>.</summary>
+    public string Connection { get; }
 
     /// <summary>When the listing that filled the snapshot began.</summary>
     public DateTimeOffset ReadAt { get; }
@@ -75,7 +79,7 @@ public sealed class SignalSnapshot
 
     /// <summary>The same tracks with album facts and hand ratings as given (each null = keep what this one has).</summary>
     public SignalSnapshot With(IReadOnlyDictionary<string, AlbumFacts>? albums, HandRatings? hand) =>
-        new(Library, ReadAt, _rows, Count, _text, _contexts, _trackBytes, albums ?? Albums, hand ?? Hand);
+        new(Library, Connection, ReadAt, _rows, Count, _text, _contexts, _trackBytes, albums ?? Albums, hand ?? Hand);
 
     // Dictionary entry, key string and the shared AlbumFacts object; tag lists are shared through a TagPool.
     private static long AlbumBytes(IReadOnlyDictionary<string, AlbumFacts>? albums) => albums is null ? 0 : albums.Count * 120L;
@@ -120,6 +124,7 @@ internal sealed class SignalSnapshotBuilder
     private const int RowBytes = 32;
     private const int ContextBytes = 32 + 48; // the table entry, plus its share of the build-time dictionary
     private readonly PlexLibrary _library;
+    private readonly string _connection;
     private readonly DateTimeOffset _readAt;
     private readonly long _budget;
     private readonly Dictionary<SignalSnapshot.TrackContext, int> _contextIndex = [];
@@ -133,9 +138,10 @@ internal sealed class SignalSnapshotBuilder
     private SignalSnapshot.TrackContext _lastContext;
     private int _lastContextIndex = -1;
 
-    public SignalSnapshotBuilder(PlexLibrary library, DateTimeOffset readAt, int expected, long budgetBytes)
+    public SignalSnapshotBuilder(PlexLibrary library, string connection, DateTimeOffset readAt, int expected, long budgetBytes)
     {
         _library = library;
+        _connection = connection;
         _readAt = readAt;
         _budget = budgetBytes;
         _rows = new SignalSnapshot.Row[Math.Max(16, expected)];
@@ -219,7 +225,7 @@ internal sealed class SignalSnapshotBuilder
             throw new InvalidOperationException("The builder gave up: " + GaveUp);
         }
 
-        return new SignalSnapshot(_library, _readAt, _rows, _count, [.. _text], [.. _contexts],
+        return new SignalSnapshot(_library, _connection, _readAt, _rows, _count, [.. _text], [.. _contexts],
             ((long)_rows.Length * RowBytes) + ((long)_text.Count * SignalSnapshot.Chunks.Size) + ((long)_contexts.Count * 32) + _stringBytes, albums, hand);
     }
 

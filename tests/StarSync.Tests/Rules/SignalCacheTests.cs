@@ -13,6 +13,7 @@ public sealed class SignalCacheTests : IDisposable
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
     private static readonly PlexLibrary Music = new("1", "Music", "artist", "uuid-music");
     private static readonly PlexLibrary Jazz = new("2", "Jazz", "artist", "uuid-jazz");
+    private static readonly string Connection = SignalCache.ConnectionId("http://plex:32400", "token-a");
     private readonly FakeTimeProvider _clock = new(Start);
     private readonly SignalCache _cache;
 
@@ -34,7 +35,7 @@ public sealed class SignalCacheTests : IDisposable
 
     private static SignalSnapshot Snapshot(PlexLibrary library, DateTimeOffset readAt, int tracks = 50)
     {
-        var builder = new SignalSnapshotBuilder(library, readAt, tracks, long.MaxValue);
+        var builder = new SignalSnapshotBuilder(library, Connection, readAt, tracks, long.MaxValue);
         for (var i = 0; i < tracks; i++)
         {
             Assert.True(builder.Add(Track(i)));
@@ -47,7 +48,7 @@ public sealed class SignalCacheTests : IDisposable
     public void A_snapshot_gives_back_every_signal_key_and_title_exactly_as_listed()
     {
         var tracks = Enumerable.Range(0, 300).Select(i => Track(i, i == 7 ? "Déjà vu – 東京 🎵" : null)).ToList();
-        var builder = new SignalSnapshotBuilder(Music, Start, 100, long.MaxValue); // fewer expected than come: it grows
+        var builder = new SignalSnapshotBuilder(Music, Connection, Start, 100, long.MaxValue); // fewer expected than come: it grows
 
         Assert.All(tracks, t => Assert.True(builder.Add(t)));
         var snapshot = builder.Build(null, null);
@@ -68,13 +69,13 @@ public sealed class SignalCacheTests : IDisposable
     [Fact]
     public void The_builder_gives_up_over_its_budget_or_on_a_value_its_record_cannot_hold()
     {
-        var small = new SignalSnapshotBuilder(Music, Start, 10, budgetBytes: 4096);
+        var small = new SignalSnapshotBuilder(Music, Connection, Start, 10, budgetBytes: 4096);
         var added = Enumerable.Range(0, 1000).TakeWhile(i => small.Add(Track(i))).Count();
         Assert.InRange(added, 0, 999);
         Assert.Equal("over budget", small.GaveUp);
         Assert.Throws<InvalidOperationException>(() => small.Build(null, null));
 
-        var before1970 = new SignalSnapshotBuilder(Music, Start, 10, long.MaxValue);
+        var before1970 = new SignalSnapshotBuilder(Music, Connection, Start, 10, long.MaxValue);
         Assert.False(before1970.Add(Track(1) with { AddedAt = -5 }));
         Assert.Contains("does not fit", before1970.GaveUp, StringComparison.Ordinal);
     }
@@ -86,10 +87,13 @@ public sealed class SignalCacheTests : IDisposable
 
         Assert.Null(_cache.Store(snapshot, _cache.Generation));
 
-        Assert.Same(snapshot, _cache.TryGet(Music));
-        Assert.Null(_cache.TryGet(Jazz));
-        // Same section key on another server (another uuid) is another library.
-        Assert.Null(_cache.TryGet(Music with { Uuid = "uuid-of-another-server" }));
+        Assert.Same(snapshot, _cache.TryGet(Music, Connection));
+        Assert.Null(_cache.TryGet(Jazz, Connection));
+        // Same section key on another server (another uuid) is another library; so is the same one read with another
+        // account's token (plays and skips are per account).
+        Assert.Null(_cache.TryGet(Music with { Uuid = "uuid-of-another-server" }, Connection));
+        Assert.Null(_cache.TryGet(Music, SignalCache.ConnectionId("http://plex:32400", "token-b")));
+        Assert.DoesNotContain("token-a", Connection, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,14 +102,14 @@ public sealed class SignalCacheTests : IDisposable
         Assert.Null(_cache.Store(Snapshot(Music, Start), _cache.Generation));
 
         _clock.Advance(TimeSpan.FromMinutes(9));
-        Assert.NotNull(_cache.TryGet(Music)); // used: the ten minutes start again
+        Assert.NotNull(_cache.TryGet(Music, Connection)); // used: the ten minutes start again
         _clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
         Assert.Equal(1, _cache.Count);
 
         // The timer armed by the last use frees the memory without waiting for another preview.
         _clock.Advance(TimeSpan.FromTicks(1));
         Assert.Equal(0, _cache.Count);
-        Assert.Null(_cache.TryGet(Music));
+        Assert.Null(_cache.TryGet(Music, Connection));
     }
 
     [Fact]
@@ -116,11 +120,11 @@ public sealed class SignalCacheTests : IDisposable
         for (var i = 0; i < 11; i++)
         {
             _clock.Advance(TimeSpan.FromMinutes(5));
-            Assert.NotNull(_cache.TryGet(Music));
+            Assert.NotNull(_cache.TryGet(Music, Connection));
         }
 
         _clock.Advance(TimeSpan.FromMinutes(5));
-        Assert.Null(_cache.TryGet(Music));
+        Assert.Null(_cache.TryGet(Music, Connection));
     }
 
     [Fact]
@@ -132,7 +136,7 @@ public sealed class SignalCacheTests : IDisposable
         _cache.Invalidate("a job ended while the preview was reading");
 
         Assert.Equal("the library changed while it was read", _cache.Store(snapshot, generation));
-        Assert.Null(_cache.TryGet(Music));
+        Assert.Null(_cache.TryGet(Music, Connection));
     }
 
     [Fact]
@@ -146,10 +150,10 @@ public sealed class SignalCacheTests : IDisposable
 
         Assert.NotNull(reason);
         Assert.Contains("more than the", reason, StringComparison.Ordinal);
-        Assert.Null(cache.TryGet(Jazz));
-        Assert.NotNull(cache.TryGet(Music));
-        Assert.True(cache.Room(Jazz) < music.EstimatedBytes);
-        Assert.Equal(music.EstimatedBytes + 100, cache.Room(Music)); // its own entry would be replaced
+        Assert.Null(cache.TryGet(Jazz, Connection));
+        Assert.NotNull(cache.TryGet(Music, Connection));
+        Assert.True(cache.Room(Jazz, Connection) < music.EstimatedBytes);
+        Assert.Equal(music.EstimatedBytes + 100, cache.Room(Music, Connection)); // its own entry would be replaced
     }
 
     [Fact]
@@ -183,6 +187,6 @@ public sealed class SignalCacheTests : IDisposable
 
         ((IJobEventHandler)_cache).OnJobChanged(job);
 
-        Assert.Equal(dropped, _cache.TryGet(Music) is null);
+        Assert.Equal(dropped, _cache.TryGet(Music, Connection) is null);
     }
 }
