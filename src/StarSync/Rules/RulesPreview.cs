@@ -193,6 +193,11 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
             }
 
             prepared ??= await preparing;
+            if (first && notKept is null)
+            {
+                // No unrated track at all: that is worth keeping too (the next preview asks Plex nothing).
+                builder = new SignalSnapshotBuilder(library, connection, readAt, 0, cache.Room(library, connection));
+            }
         }
         finally
         {

@@ -58,10 +58,10 @@
     const count = counts[rule.name];
     const head = S.el("div", { class: "rule-head" },
       S.el("span", { class: "rule-no" }, String(i + 1) + "."), name,
-      count === undefined ? null : S.el("span", { class: "badge rule-count", title: "unrated tracks this rule takes (last preview)" }, S.num(count) + " tracks"),
+      S.el("span", { class: "badge rule-count", title: "unrated tracks this rule takes (last preview)", hidden: count === undefined }, count === undefined ? "" : S.num(count) + " tracks"),
       S.el("button", { type: "button", class: "btn btn-quiet", "aria-label": `Move rule ${i + 1} up`, disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
       S.el("button", { type: "button", class: "btn btn-quiet", "aria-label": `Move rule ${i + 1} down`, disabled: i === rules.length - 1, onclick: () => move(i, 1) }, "↓"),
-      S.el("button", { type: "button", class: "btn btn-danger", "aria-label": `Remove rule ${i + 1}`, onclick: () => { rules.splice(i, 1); render(); } }, "Remove"));
+      S.el("button", { type: "button", class: "btn btn-danger", "aria-label": `Remove rule ${i + 1}`, onclick: () => { rules.splice(i, 1); render(); edited(); } }, "Remove"));
 
     const grid = S.el("div", { class: "rule-grid" }, libraryChoice(rule, i, p + ".libraries"));
     for (const [key, label, kind] of conditions) {
@@ -141,6 +141,7 @@
     const [rule] = rules.splice(i, 1);
     rules.splice(i + by, 0, rule);
     render();
+    edited();
   }
 
   function clearErrors() {
@@ -149,7 +150,7 @@
   }
 
   // Puts each server message at the field it names; what has no field goes to the message line.
-  function showErrors(result, what) {
+  function showErrors(result, what, focus = true) {
     clearErrors();
     const errors = (result.problem && result.problem.errors) || {};
     const general = [];
@@ -162,7 +163,7 @@
     S.say($("rules-message"), general.length ? general.join(" ")
       : Object.keys(errors).length ? `${what}: some rules need fixing; see the messages at the fields.` : S.problemMessage(result, what), "error");
     const first = document.querySelector('#rules [aria-invalid="true"]');
-    if (first) first.focus();
+    if (first && focus) first.focus();
   }
 
   async function load() {
@@ -202,12 +203,24 @@
     const cached = data.libraries.length > 0 && data.libraries.every(l => l.fromCache);
     out.append(S.el("p", { class: "muted" }, `Nothing was written. Preview took ${S.num(data.elapsedMs)} ms` +
       (cached ? " (from the signals already read, in memory)." : " (read from Plex).")));
-    render();
+    updateCounts();
+  }
+
+  // The per-rule badges, in place: re-rendering the list would take the field being typed in away from under the cursor.
+  function updateCounts() {
+    rules.forEach((rule, i) => {
+      const badge = list.querySelector(`li[data-rule="${i}"] .rule-count`);
+      if (!badge) return;
+      const count = counts[rule.name];
+      badge.hidden = count === undefined;
+      badge.textContent = count === undefined ? "" : S.num(count) + " tracks";
+    });
   }
 
   $("rule-add").addEventListener("click", () => {
     rules.push({ name: "Rule " + (rules.length + 1), libraries: [], when: {}, then: { kind: "fixed", value: style === "1star" ? 1 : 3 } });
     render();
+    edited();
     list.lastElementChild.querySelector(".rule-name").focus();
   });
   $("rule-example").addEventListener("click", () => { rules = structuredClone(example); render(); });
@@ -244,20 +257,52 @@
     note.textContent = notKept.map(l => `${l.library}: not kept between previews (${l.notKept}), so each preview reads it from Plex again.`).join(" ");
   }
 
-  async function preview(refresh) {
-    clearErrors();
-    S.say($("rules-message"), refresh ? "Reading the libraries from Plex again…" : "Previewing…");
+  // Once every library's signals are kept, a preview costs milliseconds, so it follows the edit by itself ("Update as
+  // I edit"): 400 ms after the last change, one at a time; a change during a preview asks for one more after it.
+  let kept = false;
+  let running = false;
+  let again = false;
+  let timer = 0;
+  let autoError = false;
+
+  async function preview(refresh, auto) {
+    if (running) { again = true; return; }
+    running = true;
+    clearTimeout(timer);
+    if (!auto) { clearErrors(); S.say($("rules-message"), refresh ? "Reading the libraries from Plex again…" : "Previewing…"); }
     $("rule-preview").disabled = $("rule-refresh").disabled = true;
     const result = await S.api("POST", "/api/v1/rules/preview", refresh ? { rules, refresh: true } : { rules });
     $("rule-preview").disabled = $("rule-refresh").disabled = false;
-    if (!result.ok) { showErrors(result, "Preview failed"); return; }
-    S.say($("rules-message"), "Preview ready (nothing saved yet).", "ok");
-    renderPreview(result.data);
-    renderSignals(result.data);
+    running = false;
+    if (!result.ok) {
+      // While typing, the message goes to its field but the cursor stays where it is.
+      showErrors(result, "Preview failed", !auto);
+      autoError = auto;
+    } else {
+      // An update while editing says nothing on the message line (it may hold "Rules saved."), unless it clears its own error.
+      if (auto) clearErrors();
+      if (!auto) S.say($("rules-message"), "Preview ready (nothing saved yet).", "ok");
+      else if (autoError) S.say($("rules-message"), "");
+      autoError = false;
+      renderPreview(result.data);
+      renderSignals(result.data);
+      kept = result.data.libraries.every(l => l.fromCache || !l.notKept);
+    }
+
+    if (again) { again = false; preview(false, true); }
   }
 
-  $("rule-preview").addEventListener("click", () => preview(false));
-  $("rule-refresh").addEventListener("click", () => preview(true));
+  function edited() {
+    if (!kept || !$("rule-live").checked) return;
+    if (running) { again = true; return; }
+    clearTimeout(timer);
+    timer = setTimeout(() => preview(false, true), 400);
+  }
+
+  list.addEventListener("input", edited);
+  list.addEventListener("change", edited);
+  $("rule-preview").addEventListener("click", () => preview(false, false));
+  $("rule-refresh").addEventListener("click", () => preview(true, false));
   $("rule-save").addEventListener("click", async () => {
     clearErrors();
     const result = await S.api("PUT", "/api/v1/rules", { rules });
