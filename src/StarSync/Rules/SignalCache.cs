@@ -7,8 +7,8 @@ namespace StarSync.Rules;
 public sealed record SignalCacheOptions
 {
     /// <summary>
-    /// Most bytes the kept signals of all libraries may take: 32 MiB holds about 500k unrated tracks (100k take about
-    /// 6 MB), and leaves a 1M-track preview inside the 150 MB memory aim by not keeping that library at all. 0 turns the
+    /// Most bytes the kept signals of all libraries may take: 32 MiB holds about 400k unrated tracks (100k tracks take
+    /// 7 MB), and a 1M-track library is not kept at all, so its preview needs no more memory than one pass. 0 turns the
     /// cache off.
     /// </summary>
     public long MaxBytes { get; init; } = 32L * 1024 * 1024;
