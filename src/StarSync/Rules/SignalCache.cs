@@ -23,7 +23,8 @@ public sealed record SignalCacheOptions
 /// <summary>
 /// Keeps the signals one preview read (per library, see <see cref="SignalSnapshot"/>) so the next previews of an edit
 /// session are evaluated in memory instead of reading Plex again. Dropped when the library may have changed: a job
-/// that is not a dry run ended (ratings were written, or a person's may have been undone), new music was announced
+/// that is not a dry run started or ended (ratings were written, or a person's may have been undone; none is kept
+/// while it runs), new music was announced
 /// (a webhook or Plex notification queued a job), after <see cref="SignalCacheOptions.Idle"/> without a preview, or
 /// on Refresh. Never holds more than <see cref="SignalCacheOptions.MaxBytes"/>: a library that does not fit is previewed
 /// streamed each time, and the preview says so.
@@ -36,6 +37,7 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly HashSet<long> _writing = [];
     private long _generation;
     private ITimer? _timer;
 
@@ -93,7 +95,7 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            if (!_entries.TryGetValue(key, out var entry))
+            if (_writing.Count > 0 || !_entries.TryGetValue(key, out var entry))
             {
                 return null;
             }
@@ -133,6 +135,11 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
             if (generation != _generation)
             {
                 return "the library changed while it was read";
+            }
+
+            if (_writing.Count > 0)
+            {
+                return "a job is changing the library now";
             }
 
             var key = KeyOf(snapshot.Library, snapshot.Connection);
@@ -175,6 +182,10 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// While a job that writes runs, nothing is served or kept: the queue reports the job done a moment before this
+    /// event says it ended, and a preview in between must not get signals read before or during the job.
+    /// </remarks>
     public void OnJobChanged(JobRecord job)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -182,8 +193,22 @@ public sealed partial class SignalCache(TimeProvider time, SignalCacheOptions op
         {
             Invalidate($"new music announced (job #{job.Id} queued)");
         }
+        else if (job.Status == JobStatus.Running && !job.DryRun)
+        {
+            lock (_gate)
+            {
+                _writing.Add(job.Id);
+            }
+
+            Invalidate($"job #{job.Id} started");
+        }
         else if ((job.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled) && !job.DryRun)
         {
+            lock (_gate)
+            {
+                _writing.Remove(job.Id);
+            }
+
             Invalidate($"job #{job.Id} ended");
         }
     }

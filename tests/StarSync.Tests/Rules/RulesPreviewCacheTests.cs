@@ -121,6 +121,27 @@ public sealed class RulesPreviewCacheTests
     }
 
     [Fact]
+    public async Task New_music_announced_by_a_webhook_drops_the_kept_signals()
+    {
+        await using var app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 1000, Seed = 25 }).Webhooks().Config("API_KEY", Key).StartAsync();
+        using var client = app.CreateApiClient(Key);
+        await PreviewAsync(client, new { rules = (object?)null });
+        Assert.True(Library(await PreviewAsync(client, new { rules = (object?)null })).GetProperty("fromCache").GetBoolean());
+        var cache = app.Services.GetRequiredService<SignalCache>();
+        var generation = cache.Generation;
+
+        var album = app.Plex.Library.AddAlbum(app.MusicKey, 7);
+        Assert.Equal([HttpStatusCode.Accepted], await app.Plex.Webhooks.SendAlbumArrivedAsync(app.WebhookUrl, album, perTrack: false, CancellationToken.None));
+        await app.WaitUntilRatedAndIdleAsync(album.TrackRatingKeys);
+
+        // Dropped when the job was queued, when it started and when it ended (the queue is idle a moment before the last).
+        await Eventually.TrueAsync(() => cache.Generation >= generation + 3, "the kept signals dropped three times");
+        var after = Library(await PreviewAsync(client, new { rules = (object?)null }));
+        Assert.False(after.GetProperty("fromCache").GetBoolean());
+        Assert.Equal(app.Plex.Library.CountUnrated(app.MusicKey), after.GetProperty("unrated").GetInt32());
+    }
+
+    [Fact]
     public async Task Refresh_reads_plex_again_and_a_refresh_that_is_not_a_boolean_is_a_400_naming_it()
     {
         await using var app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 800, Seed = 23 }).Config("API_KEY", Key).StartAsync();

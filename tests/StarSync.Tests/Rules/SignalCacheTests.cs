@@ -171,11 +171,28 @@ public sealed class SignalCacheTests : IDisposable
         { JobStatus.Failed, JobTrigger.Schedule, false, true },
         { JobStatus.Cancelled, JobTrigger.Api, false, true },
         { JobStatus.Succeeded, JobTrigger.Manual, true, false }, // a dry run wrote nothing
-        { JobStatus.Running, JobTrigger.Manual, false, false }, // dropped when it ends
+        { JobStatus.Running, JobTrigger.Manual, false, true }, // and nothing is kept until it ends
+        { JobStatus.Running, JobTrigger.Manual, true, false },
         { JobStatus.Queued, JobTrigger.Manual, false, false },
         { JobStatus.Queued, JobTrigger.Webhook, false, true }, // new music announced
         { JobStatus.Queued, JobTrigger.Notification, false, true },
     };
+
+    [Fact]
+    public void While_a_job_writes_nothing_is_served_or_kept_and_after_it_ends_signals_are_kept_again()
+    {
+        var handler = (IJobEventHandler)_cache;
+        JobRecord Job(JobStatus status) => new(8, JobTrigger.Schedule, JobMode.UnratedBatch, false, "Rate up to 500", ["Music"], status, Start, null, null,
+            new JobCounts(), null, new JobRequest(JobTrigger.Schedule, JobMode.UnratedBatch, Count: 500));
+
+        handler.OnJobChanged(Job(JobStatus.Running));
+        Assert.Equal("a job is changing the library now", _cache.Store(Snapshot(Music, Start), _cache.Generation));
+        Assert.Null(_cache.TryGet(Music, Connection));
+
+        handler.OnJobChanged(Job(JobStatus.Succeeded));
+        Assert.Null(_cache.Store(Snapshot(Music, Start), _cache.Generation));
+        Assert.NotNull(_cache.TryGet(Music, Connection));
+    }
 
     [Theory]
     [MemberData(nameof(JobEvents))]
