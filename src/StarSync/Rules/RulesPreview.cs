@@ -153,6 +153,7 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
         SignalSnapshotBuilder? builder = null;
         string? notKept = cache.Options.MaxBytes <= 0 ? cache.TooLarge(0) : null;
         var first = true;
+        long estimate = 0;
         LibraryRules? prepared = null;
         try
         {
@@ -162,7 +163,7 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
                 {
                     // Judged before anything is held: a library that would not fit is not copied at all, so its preview
                     // takes no more memory than without a cache.
-                    var estimate = SignalSnapshotBuilder.Estimate(page.TotalSize, page.Tracks);
+                    estimate = SignalSnapshotBuilder.Estimate(page.TotalSize, page.Tracks);
                     var room = cache.Room(library, connection);
                     if (estimate > room)
                     {
@@ -186,7 +187,7 @@ public sealed class RulesPreview(IPlexClient plex, RuleEngine engine, RatingJob 
 
                     if (builder is not null && !builder.Add(track))
                     {
-                        notKept = cache.TooLarge(builder.Bytes);
+                        notKept = builder.OverBudget ? cache.TooLarge(Math.Max(estimate, builder.BytesWhenStopped)) : builder.GaveUp;
                         builder = null;
                     }
                 }

@@ -150,6 +150,12 @@ internal sealed class SignalSnapshotBuilder
     /// <summary>Why the builder gave up, null while it is still filling.</summary>
     public string? GaveUp { get; private set; }
 
+    /// <summary>True when it gave up for want of room (not for a value its record cannot hold).</summary>
+    public bool OverBudget { get; private set; }
+
+    /// <summary>What it held when it gave up.</summary>
+    public long BytesWhenStopped { get; private set; }
+
     /// <summary>The estimated bytes held so far.</summary>
     public long Bytes => ((long)_rows.Length * RowBytes) + ((long)_text.Count * SignalSnapshot.Chunks.Size) + ((long)_contexts.Count * ContextBytes) + _stringBytes;
 
@@ -214,7 +220,13 @@ internal sealed class SignalSnapshotBuilder
             DurationMs = duration,
             Context = ContextOf(track),
         };
-        return Bytes <= _budget || Stop("over budget");
+        if (Bytes <= _budget)
+        {
+            return true;
+        }
+
+        OverBudget = true;
+        return Stop("over budget");
     }
 
     /// <summary>The snapshot of what was added.</summary>
@@ -231,6 +243,7 @@ internal sealed class SignalSnapshotBuilder
 
     private bool Stop(string why)
     {
+        BytesWhenStopped = Bytes;
         GaveUp = why;
         _rows = [];
         _text.Clear();

@@ -73,11 +73,14 @@ public sealed class SignalCacheTests : IDisposable
         var added = Enumerable.Range(0, 1000).TakeWhile(i => small.Add(Track(i))).Count();
         Assert.InRange(added, 0, 999);
         Assert.Equal("over budget", small.GaveUp);
+        Assert.True(small.OverBudget);
+        Assert.True(small.BytesWhenStopped > 4096);
         Assert.Throws<InvalidOperationException>(() => small.Build(null, null));
 
         var before1970 = new SignalSnapshotBuilder(Music, Connection, Start, 10, long.MaxValue);
         Assert.False(before1970.Add(Track(1) with { AddedAt = -5 }));
         Assert.Contains("does not fit", before1970.GaveUp, StringComparison.Ordinal);
+        Assert.False(before1970.OverBudget);
     }
 
     [Fact]
