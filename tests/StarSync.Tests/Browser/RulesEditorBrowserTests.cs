@@ -89,6 +89,13 @@ public sealed class RulesEditorBrowserTests
         Assert.Contains("from the signals already read", browser.Text("#rule-preview-out"), StringComparison.Ordinal);
         Assert.Matches(@"^Signals read (just now|\d+ s ago|\d+ min ago) · Refresh · Update as I edit$", Line(browser.Text("#rule-signals")));
         Screenshots(browser);
+        foreach (var scheme in new[] { "light", "dark" })
+        {
+            browser.ColorScheme(scheme);
+            Assert.Empty(AccessibilityTests.RunAxe(browser));
+        }
+
+        browser.ColorScheme("light");
 
         // Refresh reads every library again.
         requests = browser.Plex.Counters.Requests;
