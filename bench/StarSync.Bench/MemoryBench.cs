@@ -212,7 +212,7 @@ internal static class MemoryBench
     /// and by <see cref="PlexListingReader"/> over the pooled body (how it reads them now), alternating, 3 rounds each.
     /// One thread, so CPU time ≈ wall time.
     /// </summary>
-    private static async Task ParseCostAsync(Report report)
+    public static async Task ParseCostAsync(Report report)
     {
         const int Tracks = 100_000;
         await using var plex = await Scenarios.StartEmulatorAsync(Tracks, 0.1, latency: false);
