@@ -126,7 +126,9 @@ public static class StarSyncApp
     /// <summary>
     /// Composes the host of the CLI verbs: a generic host with only the engine (configuration, logging, Plex, rating,
     /// rules, journal, jobs, status). No web server, pages, auth or API is composed, so their assemblies are never
-    /// loaded or compiled: a 1M-track <c>rate --all</c> stays within its memory budget (docs/benchmarks.md).
+    /// loaded or compiled: about 20 MB less mapped and 15-25 MB less private memory per verb (docs/benchmarks.md,
+    /// "Memory of the CLI and the preview"). Configuration is read as the web host reads it, except ASPNETCORE_-prefixed
+    /// host settings, which only concern the web server.
     /// Like the web host it is built, never started; <see cref="PrepareWithoutServerAsync"/> does what starting would.
     /// </summary>
     public static IHost BuildCli(Action<IHostApplicationBuilder>? configure = null)
