@@ -91,6 +91,10 @@ if (Runs("memory"))
 {
     await MemoryBench.RunAsync(report, options);
 }
+else if (Runs("parse"))
+{
+    await MemoryBench.ParseCostAsync(report);
+}
 
 if (Runs("history"))
 {

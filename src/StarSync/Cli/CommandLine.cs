@@ -9,7 +9,8 @@ using StarSync.Status;
 namespace StarSync.Cli;
 
 /// <summary>
-/// The CLI verbs, for cron and scripts. They run on the same host, queue and journal as the web app, print progress,
+/// The CLI verbs, for cron and scripts. They run the same engine, queue and journal as the web app (on a host without the
+/// web server, <see cref="StarSyncApp.BuildCli"/>), print progress,
 /// and exit non-zero with a message on any error.
 /// </summary>
 public static class CommandLine
@@ -25,7 +26,7 @@ public static class CommandLine
             || (!args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal)));
 
     /// <summary>Runs a verb. <paramref name="configure"/> lets tests point the host at an emulator.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Action<IHostApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
     {
         var root = BuildCommands(new CliHost(output, error, configure));
         if (args is ["help", .. var rest])
@@ -182,25 +183,37 @@ public static class CommandLine
     };
 
     /// <summary>What every verb's action shares: where to write, and the host it runs on (built only once a verb is valid).</summary>
-    private sealed record CliHost(TextWriter Output, TextWriter Error, Action<WebApplicationBuilder>? Configure)
+    private sealed record CliHost(TextWriter Output, TextWriter Error, Action<IHostApplicationBuilder>? Configure)
     {
         public Task<int> RunJobAsync(JobRequest request, CancellationToken cancellationToken) =>
             RunAsync((services, ct) => CommandLine.RunJobAsync(services, request, Output, Error, ct), cancellationToken);
 
         public async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> verb, CancellationToken cancellationToken)
         {
-            await using var app = StarSyncApp.Build([], Configure);
-            var services = app.Services;
-            await StarSyncApp.PrepareWithoutServerAsync(services, cancellationToken);
-            await services.GetRequiredService<JournalStore>().InitializeAsync(cancellationToken);
+            // The CLI's own host: the engine without the web server (see StarSyncApp.BuildCli).
+            var host = StarSyncApp.BuildCli(Configure);
             try
             {
+                var services = host.Services;
+                await StarSyncApp.PrepareWithoutServerAsync(services, cancellationToken);
+                await services.GetRequiredService<JournalStore>().InitializeAsync(cancellationToken);
                 return await verb(services, cancellationToken);
             }
             catch (PlexException ex)
             {
                 await Error.WriteLineAsync($"starsync: {ex.Message}");
                 return JobFailed;
+            }
+            finally
+            {
+                if (host is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync();
+                }
+                else
+                {
+                    host.Dispose();
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ public static class ConfigurationExtensions
     /// together with every other options type when the host starts (each problem named, all in one round), and
     /// <see cref="ConfigurationStartup"/> then creates the folders and writes settings.json.
     /// </summary>
-    public static WebApplicationBuilder AddStarSyncConfiguration(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddStarSyncConfiguration(this IHostApplicationBuilder builder)
     {
         AddDotEnv(builder.Configuration, builder.Configuration["DOTENV_PATH"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".env"));
         // Files that libraries create on their own (SQLite -wal/-shm, logs, keys) are owner-only from birth.

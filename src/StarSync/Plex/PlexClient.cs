@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Reflection;
@@ -89,7 +90,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             return new PlexPage([], count, query.Start) { ServerCount = 0 };
         }
 
-        var container = await GetJsonAsync(path, (query.Start, size), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        var container = await GetContainerAsync(path, (query.Start, size), cancellationToken);
         var items = container.Metadata ?? [];
         var tracks = KeepMatching(items, container, query, sectionKey);
         var offset = container.Offset ?? query.Start;
@@ -106,7 +107,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
     {
         var path = PlexQueries.TrackListing(sectionKey, query);
         ArgumentOutOfRangeException.ThrowIfNegative(query.Start);
-        var container = await GetJsonAsync(path, (0, 0), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+        var container = await GetContainerAsync(path, (0, 0), cancellationToken);
         if (container.TotalSize is not { } total)
         {
             PlexLog.TotalSizeMissing(logger, sectionKey);
@@ -145,7 +146,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             PlexMetadataContainer? container;
             try
             {
-                container = await GetJsonAsync(PlexQueries.MetadataList(batch), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+                container = await GetContainerAsync(PlexQueries.MetadataList(batch), null, cancellationToken);
             }
             catch (PlexNotFoundException)
             {
@@ -210,7 +211,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             PlexMetadataContainer container;
             try
             {
-                container = await GetJsonAsync(PlexQueries.MetadataList(batch), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+                container = await GetContainerAsync(PlexQueries.MetadataList(batch), null, cancellationToken);
             }
             catch (PlexNotFoundException)
             {
@@ -240,7 +241,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         string? previousFirstKey = null;
         while (true)
         {
-            var container = await GetJsonAsync(path, (offset, pageSize), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            var container = await GetContainerAsync(path, (offset, pageSize), cancellationToken);
             var items = container.Metadata ?? [];
             if (items.Count == 0)
             {
@@ -339,7 +340,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         PlexMetadataContainer container;
         try
         {
-            container = await GetJsonAsync(PlexQueries.MetadataList(keys), null, PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            container = await GetContainerAsync(PlexQueries.MetadataList(keys), null, cancellationToken);
         }
         catch (PlexNotFoundException)
         {
@@ -369,7 +370,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
                 }
             }
 
-            var container = await GetJsonAsync(path, (offset, size), PlexJsonContext.Default.PlexResponsePlexMetadataContainer, cancellationToken);
+            var container = await GetContainerAsync(path, (offset, size), cancellationToken);
             var items = container.Metadata ?? [];
             if (container.Offset is { } answeredOffset && answeredOffset != offset)
             {
@@ -486,18 +487,12 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         where T : class
     {
         using var response = await SendAsync(HttpMethod.Get, pathAndQuery, paging, cancellationToken);
-        var mediaType = response.Content.Headers.ContentType?.MediaType;
-        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            throw NotJson(pathAndQuery, $"{mediaType} instead of JSON", null);
-        }
-
+        var json = await JsonBodyAsync(response, pathAndQuery, cancellationToken);
         PlexResponse<T>? body;
         try
         {
-            // Already buffered by PlexBufferingHandler inside the resilience pipeline.
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            body = await JsonSerializer.DeserializeAsync(stream, typeInfo, cancellationToken);
+            var reader = new Utf8JsonReader(json);
+            body = JsonSerializer.Deserialize(ref reader, typeInfo);
         }
         catch (JsonException e)
         {
@@ -505,6 +500,42 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         }
 
         return body?.MediaContainer ?? throw NotJson(pathAndQuery, "JSON without a MediaContainer", null);
+    }
+
+    // Listings and metadata: read by PlexListingReader from the pooled body, keeping only what StarSync uses.
+    private async Task<PlexMetadataContainer> GetContainerAsync(string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, pathAndQuery, paging, cancellationToken);
+        var json = await JsonBodyAsync(response, pathAndQuery, cancellationToken);
+        PlexMetadataContainer? container;
+        try
+        {
+            container = PlexListingReader.Read(json);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(pathAndQuery, "JSON StarSync cannot read", e);
+        }
+
+        return container ?? throw NotJson(pathAndQuery, "JSON without a MediaContainer", null);
+    }
+
+    // The body as read by PlexBufferingHandler inside the resilience pipeline (valid until the response is disposed).
+    private async Task<ReadOnlySequence<byte>> JsonBodyAsync(HttpResponseMessage response, string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw NotJson(pathAndQuery, $"{mediaType} instead of JSON", null);
+        }
+
+        if (response.Content is PlexBody body)
+        {
+            return body.Json;
+        }
+
+        // Only a client composed without PlexBufferingHandler gets here.
+        return new ReadOnlySequence<byte>(await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
     private PlexException NotJson(string pathAndQuery, string what, Exception? inner)

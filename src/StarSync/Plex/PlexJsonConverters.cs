@@ -67,10 +67,10 @@ internal sealed class PlexLenientInt64Converter : JsonConverter<long?>
 
     public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         PlexLenientNumber.Read(ref reader,
-            static (ref Utf8JsonReader r) => r.TryGetInt64(out var l) ? l : (long)r.GetDouble(),
+            static (ref Utf8JsonReader r) => r.TryGetInt64(out var l) ? l : checked((long)r.GetDouble()),
             static s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)
                 ? l
-                : (long)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+                : checked((long)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)));
 
     public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
     {
@@ -85,15 +85,17 @@ internal sealed class PlexLenientInt64Converter : JsonConverter<long?>
     }
 }
 
-/// <summary>Reads a number or a numeric string as an int; null or "" as null.</summary>
+/// <summary>Reads a number or a numeric string as an int (a fractional value such as 10.0 is truncated); null or "" as null.</summary>
 internal sealed class PlexLenientInt32Converter : JsonConverter<int?>
 {
     public override bool HandleNull => true;
 
     public override int? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         PlexLenientNumber.Read(ref reader,
-            static (ref Utf8JsonReader r) => r.GetInt32(),
-            static s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
+            static (ref Utf8JsonReader r) => r.TryGetInt32(out var i) ? i : checked((int)r.GetDouble()),
+            static s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)
+                ? i
+                : checked((int)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)));
 
     public override void Write(Utf8JsonWriter writer, int? value, JsonSerializerOptions options)
     {
@@ -120,7 +122,15 @@ internal static class PlexLenientNumber
             case JsonTokenType.Null:
                 return null;
             case JsonTokenType.Number:
-                return fromNumber(ref reader);
+                try
+                {
+                    return fromNumber(ref reader);
+                }
+                catch (Exception e) when (e is FormatException or OverflowException)
+                {
+                    throw new JsonException($"Expected a number in range, got {System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan)}.", e);
+                }
+
             case JsonTokenType.String:
                 var s = reader.GetString();
                 if (string.IsNullOrWhiteSpace(s))

@@ -10,13 +10,13 @@ namespace StarSync.Web;
 /// <summary>Registers and maps the web UI, API and auth.</summary>
 public static class WebExtensions
 {
-    /// <summary>Adds auth, antiforgery, live log and the UI's services.</summary>
+    /// <summary>Adds hosting, auth, antiforgery and the UI's services.</summary>
     public static WebApplicationBuilder AddStarSyncWeb(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
 
+        // Logging (console + rolling file + live log, secrets masked) is composed with the engine, which the CLI host shares.
         builder.AddStarSyncHosting();   // port 5454 / PORT, forwarded headers, ProblemDetails, exception map
-        builder.AddStarSyncLogging();   // console + rolling file + live log, secrets masked
         builder.AddStarSyncAuth();      // login cookie, API key, antiforgery, Data Protection keys
 
         builder.Services.Configure<RouteOptions>(options => options.LowercaseUrls = true);

@@ -25,7 +25,7 @@ public sealed class ConfigurationPipelineTests : IDisposable
         using var error = new StringWriter();
         var exit = await StarSyncApp.RunAsync(["--contentRoot", TestHost.ContentRoot], error, builder =>
         {
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            ((Microsoft.AspNetCore.Builder.WebApplicationBuilder)builder).WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration.AddInMemoryCollection(config);
         });
         return (exit, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

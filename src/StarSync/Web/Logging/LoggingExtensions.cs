@@ -16,7 +16,8 @@ internal static class LoggingExtensions
     /// <summary>File name pattern of the rolling log; Serilog inserts the date (and _001.. on a size roll) before the extension.</summary>
     public const string LogFilePattern = "starsync*.log";
 
-    public static WebApplicationBuilder AddStarSyncLogging(this WebApplicationBuilder builder)
+    /// <summary>Adds console, rolling file and live log, each through the one scrubber; used by the web and the CLI host.</summary>
+    public static IHostApplicationBuilder AddStarSyncLogging(this IHostApplicationBuilder builder)
     {
         // Quieter defaults for framework chatter, inserted as the *first* configuration source so that
         // Logging__LogLevel__... from the environment or appsettings still wins.
