@@ -22,7 +22,8 @@ internal static class WritePathBench
         report.Line();
         report.Line("Emulator: 2 ms per request; each write request holds ONE global writer for 3 ms + n × per-item (n = tracks it writes). " +
             "Model limit = time the writer itself is busy = ⌈N/B⌉ × (3 ms + B × per-item), for N tracks in bulk edits of B. " +
-            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=auto) unless the row says otherwise.");
+            $"StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE={StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize}, WRITE_CONCURRENCY=auto) unless the row says otherwise. " +
+            "Writer busy = the emulator's count of the single writer's modelled work (the limit's numerator, as measured); the rest of the wall time it idled.");
         report.Line();
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
@@ -36,21 +37,21 @@ internal static class WritePathBench
             var baselineTotal = listing + (perTrack * tracks);
             rows.Add([Report.F(perItem, "0.00"), "old tool's loop (serial; per track GET + /:/rate)", "-",
                 $"{Secs(baselineTotal)} (extrapolated: listing {Secs(listing)} + {Report.N(tracks)} × {Report.F(perTrack.TotalMilliseconds, "0.00")} ms measured on {Report.N(Math.Min(baselineSample, tracks))} tracks)",
-                "-", "1.0x", "-"]);
+                "-", "-", "1.0x", "-"]);
             Reset(plex, keys);
 
-            foreach (var batch in perItem == 0.02 ? new[] { 100, 250, 500 } : new[] { 100, 500 })
+            foreach (var batch in new[] { 100, 250, 500 })
             {
-                var (elapsed, requests) = await StarSyncAsync(plex, music.Title, batch, faults: false);
+                var (elapsed, requests, busy) = await StarSyncAsync(plex, music.Title, batch, faults: false);
                 var limit = Limit(tracks, batch, perItem);
                 rows.Add([Report.F(perItem, "0.00"), $"StarSync batch{(batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize ? " (default)" : "")}, WRITE_BATCH_SIZE={batch}", Report.N(requests), Secs(elapsed),
-                    $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.F(baselineTotal / elapsed, "0") + "x", "-"]);
+                    $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Busy(busy, elapsed), Report.F(baselineTotal / elapsed, "0") + "x", "-"]);
                 Reset(plex, keys);
                 if (batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
                 {
-                    var (faulty, faultyRequests) = await StarSyncAsync(plex, music.Title, batch, faults: true);
+                    var (faulty, faultyRequests, faultyBusy) = await StarSyncAsync(plex, music.Title, batch, faults: true);
                     rows.Add([Report.F(perItem, "0.00"), "StarSync default, 10% faults (5% HTTP 500 + 5% dropped connections, every route)",
-                        Report.N(faultyRequests), Secs(faulty), $"{Secs(limit)} → {Report.F(faulty / limit, "0.00")}x",
+                        Report.N(faultyRequests), Secs(faulty), $"{Secs(limit)} → {Report.F(faulty / limit, "0.00")}x", Busy(faultyBusy, faulty),
                         Report.F(baselineTotal / faulty, "0") + "x", Report.F(faulty / elapsed, "0.00") + "x the fault-free run"]);
                     Reset(plex, keys);
                 }
@@ -59,7 +60,7 @@ internal static class WritePathBench
             _ = baseline;
         }
 
-        report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "vs baseline", "faults"], rows);
+        report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "writer busy", "vs baseline", "faults"], rows);
         report.Line();
         await SingleModeAsync(report, Math.Min(tracks, 10_000));
     }
@@ -94,10 +95,11 @@ internal static class WritePathBench
                 : TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
             var peak = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>().Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
-                Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak)]);
+                Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
+                Report.N(plex.Counters.PeakConcurrentRequests)]);
         }
 
-        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak concurrency"], rows);
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "peak requests in flight (emulator)"], rows);
         report.Line();
     }
 
@@ -126,7 +128,9 @@ internal static class WritePathBench
         plex.Counters.Reset();
     }
 
-    private static async Task<(TimeSpan Elapsed, long Requests)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
+    private static string Busy(TimeSpan busy, TimeSpan wall) => $"{Secs(busy)} ({Report.F(100 * busy / wall, "0")}% of wall)";
+
+    private static async Task<(TimeSpan Elapsed, long Requests, TimeSpan WriterBusy)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
     {
         plex.Counters.Reset();
         await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, library, 4, new Dictionary<string, string?>
@@ -148,7 +152,7 @@ internal static class WritePathBench
             throw new InvalidOperationException($"batch {batch}, faults {faults}: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
         }
 
-        return (elapsed, plex.Counters.Requests);
+        return (elapsed, plex.Counters.Requests, plex.Counters.WriterBusy);
     }
 
     /// <summary>The old tool: pages of 100 (XML), then per unrated track a metadata GET (reload) and a /:/rate, one at a time.</summary>
