@@ -27,6 +27,39 @@ public enum ChangeKind
 public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
+/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> start its next listing while this call's read-backs and
+/// journal run: <see cref="AllSentInBulk"/> says when every change has gone out in a bulk edit that Plex answered (so
+/// every planned track has left a filtered set such as "unrated"), and <see cref="Clean"/>, once the call returned,
+/// whether every one of them was then confirmed by the read-back of that first bulk edit. Only when both hold did the
+/// set shrink by exactly <see cref="Planned"/> before the listing was sent.
+/// </summary>
+public sealed class SentSignal
+{
+    private readonly TaskCompletionSource<bool> _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _clean = 1;
+
+    /// <summary>True once every change went out in a bulk edit answered 200 at its first try; false when that cannot be said (a fault, a split, a write of its own).</summary>
+    public Task<bool> AllSentInBulk => _sent.Task;
+
+    /// <summary>The changes of the call.</summary>
+    public int Planned { get; internal set; }
+
+    /// <summary>After the call: nothing was retried, split or written alone, and every change was confirmed by its bulk edit's read-back.</summary>
+    public bool Clean => Volatile.Read(ref _clean) == 1 && _sent.Task is { IsCompletedSuccessfully: true, Result: true };
+
+    internal void Sent() => _sent.TrySetResult(true);
+
+    /// <summary>The call is over: if the bulk edits never all went out, that is now the answer.</summary>
+    internal void Finish() => _sent.TrySetResult(false);
+
+    internal void Spoilt()
+    {
+        Volatile.Write(ref _clean, 0);
+        _sent.TrySetResult(false);
+    }
+}
+
+/// <summary>
 /// Journals planned changes as pending, sends them to Plex and records each outcome. Where the server verifiably
 /// honours bulk edits (<see cref="WriteMode"/>), changes of one library and one value travel together in one
 /// <c>PUT /library/sections/{id}/all</c> and are read back before they count as applied; everything else is one
@@ -72,29 +105,42 @@ public sealed partial class ChangeWriter(
         StarSyncSettings settings,
         StrongBox<int> failureStreak,
         Action<PlannedChange, bool> onOutcome,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        SentSignal? sent = null)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(settings);
         var applied = new bool[changes.Count];
+        if (sent is not null)
+        {
+            sent.Planned = changes.Count;
+        }
+
         if (changes.Count == 0)
         {
+            sent?.Spoilt();
             return applied;
         }
 
         // Every change of this call is pending in ONE transaction before the first PUT, bulk or single.
         var ids = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-        var w = new Work(changes, ids, applied, failureStreak, onOutcome);
+        var w = new Work(changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
         try
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
             var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
+            if (singles.Count > 0)
+            {
+                sent?.Spoilt();
+            }
+
             await SinglesAsync(w, session, singles, stop.Token);
         }
         catch (OperationCanceledException)
         {
+            sent?.Spoilt();
             await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
             if (w.Fatal is not null)
             {
@@ -105,6 +151,12 @@ public sealed partial class ChangeWriter(
         }
 
         await SettleAsync(w, "not sent");
+        if (sent is not null && applied.Any(a => !a))
+        {
+            sent.Spoilt();
+        }
+
+        sent?.Finish();
         return applied;
     }
 
@@ -281,6 +333,16 @@ public sealed partial class ChangeWriter(
             }
         }
 
+        if (singles.Count > 0 || session.Bulk != true)
+        {
+            w.Sent?.Spoilt();
+        }
+        else if (batches.Count == 0)
+        {
+            w.Sent?.Sent(); // all in the probe, confirmed already
+        }
+
+        var putsLeft = batches.Count;
         var left = new System.Collections.Concurrent.ConcurrentBag<int>();
         // The run's limiter (inside BulkAsync) bounds the bulk edits in flight; a batch waiting for its retry holds no slot.
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = WriteLimiter.MaxLimit, CancellationToken = ct },
@@ -289,6 +351,7 @@ public sealed partial class ChangeWriter(
                 if (session.Bulk == false)
                 {
                     // Auto changed its mind during this call: the rest goes one by one.
+                    w.Sent?.Spoilt();
                     foreach (var i in batch.Items)
                     {
                         left.Add(i);
@@ -297,7 +360,13 @@ public sealed partial class ChangeWriter(
                     return;
                 }
 
-                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token);
+                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token, putAnswered: () =>
+                {
+                    if (Interlocked.Decrement(ref putsLeft) == 0)
+                    {
+                        w.Sent?.Sent();
+                    }
+                });
                 foreach (var i in result.Left)
                 {
                     left.Add(i);
@@ -379,7 +448,7 @@ public sealed partial class ChangeWriter(
     /// writer (at most <see cref="ReadBacksInFlight"/> at once, so memory stays bounded), and a retry waits for its
     /// backoff without a slot.
     /// </summary>
-    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false)
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false, Action? putAnswered = null)
     {
         var result = new BulkResult();
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
@@ -399,12 +468,19 @@ public sealed partial class ChangeWriter(
                 // the slot through it left the single writer idle while slots waited on GETs.
                 lease.Complete(WriteSignal.Answered);
                 session.Answered(urlLength);
+                putAnswered?.Invoke();
             }
             catch (PlexException ex)
             {
                 lease.Complete(ex.StatusCode is 414 or 400 || (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex)) ? WriteSignal.Ignored : Signal(ex));
                 error = ex;
             }
+        }
+
+        if (error is not null)
+        {
+            // Not every track left the set when its first bulk edit was answered: the caller lists again after this call.
+            w.Sent?.Spoilt();
         }
 
         if (error is not null && items.Length > 1 && error.StatusCode is 414 or 400)
@@ -493,6 +569,7 @@ public sealed partial class ChangeWriter(
         }
         catch (PlexException ex)
         {
+            w.Sent?.Spoilt();
             CountFailure(w, ex);
             result.Transient = true;
             foreach (var i in items)
@@ -528,6 +605,7 @@ public sealed partial class ChangeWriter(
             }
             else
             {
+                w.Sent?.Spoilt();
                 Volatile.Write(ref w.Stage[i], 0);
                 w.Notes[i] = track is null
                     ? "bulk edit: the track was not in the read-back; written with /:/rate"
@@ -804,6 +882,9 @@ public sealed partial class ChangeWriter(
         public PlexException? Fatal { get; set; }
 
         public CancellationTokenSource? Stop { get; set; }
+
+        /// <summary>The caller's signal, if it asked (see <see cref="SentSignal"/>).</summary>
+        public SentSignal? Sent { get; init; }
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>

@@ -13,9 +13,11 @@ public sealed class WriteLimiterTests
     private async Task WindowAsync(WriteLimiter limiter, int count, double latencyMs, WriteSignal signal = WriteSignal.Answered)
     {
         var leases = new List<WriteLimiter.Lease>();
+        // A window wider than the limit would wait for ever: fail instead (a safety deadline, not a timing).
+        using var stuck = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         for (var i = 0; i < count; i++)
         {
-            leases.Add(await limiter.AcquireAsync(CancellationToken.None));
+            leases.Add(await limiter.AcquireAsync(stuck.Token));
         }
 
         _clock.Advance(TimeSpan.FromMilliseconds(latencyMs));
