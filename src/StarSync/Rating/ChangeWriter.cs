@@ -485,7 +485,7 @@ public sealed partial class ChangeWriter(
 
         if (error is not null && items.Length > 1 && error.StatusCode is 414 or 400)
         {
-            return await SplitAsync(w, session, section, value, items, error, attempt, ct);
+            return await SplitAsync(w, session, section, value, items, error, ct);
         }
 
         if (error is not null && Dropped(error) && items.Length > ProbeSize && droppedBefore && urlLength > session.LongestAnsweredUrl)
@@ -493,7 +493,7 @@ public sealed partial class ChangeWriter(
             // Taken for a URL too long: neither drop is a sign of a dead server, so the first is forgiven (several long
             // batches in flight at once would otherwise add up to a false "repeated failures").
             ForgiveFailure(w);
-            return await SplitAsync(w, session, section, value, items, error, attempt, ct);
+            return await SplitAsync(w, session, section, value, items, error, ct);
         }
 
         if (error is not null && error is not PlexAuthenticationException && IsDefiniteRefusal(error))
@@ -623,7 +623,7 @@ public sealed partial class ChangeWriter(
     }
 
     /// <summary>A bulk edit refused as too long (or dropped): its halves go separately; the run's batch size drops when the URL is the likely cause.</summary>
-    private async Task<BulkResult> SplitAsync(Work w, WriteSession session, string section, double? value, int[] items, PlexException ex, int attempt, CancellationToken ct)
+    private async Task<BulkResult> SplitAsync(Work w, WriteSession session, string section, double? value, int[] items, PlexException ex, CancellationToken ct)
     {
         // A 414/400, or the same long batch dropped twice in a row. (Lowering the size on every single drop took a run
         // with 5% random drops down to one track per bulk edit, and auto then gave up bulk edits altogether: thousands
@@ -651,8 +651,10 @@ public sealed partial class ChangeWriter(
             return rest;
         }
 
-        var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt);
-        var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt);
+        // Each half starts its own count of tries: a split is progress, not a retry (carried over, the tries ran out
+        // after three or four halvings, and a batch of 250 behind a proxy that drops long URLs went one by one).
+        var first = await BulkAsync(w, session, section, value, items[..half], ct);
+        var second = await BulkAsync(w, session, section, value, items[half..], ct);
         first.Add(second);
         return first;
     }
