@@ -488,12 +488,11 @@ public sealed partial class ChangeWriter(
             return await SplitAsync(w, session, section, value, items, error, ct);
         }
 
-        if (error is not null && Dropped(error) && items.Length > ProbeSize && droppedBefore && urlLength > session.LongestAnsweredUrl)
+        // A drop of a URL longer than any Plex answered in this run may be about its length, not about the server.
+        var mayBeTooLong = error is not null && Dropped(error) && items.Length > ProbeSize && urlLength > session.LongestAnsweredUrl;
+        if (mayBeTooLong && droppedBefore)
         {
-            // Taken for a URL too long: neither drop is a sign of a dead server, so the first is forgiven (several long
-            // batches in flight at once would otherwise add up to a false "repeated failures").
-            ForgiveFailure(w);
-            return await SplitAsync(w, session, section, value, items, error, ct);
+            return await SplitAsync(w, session, section, value, items, error!, ct);
         }
 
         if (error is not null && error is not PlexAuthenticationException && IsDefiniteRefusal(error))
@@ -512,7 +511,13 @@ public sealed partial class ChangeWriter(
 
         if (error is not null)
         {
-            CountFailure(w, error);
+            // The dead-server streak counts only what says something about the server: not the drop of a URL that may
+            // be too long (several long batches in flight at once would otherwise add up to a false "repeated failures").
+            if (!mayBeTooLong)
+            {
+                CountFailure(w, error);
+            }
+
             result.Transient = true;
             LogBulkFailed(items.Length, error.Message);
         }
@@ -773,16 +778,6 @@ public sealed partial class ChangeWriter(
     /// <summary>The shared jittered backoff (<see cref="StarSync.Plex.Backoff"/>) from the Plex retry knobs (attempt 1 = the first retry).</summary>
     private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt) =>
         StarSync.Plex.Backoff.Delay(knobs.RetryBaseDelay, knobs.RetryMaxDelay, attempt, Random.Shared.NextDouble());
-
-    private static void ForgiveFailure(Work w)
-    {
-        int current;
-        do
-        {
-            current = Volatile.Read(ref w.FailureStreak.Value);
-        }
-        while (current > 0 && Interlocked.CompareExchange(ref w.FailureStreak.Value, current - 1, current) != current);
-    }
 
     private static void CountFailure(Work w, PlexException ex)
     {

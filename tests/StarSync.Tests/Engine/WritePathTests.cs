@@ -301,6 +301,28 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task Many_long_batches_dropped_at_once_for_their_url_do_not_count_as_a_dead_server()
+    {
+        // 40 bulk edits of 25 per page, 32 in flight, each URL too long for the proxy (dropped): more than
+        // MaxConsecutiveFailures drops at once, long before any retry (2 s backoff). They say nothing about the server,
+        // so they must not stop the run (before, each first drop counted, and was forgiven only at its retry).
+        await using var engine = await TestHost.Create()
+            .Emulator(Library(3000, handRated: 0, configure: o => { o.MaxUrlLength = 150; o.UrlTooLong = UrlTooLongAnswer.Drop; }))
+            .Config(Config("batch", ("WRITE_BATCH_SIZE", "25"), ("WRITE_CONCURRENCY", "32")))
+            .Services(NoBreaker)
+            .Services(b => b.Services.Configure<StarSync.Plex.PlexResilienceOptions>(o => { o.RetryBaseDelay = TimeSpan.FromSeconds(2); o.RetryMaxDelay = TimeSpan.FromSeconds(4); }))
+            .EngineOnly().StartAsync();
+
+        var job = await engine.RunAsync(JobMode.All);
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.True(engine.Plex.Counters.UrlsTooLong > ChangeWriter.MaxConsecutiveFailures, $"{engine.Plex.Counters.UrlsTooLong} dropped");
+        Assert.Equal(0, engine.Plex.Library.CountUnrated(engine.MusicKey));
+        Assert.Equal(3000, job.Counts.Rated);
+        Assert.Equal(0, engine.Plex.Counters.RequestsFor(RateRoute));
+    }
+
+    [Fact]
     public async Task Single_mode_with_ten_percent_faults_finishes_with_every_track_rated()
     {
         await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single")).Services(NoBreaker).EngineOnly().StartAsync();
