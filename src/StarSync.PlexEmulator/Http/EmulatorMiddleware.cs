@@ -61,7 +61,8 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
             }
         }
 
-        if (faults.RevokeToken)
+        // A revoked token is refused everywhere a token is checked; /identity needs none on a real server (plex-api.md §3).
+        if (faults.RevokeToken && route != "/identity")
         {
             await PlexResults.WriteUnauthorizedAsync(context);
             return;

@@ -21,14 +21,14 @@ public static class ApiEndpoints
         api.MapGet("/status", GetStatus).WithName("GetStatus").WithSummary("Plex connection, running job, queue, recent jobs, schedule, last webhook, Plex notification listener");
         api.MapGet("/libraries", GetLibraries).WithSummary("Music libraries with rated/unrated counts");
 
-        api.MapPost("/jobs", StartJob).WithSummary("Start a run: mode all or recent (with count), optionally a dry run");
+        api.MapPost("/jobs", StartJob).NeedsPlex().WithSummary("Start a run: mode all or recent (with count), optionally a dry run");
         api.MapPost("/jobs/cancel", CancelJob).WithSummary("Cancel the running job");
         api.MapGet("/jobs", GetJobs).WithSummary("Recent jobs, newest first");
         api.MapGet("/jobs/{id:long}", GetJob).WithSummary("One job");
         api.MapGet("/jobs/{id:long}/changes", GetChanges).WithSummary("A job's changes, paged and searchable (q), filtered by the rule that decided them (rule)");
-        api.MapPost("/jobs/{id:long}/undo", UndoJob).WithSummary("Restore the old values of a job's changes");
-        api.MapPost("/undo-all", UndoAll).WithSummary("Restore the old values of everything StarSync set");
-        api.MapPost("/clear", Clear).WithSummary("Remove every user rating in the selected libraries (needs confirm = CLEAR)");
+        api.MapPost("/jobs/{id:long}/undo", UndoJob).NeedsPlex().WithSummary("Restore the old values of a job's changes");
+        api.MapPost("/undo-all", UndoAll).NeedsPlex().WithSummary("Restore the old values of everything StarSync set");
+        api.MapPost("/clear", Clear).NeedsPlex().WithSummary("Remove every user rating in the selected libraries (needs confirm = CLEAR)");
 
         api.MapGet("/settings", GetSettings).WithSummary("Current settings");
         api.MapPut("/settings", PutSettings).WithSummary("Change settings; applied at once and saved to settings.json");
@@ -40,6 +40,17 @@ public static class ApiEndpoints
         api.MapHistoryApi();
         return api;
     }
+
+    /// <summary>
+    /// A job that talks to Plex is refused (409, naming the fix) while no Plex URL and token are set, instead of being
+    /// queued only to fail at once; the dashboard holds the same buttons back (<c>data-needs-plex</c>).
+    /// </summary>
+    private static RouteHandlerBuilder NeedsPlex(this RouteHandlerBuilder endpoint) => endpoint
+        .AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<PlexOptions>>().CurrentValue.IsConfigured
+                ? await next(context)
+                : TypedResults.Problem(PlexNotConfiguredException.Explanation, statusCode: StatusCodes.Status409Conflict, title: "Plex is not set up"))
+        .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<Ok<StatusDto>> GetStatus(JobQueue queue, JournalStore journal, PlexStatus plex, SettingsStore settings,
         AutomationState automation, NotificationStatus notifications, Rating.WritePathState writePath, TimeProvider time, CancellationToken cancellationToken)

@@ -49,8 +49,8 @@ public static class LibraryMatcher
     /// <summary>The reason in words, for the dashboard and Settings; null for a music library.</summary>
     public static string? Reason(PlexLibrary library) => ExclusionOf(library) switch
     {
-        LibraryExclusion.Hidden => "hidden in Plex; tick it to rate it anyway",
-        LibraryExclusion.Audiobooks => $"looks like audiobooks ({(ContainsAny(library.Agent, AudiobookAgentHints) ? "agent " + library.Agent : "title")}); tick it to rate it anyway",
+        LibraryExclusion.Hidden => "hidden in Plex; tick it in Settings to rate it anyway",
+        LibraryExclusion.Audiobooks => $"looks like audiobooks ({(ContainsAny(library.Agent, AudiobookAgentHints) ? "agent " + library.Agent : "title")}); tick it in Settings to rate it anyway",
         _ => null,
     };
 

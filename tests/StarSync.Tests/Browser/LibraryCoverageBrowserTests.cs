@@ -17,8 +17,8 @@ public sealed class LibraryCoverageBrowserTests
         var rows = browser.Driver.FindElements(By.CssSelector("#coverage .coverage-row")).Select(r => r.Text.Replace('\n', ' ')).ToArray();
         Assert.StartsWith("Music", rows[0], StringComparison.Ordinal);
         Assert.Contains(" unrated", rows[0], StringComparison.Ordinal);
-        Assert.Equal("Hidden Music not covered: hidden in Plex; tick it to rate it anyway", rows[1]);
-        Assert.Equal("Audiobooks not covered: looks like audiobooks (agent com.plexapp.agents.audnexus); tick it to rate it anyway", rows[2]);
+        Assert.Equal("Hidden Music not covered: hidden in Plex; tick it in Settings to rate it anyway", rows[1]);
+        Assert.Equal("Audiobooks not covered: looks like audiobooks (agent com.plexapp.agents.audnexus); tick it in Settings to rate it anyway", rows[2]);
         Assert.Single(browser.Driver.FindElements(By.CssSelector("#coverage .coverage-bar"))); // only the counted library has a bar
         if (Environment.GetEnvironmentVariable("STARSYNC_SCREENSHOTS") is { Length: > 0 } shots)
         {

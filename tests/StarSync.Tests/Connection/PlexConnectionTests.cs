@@ -42,6 +42,32 @@ public sealed class PlexConnectionTests
     }
 
     [Fact]
+    public async Task Without_a_Plex_server_jobs_are_refused_with_409_naming_the_fix_and_nothing_is_queued()
+    {
+        await using var app = await TestHost.Create().Config(s_unset).StartAsync();
+        using var client = await app.CreateLoggedInClientAsync();
+        client.DefaultRequestHeaders.Add("RequestVerificationToken", await TestHost.GetAntiforgeryTokenAsync(client, "/settings"));
+
+        foreach (var (path, body) in new (string, object)[]
+        {
+            ("/api/v1/jobs", new { mode = "all" }),
+            ("/api/v1/jobs", new { mode = "recent", count = 5, dryRun = true }),
+            ("/api/v1/undo-all", new { }),
+            ("/api/v1/clear", new { confirm = "CLEAR" }),
+        })
+        {
+            using var response = await client.PostAsJsonAsync(path, body);
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Plex is not set up", problem.GetProperty("title").GetString());
+            Assert.Contains("Settings → Plex connection", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        var jobs = await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs");
+        Assert.Equal(0, jobs.GetArrayLength());
+    }
+
+    [Fact]
     public async Task Saving_url_and_token_in_Settings_connects_at_once_and_keeps_them_owner_only_in_settings_json()
     {
         await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = 200, Seed = 3 });

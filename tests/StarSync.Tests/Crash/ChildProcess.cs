@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Crash;
 
@@ -38,13 +39,7 @@ internal sealed class ChildProcess : IDisposable
         var testBin = new DirectoryInfo(AppContext.BaseDirectory); // tests/StarSync.Tests/bin/<config>/net10.0/
         var configuration = testBin.Parent!.Name;
         var framework = testBin.Name;
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "StarSync.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("StarSync.slnx not found above " + AppContext.BaseDirectory),
+        var dll = Path.Combine(TestHost.RepositoryRoot(),
             "src", "StarSync", "bin", configuration, framework, "StarSync.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first (dotnet build StarSync.slnx).", dll);
     }

@@ -247,13 +247,16 @@ public sealed partial class TestHost : IAsyncDisposable
         }
     }
 
-    private static string FindContentRoot()
+    private static string FindContentRoot() => Path.Combine(RepositoryRoot(), "src", "StarSync");
+
+    /// <summary>The checkout's root (the folder holding StarSync.slnx), found upwards from the test assembly.</summary>
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "StarSync.slnx")))
             {
-                return Path.Combine(dir.FullName, "src", "StarSync");
+                return dir.FullName;
             }
         }
 

@@ -35,7 +35,7 @@ public sealed class LibraryMatcherTests
         Assert.Equal(["Music"], LibraryMatcher.Offered(libraries, ["Music"]).Select(l => l.Title)); // Movies is not music
         Assert.Equal(["Hidden Music", "Audiobooks"], LibraryMatcher.Excluded(libraries, ["Music"]).Select(e => e.Library.Title));
         Assert.Equal(["Music", "Audiobooks"], LibraryMatcher.Offered(libraries, ["audiobooks"]).Select(l => l.Title)); // named = chosen
-        Assert.Equal("looks like audiobooks (agent com.plexapp.agents.audnexus); tick it to rate it anyway", LibraryMatcher.Reason(libraries[3]));
+        Assert.Equal("looks like audiobooks (agent com.plexapp.agents.audnexus); tick it in Settings to rate it anyway", LibraryMatcher.Reason(libraries[3]));
     }
 
     [Theory]
@@ -86,7 +86,7 @@ public sealed class LibraryMatcherTests
         Assert.Equal(["Music", "Hidden Music", "Audiobooks"], rows.Keys);
         Assert.Equal(JsonValueKind.Null, rows["Music"].GetProperty("excluded").ValueKind);
         Assert.Equal(library.Sections[0].TrackCount, rows["Music"].GetProperty("total").GetInt32());
-        Assert.Equal("hidden in Plex; tick it to rate it anyway", rows["Hidden Music"].GetProperty("excluded").GetString());
+        Assert.Equal("hidden in Plex; tick it in Settings to rate it anyway", rows["Hidden Music"].GetProperty("excluded").GetString());
         Assert.StartsWith("looks like audiobooks", rows["Audiobooks"].GetProperty("excluded").GetString(), StringComparison.Ordinal);
         Assert.All([rows["Hidden Music"], rows["Audiobooks"]], r => Assert.Equal((0, false), (r.GetProperty("total").GetInt32(), r.GetProperty("selected").GetBoolean())));
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Shipping;
 
@@ -14,7 +15,7 @@ public sealed class ProductionBuildTests
     [Fact]
     public async Task Production_publish_leaves_the_emulator_out_and_refuses_demo_with_the_way_to_run_it()
     {
-        var root = RepositoryRoot();
+        var root = TestHost.RepositoryRoot();
         var work = Directory.CreateTempSubdirectory("starsync-publish-").FullName;
         try
         {
@@ -91,18 +92,5 @@ public sealed class ProductionBuildTests
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "StarSync.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("StarSync.slnx not found above " + AppContext.BaseDirectory);
     }
 }
