@@ -66,6 +66,20 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
+    public async Task A_small_rise_in_latency_ends_slow_start_and_the_limit_grows_by_one()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        await WindowAsync(limiter, 2, 10);
+        await WindowAsync(limiter, 2, 10);
+
+        await WindowAsync(limiter, 4, 13); // 1.3x: still near the floor, but no longer flat (a single writer's queue)
+
+        Assert.False(limiter.SlowStart);
+        Assert.Equal([4, 5], seen);
+    }
+
+    [Fact]
     public async Task A_decrease_ends_slow_start()
     {
         var seen = new List<int>();
