@@ -1,6 +1,7 @@
 // End-to-end benchmarks of StarSync against the emulated Plex Media Server, each beside a naive baseline measured in
 // the same run. Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--only a,b] [--out FILE]
 // (--only history [--history-changes N]: the history API against a journal of N changes, default 1M)
+// (--only writepath [--writepath-tracks N] [--writepath-parts baseline,batch,sizes,faults,single]: issue 11's write path)
 using System.Diagnostics;
 using System.Globalization;
 using StarSync.Bench;
@@ -84,7 +85,8 @@ if (Runs("rules"))
 
 if (Runs("writepath"))
 {
-    await WritePathBench.RunAsync(report, Int("--writepath-tracks") ?? (quick ? 20_000 : 100_000), options.BaselineWriteSample);
+    await WritePathBench.RunAsync(report, Int("--writepath-tracks") ?? (quick ? 20_000 : 100_000), options.BaselineWriteSample,
+        Value("--writepath-parts")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 if (Runs("memory"))

@@ -244,6 +244,13 @@ internal static class Scenarios
             }
 
             parts.Add($"Task.Delay({delay.TotalMilliseconds} ms) took {Report.F(Stopwatch.GetElapsedTime(started).TotalMilliseconds / Steps, "0.00")} ms");
+            started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < Steps; i++)
+            {
+                await PlexEmulatorServer.ModelledDelayAsync(delay);
+            }
+
+            parts.Add($"the emulator's modelled {delay.TotalMilliseconds} ms took {Report.F(Stopwatch.GetElapsedTime(started).TotalMilliseconds / Steps, "0.00")} ms");
         }
 
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";

@@ -16,14 +16,27 @@ internal static class WritePathBench
 {
     private static readonly TimeSpan WriteFixed = TimeSpan.FromMilliseconds(3);
 
-    public static async Task RunAsync(Report report, int tracks, int baselineSample)
+    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single.</summary>
+    public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single"];
+
+    public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
     {
+        parts ??= AllParts;
         report.Line($"### Write path (issue 11): {Report.N(tracks)} unrated tracks, single-writer model");
         report.Line();
         report.Line("Emulator: 2 ms per request; each write request holds ONE global writer for 3 ms + n × per-item (n = tracks it writes). " +
             "Model limit = time the writer itself is busy = ⌈N/B⌉ × (3 ms + B × per-item), for N tracks in bulk edits of B. " +
-            "StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE=100, WRITE_CONCURRENCY=auto) unless the row says otherwise.");
+            $"StarSync at its defaults (WRITE_MODE=auto, WRITE_BATCH_SIZE={StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize}, WRITE_CONCURRENCY=auto) unless the row says otherwise. " +
+            "Writer busy = the emulator's count of the single writer's modelled work (the limit's numerator, as measured); the rest of the wall time it idled. " +
+            "CPU = the bench process's CPU time during the run (StarSync and the emulator share it: listing, read-back and journal work on both sides); no run can take less wall time than CPU / cores.");
         report.Line();
+        // Warm-up (not reported): the first run in a process pays the JIT for the whole write path, which would
+        // weigh on whichever row comes first (measured: ~40% more CPU on the first of three identical runs).
+        await using (var warm = await StartAsync(2_000, 0.02))
+        {
+            await StarSyncAsync(warm, warm.Library.Sections.First(s => s.IsMusic).Title, StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize, faults: false);
+        }
+
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
         {
@@ -32,26 +45,36 @@ internal static class WritePathBench
             var keys = plex.Library.TrackKeys(music.Key);
 
             // Baseline on a sample: the full listing is measured, the per-track loop on the first tracks, then extrapolated.
-            var (baseline, perTrack, listing) = await BaselineAsync(plex, music.Title, Math.Min(baselineSample, tracks));
+            var (baseline, perTrack, listing) = parts.Contains("baseline") ? await BaselineAsync(plex, music.Title, Math.Min(baselineSample, tracks)) : (0, TimeSpan.Zero, TimeSpan.Zero);
             var baselineTotal = listing + (perTrack * tracks);
-            rows.Add([Report.F(perItem, "0.00"), "old tool's loop (serial; per track GET + /:/rate)", "-",
+            if (parts.Contains("baseline"))
+            {
+                rows.Add([Report.F(perItem, "0.00"), "old tool's loop (serial; per track GET + /:/rate)", "-",
                 $"{Secs(baselineTotal)} (extrapolated: listing {Secs(listing)} + {Report.N(tracks)} × {Report.F(perTrack.TotalMilliseconds, "0.00")} ms measured on {Report.N(Math.Min(baselineSample, tracks))} tracks)",
-                "-", "1.0x", "-"]);
+                "-", "-", "-", "1.0x", "-"]);
+            }
+
             Reset(plex, keys);
 
-            foreach (var batch in perItem == 0.02 ? new[] { 100, 250, 500 } : new[] { 100, 500 })
+            foreach (var batch in new[] { 100, 250, 500 })
             {
-                var (elapsed, requests) = await StarSyncAsync(plex, music.Title, batch, faults: false);
+                var isDefault = batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize;
+                if (!parts.Contains(isDefault ? "batch" : "sizes"))
+                {
+                    continue;
+                }
+
+                var (elapsed, requests, busy, cpu) = await StarSyncAsync(plex, music.Title, batch, faults: false);
                 var limit = Limit(tracks, batch, perItem);
                 rows.Add([Report.F(perItem, "0.00"), $"StarSync batch{(batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize ? " (default)" : "")}, WRITE_BATCH_SIZE={batch}", Report.N(requests), Secs(elapsed),
-                    $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.F(baselineTotal / elapsed, "0") + "x", "-"]);
+                    $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Busy(busy, elapsed), Cpu(cpu, elapsed), VsBaseline(baselineTotal, elapsed), "-"]);
                 Reset(plex, keys);
-                if (batch == StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
+                if (isDefault && parts.Contains("faults"))
                 {
-                    var (faulty, faultyRequests) = await StarSyncAsync(plex, music.Title, batch, faults: true);
+                    var (faulty, faultyRequests, faultyBusy, faultyCpu) = await StarSyncAsync(plex, music.Title, batch, faults: true);
                     rows.Add([Report.F(perItem, "0.00"), "StarSync default, 10% faults (5% HTTP 500 + 5% dropped connections, every route)",
-                        Report.N(faultyRequests), Secs(faulty), $"{Secs(limit)} → {Report.F(faulty / limit, "0.00")}x",
-                        Report.F(baselineTotal / faulty, "0") + "x", Report.F(faulty / elapsed, "0.00") + "x the fault-free run"]);
+                        Report.N(faultyRequests), Secs(faulty), $"{Secs(limit)} → {Report.F(faulty / limit, "0.00")}x", Busy(faultyBusy, faulty), Cpu(faultyCpu, faulty),
+                        VsBaseline(baselineTotal, faulty), Report.F(faulty / elapsed, "0.00") + "x the fault-free run"]);
                     Reset(plex, keys);
                 }
             }
@@ -59,9 +82,17 @@ internal static class WritePathBench
             _ = baseline;
         }
 
-        report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "vs baseline", "faults"], rows);
+        report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "writer busy", "CPU (both sides)", "vs baseline", "faults"], rows);
         report.Line();
-        await SingleModeAsync(report, Math.Min(tracks, 10_000));
+        if (parts.Contains("cpu"))
+        {
+            await CpuBreakdownAsync(report, Math.Min(tracks, 20_000));
+        }
+
+        if (parts.Contains("single"))
+        {
+            await SingleModeAsync(report, Math.Min(tracks, 10_000));
+        }
     }
 
     /// <summary>
@@ -94,10 +125,89 @@ internal static class WritePathBench
                 : TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
             var peak = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>().Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
-                Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak)]);
+                Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
+                Report.N(plex.Counters.PeakConcurrentRequests)]);
         }
 
-        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak concurrency"], rows);
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "peak requests in flight (emulator)"], rows);
+        report.Line();
+    }
+
+    /// <summary>
+    /// Where the CPU of a batched run goes, per step, with the latency model off (CPU only; app and emulator share the
+    /// process, so each figure is both sides): the listing, the bulk PUTs, their read-backs, the journal, and the whole
+    /// run. On a machine of C cores no run can take less wall time than CPU / C: set against the model's limit, this
+    /// says how close to it the machine can get at all.
+    /// </summary>
+    private static async Task CpuBreakdownAsync(Report report, int tracks)
+    {
+        const int Batch = StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize;
+        await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = tracks, Seed = 1, HandRatedShare = 0 });
+        var music = plex.Library.Sections.First(s => s.IsMusic);
+        var keys = plex.Library.TrackKeys(music.Key);
+        await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, music.Title, 4);
+        var client = app.App.Services.GetRequiredService<StarSync.Plex.IPlexClient>();
+        var journal = app.App.Services.GetRequiredService<StarSync.Journal.JournalStore>();
+        var rows = new List<IReadOnlyList<string>>();
+
+        async Task<TimeSpan> CpuOfAsync(Func<Task> work)
+        {
+            await work(); // warm (JIT), then measured
+            var before = Process.GetCurrentProcess().TotalProcessorTime;
+            await work();
+            return Process.GetCurrentProcess().TotalProcessorTime - before;
+        }
+
+        void Row(string step, TimeSpan cpu) =>
+            rows.Add([step, Secs(cpu), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+
+        Row($"list every unrated track (pages of 1,000, JSON)", await CpuOfAsync(async () =>
+        {
+            for (var start = 0; start < tracks; start += 1000)
+            {
+                await client.GetTrackPageAsync(music.Key, new StarSync.Plex.TrackQuery(StarSync.Plex.TrackFilter.Unrated) { Start = start }, 1000, CancellationToken.None);
+            }
+        }));
+        Row($"bulk edits of {Batch} (PUT, no read-back)", await CpuOfAsync(async () =>
+        {
+            foreach (var chunk in keys.Chunk(Batch))
+            {
+                await client.BulkSetRatingAsync(music.Key, chunk, 6, CancellationToken.None);
+            }
+        }));
+        Row($"read-backs of {Batch} (GET /library/metadata/ids)", await CpuOfAsync(async () =>
+        {
+            foreach (var chunk in keys.Chunk(Batch))
+            {
+                await client.ReadBackAsync(chunk, CancellationToken.None);
+            }
+        }));
+        var job = await journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), [music.Title], CancellationToken.None);
+        Row("journal: pending rows (one transaction per 1,000) + applied marks", await CpuOfAsync(async () =>
+        {
+            foreach (var chunk in keys.Chunk(1000))
+            {
+                var ids = await journal.AddChangesAsync(job.Id, chunk.Select(k => new StarSync.Journal.ChangeDraft(k, music.Title, "Artist Name", "Album Title", "Track Title", null, 6)).ToArray(),
+                    StarSync.Journal.ChangeState.Pending, null, null, CancellationToken.None);
+                await journal.MarkAsync(ids.Select(id => new StarSync.Journal.ChangeOutcome(id, StarSync.Journal.ChangeState.Applied, "bulk edit, confirmed by reading it back")).ToArray(), CancellationToken.None);
+            }
+        }));
+        Reset(plex, keys);
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        var (done, elapsed) = await app.RunAsync(JobMode.All);
+        var whole = Process.GetCurrentProcess().TotalProcessorTime - before;
+        Row($"the whole run (WRITE_MODE=auto, batch {Batch}; {Report.N(done.Counts.Rated)} rated in {Secs(elapsed)} without latency)", whole);
+        report.Line($"Where the CPU of a batched run goes, {Report.N(tracks)} tracks, latency model off (each step run twice, the second measured; app and emulator in one process, so both sides):");
+        report.Line();
+        report.Table(["step", "CPU", "per track"], rows);
+        report.Line();
+        foreach (var perItem in new[] { 0.02, 0.2 })
+        {
+            var limit = Limit(tracks, Batch, perItem);
+            var floor = whole / Environment.ProcessorCount;
+            report.Line($"- {Report.F(perItem, "0.00")} ms per item: model limit {Secs(limit)}; CPU / {Environment.ProcessorCount} cores = {Secs(floor)} → no run on this machine can be faster than {Report.F(floor / limit, "0.00")}x the limit.");
+        }
+
         report.Line();
     }
 
@@ -126,7 +236,15 @@ internal static class WritePathBench
         plex.Counters.Reset();
     }
 
-    private static async Task<(TimeSpan Elapsed, long Requests)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
+    private static string VsBaseline(TimeSpan baseline, TimeSpan elapsed) => baseline > TimeSpan.Zero ? Report.F(baseline / elapsed, "0") + "x" : "-";
+
+    /// <summary>Process CPU (app and emulator share the process) and what it means on this machine's cores: wall time can not go below CPU / cores.</summary>
+    private static string Cpu(TimeSpan cpu, TimeSpan wall) =>
+        $"{Secs(cpu)} (≥ {Secs(cpu / Environment.ProcessorCount)} of wall on {Environment.ProcessorCount} cores)";
+
+    private static string Busy(TimeSpan busy, TimeSpan wall) => $"{Secs(busy)} ({Report.F(100 * busy / wall, "0")}% of wall)";
+
+    private static async Task<(TimeSpan Elapsed, long Requests, TimeSpan WriterBusy, TimeSpan Cpu)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
     {
         plex.Counters.Reset();
         await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, library, 4, new Dictionary<string, string?>
@@ -141,14 +259,16 @@ internal static class WritePathBench
             plex.Options.Faults.DropConnectionRate = 0.05;
         }
 
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (job, elapsed) = await app.RunAsync(JobMode.All);
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var music = plex.Library.Sections.First(s => s.IsMusic);
         if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
         {
             throw new InvalidOperationException($"batch {batch}, faults {faults}: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
         }
 
-        return (elapsed, plex.Counters.Requests);
+        return (elapsed, plex.Counters.Requests, plex.Counters.WriterBusy, cpu);
     }
 
     /// <summary>The old tool: pages of 100 (XML), then per unrated track a metadata GET (reload) and a /:/rate, one at a time.</summary>

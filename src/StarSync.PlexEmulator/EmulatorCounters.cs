@@ -15,6 +15,7 @@ public sealed class EmulatorCounters
     private long _writeRequests;
     private long _bulkEdits;
     private long _bulkEditRequests;
+    private long _writerBusyTicks;
     private int _current;
     private int _peak;
 
@@ -37,6 +38,13 @@ public sealed class EmulatorCounters
     public long UrlsTooLong => Interlocked.Read(ref _urlTooLong);
 
     public int PeakConcurrentRequests => Volatile.Read(ref _peak);
+
+    /// <summary>
+    /// Time the database writer spent writing: the sum of every write request's modelled cost (PerRatingWrite + items x
+    /// PerRatedItem). With <see cref="LatencyOptions.SerializeWrites"/> this is the single writer's busy time, so
+    /// wall time minus this is how long a client left it idle.
+    /// </summary>
+    public TimeSpan WriterBusy => TimeSpan.FromTicks(Interlocked.Read(ref _writerBusyTicks));
 
     public int CurrentRequests => Volatile.Read(ref _current);
 
@@ -65,6 +73,7 @@ public sealed class EmulatorCounters
         Interlocked.Exchange(ref _writeRequests, 0);
         Interlocked.Exchange(ref _bulkEdits, 0);
         Interlocked.Exchange(ref _bulkEditRequests, 0);
+        Interlocked.Exchange(ref _writerBusyTicks, 0);
         // Requests in flight stay counted, so the peak restarts from what is running now.
         Volatile.Write(ref _peak, Volatile.Read(ref _current));
         _byRoute.Clear();
@@ -95,6 +104,8 @@ public sealed class EmulatorCounters
     internal void RatingsWritten(int count) => Interlocked.Add(ref _ratingWrites, count);
 
     internal void WriteRequest() => Interlocked.Increment(ref _writeRequests);
+
+    internal void WriterWorked(TimeSpan cost) => Interlocked.Add(ref _writerBusyTicks, cost.Ticks);
 
     internal void BulkEdit() => Interlocked.Increment(ref _bulkEdits);
 

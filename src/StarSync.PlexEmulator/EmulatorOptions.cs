@@ -160,4 +160,65 @@ public sealed class FaultOptions
 
     /// <summary>Every request (even /identity) gets 401, as after the owner signs the device out.</summary>
     public bool RevokeToken { get; set; }
+
+    private readonly Lock _scriptGate = new();
+    private readonly List<ScriptedFaults> _script = [];
+
+    /// <summary>
+    /// Deterministic faults for tests: the next <paramref name="count"/> requests with this HTTP method whose path starts
+    /// with <paramref name="pathPrefix"/> get <paramref name="fault"/> (before the dice, which they do not consume). E.g.
+    /// <c>FailNext("PUT", "/library/sections/", 3, ScriptedFault.ServerError)</c> fails the next three bulk edits, and
+    /// <c>FailNext("GET", "/library/metadata/", 5, ScriptedFault.DropConnection)</c> drops the next five item reads.
+    /// </summary>
+    public void FailNext(string method, string pathPrefix, int count, ScriptedFault fault)
+    {
+        lock (_scriptGate)
+        {
+            _script.Add(new ScriptedFaults(method, pathPrefix, fault) { Left = count });
+        }
+    }
+
+    /// <summary>Scripted faults not yet used.</summary>
+    public int ScriptedFaultsLeft
+    {
+        get
+        {
+            lock (_scriptGate)
+            {
+                return _script.Sum(s => s.Left);
+            }
+        }
+    }
+
+    internal ScriptedFault? TakeScripted(string method, string path)
+    {
+        lock (_scriptGate)
+        {
+            foreach (var entry in _script)
+            {
+                if (entry.Left > 0 && string.Equals(entry.Method, method, StringComparison.OrdinalIgnoreCase) && path.StartsWith(entry.PathPrefix, StringComparison.Ordinal))
+                {
+                    entry.Left--;
+                    return entry.Fault;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private sealed record ScriptedFaults(string Method, string PathPrefix, ScriptedFault Fault)
+    {
+        public int Left { get; set; }
+    }
+}
+
+/// <summary>A fault <see cref="FaultOptions.FailNext"/> injects.</summary>
+public enum ScriptedFault
+{
+    /// <summary>HTTP 500, nothing done.</summary>
+    ServerError,
+
+    /// <summary>The connection is aborted without an answer, nothing done.</summary>
+    DropConnection,
 }

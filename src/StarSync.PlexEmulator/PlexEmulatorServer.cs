@@ -54,6 +54,13 @@ public sealed class PlexEmulatorServer : IAsyncDisposable
     /// <summary>False between <see cref="StopServingAsync"/> and <see cref="StartServingAsync"/>.</summary>
     public bool IsServing => _app is not null;
 
+    /// <summary>
+    /// Waits the way the emulator's latency model waits (a deadline on its own timer thread, kept within ~0.5 ms), so
+    /// benchmarks can show how close "2 ms" is to 2 ms on the machine at hand, beside Task.Delay.
+    /// </summary>
+    public static Task ModelledDelayAsync(TimeSpan delay, CancellationToken cancellationToken = default) =>
+        PreciseDelay.Shared.WaitAsync(delay, cancellationToken);
+
     /// <summary>Generates the library and starts listening.</summary>
     public static async Task<PlexEmulatorServer> StartAsync(EmulatorOptions options, CancellationToken cancellationToken = default)
     {

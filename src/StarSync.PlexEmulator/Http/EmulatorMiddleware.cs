@@ -68,6 +68,18 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
             return;
         }
 
+        switch (faults.TakeScripted(context.Request.Method, context.Request.Path.Value ?? ""))
+        {
+            case ScriptedFault.ServerError:
+                state.Counters.ServerErrorInjected();
+                await PlexResults.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, "Internal Server Error");
+                return;
+            case ScriptedFault.DropConnection:
+                state.Counters.ConnectionDropped();
+                context.Abort();
+                return;
+        }
+
         if (AppliesTo(faults, context.Request.Path))
         {
             var (error, drop, slow) = RollDice(faults);
@@ -172,8 +184,14 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
         }
     }
 
+    /// <summary>
+    /// The modelled latency: on the system clock, kept to the specified time by <see cref="PreciseDelay"/> (Task.Delay
+    /// overshoots 2–3 ms waits by 1–2 ms on Linux); on a test's fake clock, a timer of that clock.
+    /// </summary>
     internal static Task DelayAsync(TimeSpan delay, TimeProvider time, CancellationToken cancellationToken) =>
-        delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
+        delay <= TimeSpan.Zero ? Task.CompletedTask
+        : time == TimeProvider.System ? PreciseDelay.Shared.WaitAsync(delay, cancellationToken)
+        : Task.Delay(delay, time, cancellationToken);
 }
 
 /// <summary>PMS's non-XML answers: HTML stubs for errors, as real servers send them.</summary>

@@ -171,6 +171,7 @@ internal static class RatingEndpoints
         }
 
         state.Counters.WriteRequest();
+        state.Counters.WriterWorked(cost);
         state.Counters.RatingsWritten(items);
     }
 }

@@ -46,8 +46,12 @@ public sealed record StarSyncSettings
     /// <summary>WRITE_BATCH_SIZE: tracks per bulk edit (1..500); the URL is also kept under a length bound.</summary>
     public int WriteBatchSize { get; init; } = DefaultWriteBatchSize;
 
-    /// <summary>Chosen from the benchmark (docs/benchmarks.md: 100 was the fastest of 100/250/500 in the one run made).</summary>
-    public const int DefaultWriteBatchSize = 100;
+    /// <summary>
+    /// Chosen from the benchmark (docs/benchmarks.md, "Write path, fourth pass"): once the write slot covers the PUT only,
+    /// 250 is as fast as 100 where the writer's per-item cost dominates and faster where the CPU of the listing,
+    /// read-backs and journal does (fewer requests and read-backs); 500 is no faster and leaves two bulk edits per page.
+    /// </summary>
+    public const int DefaultWriteBatchSize = 250;
 
     /// <summary>WEBHOOK_SECRET: required in the webhook URL; generated on first start when not set.</summary>
     public string WebhookSecret { get; init; } = "";

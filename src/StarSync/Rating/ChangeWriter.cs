@@ -27,6 +27,39 @@ public enum ChangeKind
 public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
+/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> start its next listing while this call's read-backs and
+/// journal run: <see cref="AllSentInBulk"/> says when every change has gone out in a bulk edit that Plex answered (so
+/// every planned track has left a filtered set such as "unrated"), and <see cref="Clean"/>, once the call returned,
+/// whether every one of them was then confirmed by the read-back of that first bulk edit. Only when both hold did the
+/// set shrink by exactly <see cref="Planned"/> before the listing was sent.
+/// </summary>
+public sealed class SentSignal
+{
+    private readonly TaskCompletionSource<bool> _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _clean = 1;
+
+    /// <summary>True once every change went out in a bulk edit answered 200 at its first try; false when that cannot be said (a fault, a split, a write of its own).</summary>
+    public Task<bool> AllSentInBulk => _sent.Task;
+
+    /// <summary>The changes of the call.</summary>
+    public int Planned { get; internal set; }
+
+    /// <summary>After the call: nothing was retried, split or written alone, and every change was confirmed by its bulk edit's read-back.</summary>
+    public bool Clean => Volatile.Read(ref _clean) == 1 && _sent.Task is { IsCompletedSuccessfully: true, Result: true };
+
+    internal void Sent() => _sent.TrySetResult(true);
+
+    /// <summary>The call is over: if the bulk edits never all went out, that is now the answer.</summary>
+    internal void Finish() => _sent.TrySetResult(false);
+
+    internal void Spoilt()
+    {
+        Volatile.Write(ref _clean, 0);
+        _sent.TrySetResult(false);
+    }
+}
+
+/// <summary>
 /// Journals planned changes as pending, sends them to Plex and records each outcome. Where the server verifiably
 /// honours bulk edits (<see cref="WriteMode"/>), changes of one library and one value travel together in one
 /// <c>PUT /library/sections/{id}/all</c> and are read back before they count as applied; everything else is one
@@ -55,6 +88,9 @@ public sealed partial class ChangeWriter(
     /// <summary>Tracks in auto mode's first, verifying bulk edit.</summary>
     public const int ProbeSize = 2;
 
+    /// <summary>Bulk-edit read-backs in flight at once (each holds at most a batch of tracks).</summary>
+    public const int ReadBacksInFlight = 8;
+
     private WriteSession? _session;
 
     /// <summary>
@@ -69,29 +105,42 @@ public sealed partial class ChangeWriter(
         StarSyncSettings settings,
         StrongBox<int> failureStreak,
         Action<PlannedChange, bool> onOutcome,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        SentSignal? sent = null)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(settings);
         var applied = new bool[changes.Count];
+        if (sent is not null)
+        {
+            sent.Planned = changes.Count;
+        }
+
         if (changes.Count == 0)
         {
+            sent?.Spoilt();
             return applied;
         }
 
         // Every change of this call is pending in ONE transaction before the first PUT, bulk or single.
         var ids = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-        var w = new Work(changes, ids, applied, failureStreak, onOutcome);
+        var w = new Work(changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
         try
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
             var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
+            if (singles.Count > 0)
+            {
+                sent?.Spoilt();
+            }
+
             await SinglesAsync(w, session, singles, stop.Token);
         }
         catch (OperationCanceledException)
         {
+            sent?.Spoilt();
             await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
             if (w.Fatal is not null)
             {
@@ -102,6 +151,12 @@ public sealed partial class ChangeWriter(
         }
 
         await SettleAsync(w, "not sent");
+        if (sent is not null && applied.Any(a => !a))
+        {
+            sent.Spoilt();
+        }
+
+        sent?.Finish();
         return applied;
     }
 
@@ -226,13 +281,16 @@ public sealed partial class ChangeWriter(
                 continue;
             }
 
-            if (session.Bulk is null)
+            // Auto, not verified on this server yet: a small batch first, read back before anything else goes. Only an
+            // answer decides: a 4xx, a 200 that changed nothing, a lock or another value mean one write per track. A fault
+            // (5xx, dropped connection, timeout, failed read-back) is retried inside BulkAsync after its backoff, and if
+            // the retries run out the next tracks probe again: a flaky network never turns bulk edits off.
+            while (session.Bulk is null && items.Count > 0)
             {
-                // Auto, not verified on this server yet: a small batch first, read back before anything else goes.
                 var probe = items.Take(ProbeSize).ToArray();
+                items.RemoveRange(0, probe.Length);
                 var verdict = await BulkAsync(w, session, section, value, probe, ct);
                 singles.AddRange(verdict.Left);
-                items = items.Skip(probe.Length).ToList();
                 if (session.Bulk is not null)
                 {
                     // Decided inside (a long-URL refusal down to one track).
@@ -245,26 +303,22 @@ public sealed partial class ChangeWriter(
                 {
                     Decide(session, false, "One write per track: Plex locked the rating field on a bulk edit");
                 }
-                else if (verdict.Left.Count > 0 && verdict.Unknown == 0 && !verdict.ReadBackFailed)
+                else if (verdict.Left.Count == 0)
+                {
+                    Decide(session, true, "Batched writes, verified on this server");
+                }
+                else if (!verdict.Transient)
                 {
                     Decide(session, false, verdict.Applied == 0
                         ? "One write per track: Plex ignored a bulk edit (the tracks kept their ratings)"
                         : "One write per track: a bulk edit left some tracks with another value");
                 }
-                else if (verdict.Left.Count == 0)
-                {
-                    Decide(session, true, "Batched writes, verified on this server");
-                }
-                else if (++session.FailedProbes >= 3)
-                {
-                    Decide(session, false, "One write per track: bulk edits kept failing on this server");
-                }
+            }
 
-                if (session.Bulk != true)
-                {
-                    singles.AddRange(items);
-                    continue;
-                }
+            if (session.Bulk == null)
+            {
+                // Every track of the group went into probes that kept meeting faults; they are written one by one.
+                continue;
             }
 
             if (session.Bulk == false)
@@ -279,6 +333,16 @@ public sealed partial class ChangeWriter(
             }
         }
 
+        if (singles.Count > 0 || session.Bulk != true)
+        {
+            w.Sent?.Spoilt();
+        }
+        else if (batches.Count == 0)
+        {
+            w.Sent?.Sent(); // all in the probe, confirmed already
+        }
+
+        var putsLeft = batches.Count;
         var left = new System.Collections.Concurrent.ConcurrentBag<int>();
         // The run's limiter (inside BulkAsync) bounds the bulk edits in flight; a batch waiting for its retry holds no slot.
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = WriteLimiter.MaxLimit, CancellationToken = ct },
@@ -287,6 +351,7 @@ public sealed partial class ChangeWriter(
                 if (session.Bulk == false)
                 {
                     // Auto changed its mind during this call: the rest goes one by one.
+                    w.Sent?.Spoilt();
                     foreach (var i in batch.Items)
                     {
                         left.Add(i);
@@ -295,13 +360,19 @@ public sealed partial class ChangeWriter(
                     return;
                 }
 
-                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token);
+                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token, putAnswered: () =>
+                {
+                    if (Interlocked.Decrement(ref putsLeft) == 0)
+                    {
+                        w.Sent?.Sent();
+                    }
+                });
                 foreach (var i in result.Left)
                 {
                     left.Add(i);
                 }
 
-                if (session.Configured == WriteMode.Auto && result.Refused is null && result.Unknown == 0 && !result.ReadBackFailed && result.Applied == 0 && batch.Items.Length > 1)
+                if (session.Configured == WriteMode.Auto && result.Refused is null && !result.Transient && result.Applied == 0 && batch.Items.Length > 1)
                 {
                     Decide(session, false, "One write per track: Plex stopped honouring bulk edits");
                 }
@@ -322,7 +393,7 @@ public sealed partial class ChangeWriter(
         var probe = items.Take(ProbeSize).ToArray();
         var result = await BulkAsync(w, session, section, null, probe, ct);
         items.RemoveRange(0, probe.Length);
-        if (result.Unknown == 0)
+        if (!result.Transient)
         {
             DecideClear(session, result.Left.Count == 0 && result.Locked == 0 && result.Refused is null);
         }
@@ -369,18 +440,20 @@ public sealed partial class ChangeWriter(
     /// One bulk edit, then one read-back of its tracks: only tracks that now carry the value are applied; the rest are
     /// returned for a write of their own, with the reason kept. A 414/400 on a batch of more than one splits it and
     /// lowers the batch size for the rest of the run. A dropped connection is retried as it is after the backoff; only
-    /// a batch dropped twice in a row is taken for a URL too long for something on the way (split, size lowered): one
-    /// drop in a flaky network says nothing about the URL. It never fails a track.
-    /// The write holds a <see cref="WriteLimiter"/> slot for the PUT and its read-back only: a retry waits for its
-    /// backoff without one.
+    /// a batch of more than <see cref="ProbeSize"/> tracks dropped twice in a row, whose URL is longer than any bulk edit
+    /// answered so far in this run, is taken for a URL too long for something on the way (split, size lowered): one drop
+    /// in a flaky network says nothing about the URL. A 5xx, a dropped connection or a failed read-back sends the tracks
+    /// that did not take again as a bulk edit after the backoff. It never fails a track.
+    /// The write holds a <see cref="WriteLimiter"/> slot for the PUT only: the read-back is a GET that needs no database
+    /// writer (at most <see cref="ReadBacksInFlight"/> at once, so memory stays bounded), and a retry waits for its
+    /// backoff without a slot.
     /// </summary>
-    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false)
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false, Action? putAnswered = null)
     {
         var result = new BulkResult();
-        var failed = false;
-        PlexException? dropped = null;
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
-        var outcomes = new List<int>();
+        var urlLength = plex.BulkEditUrlLength(section, keys, value);
+        PlexException? error = null;
         using (var lease = await session.Limiter.AcquireAsync(ct))
         {
             foreach (var i in items)
@@ -391,116 +464,159 @@ public sealed partial class ChangeWriter(
             try
             {
                 await plex.BulkSetRatingAsync(section, keys, value, ct);
-            }
-            catch (PlexException ex) when (items.Length > 1 && ex.StatusCode is 414 or 400)
-            {
-                lease.Complete(WriteSignal.Ignored);
-                return await SplitAsync(w, session, section, value, items, ex, attempt, ct);
-            }
-            catch (PlexException ex) when (Dropped(ex))
-            {
-                lease.Complete(WriteSignal.Overloaded);
-                if (items.Length > 1 && droppedBefore)
-                {
-                    // Taken for a URL too long: neither drop is a sign of a dead server, so the first is forgiven
-                    // (several long batches in flight at once would otherwise add up to a false "repeated failures").
-                    ForgiveFailure(w);
-                    return await SplitAsync(w, session, section, value, items, ex, attempt, ct);
-                }
-
-                CountFailure(w, ex);
-
-                dropped = ex;
-                result.Unknown = items.Length;
-            }
-            catch (PlexException ex) when (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex))
-            {
-                lease.Complete(WriteSignal.Ignored);
-                // Plex answered and stored nothing: every track goes one by one, with the reason.
-                result.Refused = ex.StatusCode.ToString();
-                foreach (var i in items)
-                {
-                    Volatile.Write(ref w.Stage[i], 0);
-                    w.Notes[i] = $"bulk edit refused (HTTP {ex.StatusCode}); written with /:/rate";
-                    result.Left.Add(i);
-                }
-
-                return result;
+                // The slot is given back as soon as the writer answered: the read-back below needs no writer, and holding
+                // the slot through it left the single writer idle while slots waited on GETs.
+                lease.Complete(WriteSignal.Answered);
+                session.Answered(urlLength);
+                putAnswered?.Invoke();
             }
             catch (PlexException ex)
             {
-                lease.Complete(Signal(ex));
-                CountFailure(w, ex);
-                failed = true;
-                result.Unknown = items.Length;
-                // The edit may or may not have reached Plex: the read-back below says which tracks have it.
-                LogBulkFailed(items.Length, ex.Message);
+                lease.Complete(ex.StatusCode is 414 or 400 || (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex)) ? WriteSignal.Ignored : Signal(ex));
+                error = ex;
+            }
+        }
+
+        if (error is not null)
+        {
+            // Not every track left the set when its first bulk edit was answered: the caller lists again after this call.
+            w.Sent?.Spoilt();
+        }
+
+        if (error is not null && items.Length > 1 && error.StatusCode is 414 or 400)
+        {
+            return await SplitAsync(w, session, section, value, items, error, ct);
+        }
+
+        // A drop of a URL longer than any Plex answered in this run may be about its length, not about the server.
+        var mayBeTooLong = error is not null && Dropped(error) && items.Length > ProbeSize && urlLength > session.LongestAnsweredUrl;
+        if (mayBeTooLong && droppedBefore)
+        {
+            return await SplitAsync(w, session, section, value, items, error!, ct);
+        }
+
+        if (error is not null && error is not PlexAuthenticationException && IsDefiniteRefusal(error))
+        {
+            // Plex answered and stored nothing: every track goes one by one, with the reason.
+            result.Refused = error.StatusCode.ToString();
+            foreach (var i in items)
+            {
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = $"bulk edit refused (HTTP {error.StatusCode}); written with /:/rate";
+                result.Left.Add(i);
             }
 
-            if (dropped is not null)
+            return result;
+        }
+
+        if (error is not null)
+        {
+            // The dead-server streak counts only what says something about the server: not the drop of a URL that may
+            // be too long (several long batches in flight at once would otherwise add up to a false "repeated failures").
+            if (!mayBeTooLong)
             {
-                // No read-back: the retry resends the same absolute value and is read back itself (and a proxy that
-                // drops long URLs would drop the read-back of the same keys too).
-                LogBulkFailed(items.Length, dropped.Message);
-                foreach (var i in items)
-                {
-                    // It may have reached Plex: if the job stops now, settling reads it back.
-                    Volatile.Write(ref w.Stage[i], 3);
-                    w.Notes[i] = $"bulk edit dropped ({dropped.Message}); written with /:/rate";
-                    result.Left.Add(i);
-                }
+                CountFailure(w, error);
             }
 
-            IReadOnlyList<PlexTrack> current;
-            try
-            {
-                current = dropped is not null ? [] : await plex.ReadBackAsync(keys, ct);
-            }
-            catch (PlexException ex)
-            {
-                lease.Complete(Signal(ex));
-                CountFailure(w, ex);
-                result.ReadBackFailed = true;
-                foreach (var i in items)
-                {
-                    Volatile.Write(ref w.Stage[i], 0);
-                    w.Notes[i] = $"bulk edit not confirmed (read-back failed: {ex.Message}); written with /:/rate";
-                    result.Left.Add(i);
-                }
+            result.Transient = true;
+            LogBulkFailed(items.Length, error.Message);
+        }
 
-                return result;
-            }
-
-            lease.Complete(WriteSignal.Answered);
-            var byKey = current.ToDictionary(t => t.RatingKey, StringComparer.Ordinal);
-            foreach (var i in dropped is null ? items : [])
+        if (error is not null && Dropped(error))
+        {
+            // No read-back: the retry resends the same absolute value and is read back itself (and a proxy that drops
+            // long URLs would drop the read-back of the same keys too).
+            foreach (var i in items)
             {
-                var draft = w.Changes[i].Draft;
-                var track = byKey.GetValueOrDefault(draft.RatingKey);
-                if (track is not null && RatingPolicy.SameRating(track.UserRating, draft.NewValue))
-                {
-                    var note = track.UserRatingLocked ? "bulk edit, read back (Plex locked the field)" : "bulk edit, confirmed by reading it back";
-                    result.Locked += track.UserRatingLocked ? 1 : 0;
-                    result.Applied++;
-                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, note);
-                    w.Applied[i] = true;
-                    Volatile.Write(ref w.Stage[i], 2);
-                    outcomes.Add(i);
-                }
-                else
-                {
-                    Volatile.Write(ref w.Stage[i], 0);
-                    w.Notes[i] = track is null
-                        ? "bulk edit: the track was not in the read-back; written with /:/rate"
-                        : $"bulk edit did not take (Plex has {RatingScale.Describe(track.UserRating)}); written with /:/rate";
-                    result.Left.Add(i);
-                }
+                // It may have reached Plex: if the job stops now, settling reads it back.
+                Volatile.Write(ref w.Stage[i], 3);
+                w.Notes[i] = $"bulk edit dropped ({error.Message}); written with /:/rate";
+                result.Left.Add(i);
             }
+        }
+        else
+        {
+            // After a 5xx the edit may or may not have reached Plex: the read-back says which tracks have it.
+            await ReadBackAsync(w, session, items, keys, result, ct);
         }
 
         if (result.Applied > 0)
         {
             Interlocked.Exchange(ref w.FailureStreak.Value, 0);
+        }
+
+        if (result.Transient && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
+        {
+            // A 5xx, a lost answer or a failed read-back: what did not take goes again as a bulk edit after the backoff
+            // (holding no slot), not as hundreds of single writes. What the last attempt showed is the result.
+            var again = result.Left.ToArray();
+            result.Left.Clear();
+            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
+            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1, droppedBefore: error is not null && Dropped(error) && again.Length == items.Length);
+            result.Applied += retried.Applied;
+            result.Locked += retried.Locked;
+            result.Left.AddRange(retried.Left);
+            result.Refused = retried.Refused;
+            result.Transient = retried.Transient;
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads a bulk edit's tracks back (outside the write slot): what carries the value is applied, the rest is left.</summary>
+    private async Task ReadBackAsync(Work w, WriteSession session, int[] items, string[] keys, BulkResult result, CancellationToken ct)
+    {
+        IReadOnlyList<PlexTrack> current;
+        await session.ReadBacks.WaitAsync(ct);
+        try
+        {
+            current = await plex.ReadBackAsync(keys, ct);
+        }
+        catch (PlexException ex)
+        {
+            w.Sent?.Spoilt();
+            CountFailure(w, ex);
+            result.Transient = true;
+            foreach (var i in items)
+            {
+                // The edit may have reached Plex: if the job stops now, settling reads it back.
+                Volatile.Write(ref w.Stage[i], 3);
+                w.Notes[i] = $"bulk edit not confirmed (read-back failed: {ex.Message}); written with /:/rate";
+                result.Left.Add(i);
+            }
+
+            return;
+        }
+        finally
+        {
+            session.ReadBacks.Release();
+        }
+
+        var outcomes = new List<int>();
+        var byKey = current.ToDictionary(t => t.RatingKey, StringComparer.Ordinal);
+        foreach (var i in items)
+        {
+            var draft = w.Changes[i].Draft;
+            var track = byKey.GetValueOrDefault(draft.RatingKey);
+            if (track is not null && RatingPolicy.SameRating(track.UserRating, draft.NewValue))
+            {
+                var note = track.UserRatingLocked ? "bulk edit, read back (Plex locked the field)" : "bulk edit, confirmed by reading it back";
+                result.Locked += track.UserRatingLocked ? 1 : 0;
+                result.Applied++;
+                w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, note);
+                w.Applied[i] = true;
+                Volatile.Write(ref w.Stage[i], 2);
+                outcomes.Add(i);
+            }
+            else
+            {
+                w.Sent?.Spoilt();
+                Volatile.Write(ref w.Stage[i], 0);
+                w.Notes[i] = track is null
+                    ? "bulk edit: the track was not in the read-back; written with /:/rate"
+                    : $"bulk edit did not take (Plex has {RatingScale.Describe(track.UserRating)}); written with /:/rate";
+                result.Left.Add(i);
+            }
         }
 
         foreach (var i in outcomes)
@@ -509,34 +625,21 @@ public sealed partial class ChangeWriter(
             LogWritten(w.Changes[i].Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
             w.OnOutcome(w.Changes[i], true);
         }
-
-        if ((failed || dropped is not null) && result.Left.Count > 0 && attempt <= resilience.Value.MaxRetryAttempts)
-        {
-            // A 5xx or a lost answer: what did not take goes again as a bulk edit after the backoff (holding no
-            // slot), not as hundreds of single writes.
-            var again = result.Left.ToArray();
-            result.Left.Clear();
-            await Task.Delay(Backoff(resilience.Value, attempt), time, ct);
-            var retried = await BulkAsync(w, session, section, value, again, ct, attempt + 1, droppedBefore: dropped is not null && again.Length == items.Length);
-            retried.Unknown = 0;
-            result.Add(retried);
-        }
-
-        return result;
     }
 
     /// <summary>A bulk edit refused as too long (or dropped): its halves go separately; the run's batch size drops when the URL is the likely cause.</summary>
-    private async Task<BulkResult> SplitAsync(Work w, WriteSession session, string section, double? value, int[] items, PlexException ex, int attempt, CancellationToken ct)
+    private async Task<BulkResult> SplitAsync(Work w, WriteSession session, string section, double? value, int[] items, PlexException ex, CancellationToken ct)
     {
-        // A 414/400, or the same batch dropped twice in a row. (Lowering the size on every single drop took a run with 5%
-        // random drops down to one track per bulk edit, and auto then gave up bulk edits altogether: thousands of single
-        // writes, each with its own chance to run out of retries. That was the 10%-faults test's flake.)
+        // A 414/400, or the same long batch dropped twice in a row. (Lowering the size on every single drop took a run
+        // with 5% random drops down to one track per bulk edit, and auto then gave up bulk edits altogether: thousands
+        // of single writes, each with its own chance to run out of retries. That was the 10%-faults test's flake.)
         var half = items.Length / 2;
         session.BatchSize = Math.Max(1, Math.Min(session.BatchSize, half));
 
         LogBatchSplit(items.Length, ex.Message, session.BatchSize);
-        if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto)
+        if (session.BatchSize < ProbeSize && session.Configured == WriteMode.Auto && !Dropped(ex))
         {
+            // Only an answer (414/400) decides this; drops never reach here with two tracks or fewer.
             Decide(session, false, $"One write per track: Plex refused bulk edits of more than one track ({Status(ex)})");
         }
 
@@ -553,8 +656,10 @@ public sealed partial class ChangeWriter(
             return rest;
         }
 
-        var first = await BulkAsync(w, session, section, value, items[..half], ct, attempt);
-        var second = await BulkAsync(w, session, section, value, items[half..], ct, attempt);
+        // Each half starts its own count of tries: a split is progress, not a retry (carried over, the tries ran out
+        // after three or four halvings, and a batch of 250 behind a proxy that drops long URLs went one by one).
+        var first = await BulkAsync(w, session, section, value, items[..half], ct);
+        var second = await BulkAsync(w, session, section, value, items[half..], ct);
         first.Add(second);
         return first;
     }
@@ -674,16 +779,6 @@ public sealed partial class ChangeWriter(
     private static TimeSpan Backoff(PlexResilienceOptions knobs, int attempt) =>
         StarSync.Plex.Backoff.Delay(knobs.RetryBaseDelay, knobs.RetryMaxDelay, attempt, Random.Shared.NextDouble());
 
-    private static void ForgiveFailure(Work w)
-    {
-        int current;
-        do
-        {
-            current = Volatile.Read(ref w.FailureStreak.Value);
-        }
-        while (current > 0 && Interlocked.CompareExchange(ref w.FailureStreak.Value, current - 1, current) != current);
-    }
-
     private static void CountFailure(Work w, PlexException ex)
     {
         if (ex is PlexAuthenticationException || Interlocked.Increment(ref w.FailureStreak.Value) >= MaxConsecutiveFailures)
@@ -784,6 +879,9 @@ public sealed partial class ChangeWriter(
         public PlexException? Fatal { get; set; }
 
         public CancellationTokenSource? Stop { get; set; }
+
+        /// <summary>The caller's signal, if it asked (see <see cref="SentSignal"/>).</summary>
+        public SentSignal? Sent { get; init; }
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>
@@ -799,6 +897,29 @@ public sealed partial class ChangeWriter(
         /// <summary>Lowered for the rest of the run when a long URL is refused.</summary>
         public int BatchSize { get; set; } = batchSize;
 
+        /// <summary>Read-backs in flight (outside the write slots), bounded so memory is.</summary>
+        public SemaphoreSlim ReadBacks { get; } = new(ReadBacksInFlight);
+
+        /// <summary>The longest bulk-edit URL Plex answered in this run: a dropped connection on one no longer is not about length.</summary>
+        public int LongestAnsweredUrl => Volatile.Read(ref _longestAnsweredUrl);
+
+        private int _longestAnsweredUrl;
+
+        public void Answered(int urlLength)
+        {
+            var seen = Volatile.Read(ref _longestAnsweredUrl);
+            while (urlLength > seen)
+            {
+                var was = Interlocked.CompareExchange(ref _longestAnsweredUrl, urlLength, seen);
+                if (was == seen)
+                {
+                    break;
+                }
+
+                seen = was;
+            }
+        }
+
         /// <summary>null = auto has not verified bulk edits yet.</summary>
         public bool? Bulk { get; set; }
 
@@ -807,8 +928,6 @@ public sealed partial class ChangeWriter(
         public bool ClearProbed { get; set; }
 
         public string? Server { get; set; }
-
-        public int FailedProbes { get; set; }
 
         public string? Announced { get; set; }
     }
@@ -821,10 +940,8 @@ public sealed partial class ChangeWriter(
 
         public int Locked { get; set; }
 
-        public int Unknown { get; set; }
-
-        /// <summary>The read-back failed: nothing is known about what the edit did (not a verdict on bulk edits).</summary>
-        public bool ReadBackFailed { get; set; }
+        /// <summary>The last attempt met a fault (5xx, dropped connection, timeout, failed read-back): what is left says nothing about bulk edits.</summary>
+        public bool Transient { get; set; }
 
         /// <summary>The HTTP status of a definite refusal (403, 404, …).</summary>
         public string? Refused { get; set; }
@@ -834,8 +951,7 @@ public sealed partial class ChangeWriter(
             Left.AddRange(other.Left);
             Applied += other.Applied;
             Locked += other.Locked;
-            Unknown += other.Unknown;
-            ReadBackFailed |= other.ReadBackFailed;
+            Transient |= other.Transient;
             Refused ??= other.Refused;
         }
     }

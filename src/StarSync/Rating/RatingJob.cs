@@ -209,7 +209,9 @@ public sealed partial class RatingJob(
     /// <summary>
     /// Works through a filtered set that our own writes shrink (unrated tracks stop being unrated). Paging by offset
     /// would skip tracks, so each page starts at the number of earlier tracks still in the set: the ones we skipped or
-    /// failed to write (and, in a dry run, everything).
+    /// failed to write (and, in a dry run, everything). The next page is listed while this page's read-backs and
+    /// journal run, as soon as every bulk edit of the page was answered (then every planned track has left the set);
+    /// it is kept only if the page then turned out clean (each track confirmed by its first bulk edit), else listed again.
     /// </summary>
     private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int expected, int budget, RatingPolicy policy, CancellationToken cancellationToken)
     {
@@ -218,10 +220,12 @@ public sealed partial class RatingJob(
         var consumed = 0;
         // A server that answers 200 but does not store ratings would hand us the same tracks forever.
         var giveUpAfter = (2L * expected) + pageSize;
+        PlexPage? next = null;
         while (consumed < budget)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var page = await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
+            var page = next ?? await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
+            next = null;
             // ServerCount, not Tracks.Count: the client's re-check may drop items the server's filter let through,
             // and those still occupy places in the server's set.
             if (page.ServerCount == 0)
@@ -232,8 +236,42 @@ public sealed partial class RatingJob(
             consumed += page.ServerCount;
             // A server whose filter lets more through than counted (e.g. unrated tracks in userRating!=X) lists more.
             giveUpAfter = Math.Max(giveUpAfter, (2L * page.TotalSize) + pageSize);
-            var applied = await DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken);
+            var sent = run.DryRun ? null : new SentSignal();
+            var writing = DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken, sent);
+            Task<PlexPage?>? prefetch = null;
+            var predicted = 0;
+            if (sent is not null && consumed < budget && await Task.WhenAny(writing, sent.AllSentInBulk) == sent.AllSentInBulk && await sent.AllSentInBulk)
+            {
+                predicted = stillInSet + page.ServerCount - sent.Planned;
+                if (predicted < page.TotalSize - sent.Planned)
+                {
+                    prefetch = TryPageAsync(library, query with { Start = predicted }, Math.Min(pageSize, budget - consumed), cancellationToken);
+                }
+            }
+
+            int applied;
+            try
+            {
+                applied = await writing;
+            }
+            finally
+            {
+                if (prefetch is not null && !writing.IsCompletedSuccessfully)
+                {
+                    await prefetch; // never throws; not left running behind a failed job
+                }
+            }
+
             stillInSet += page.ServerCount - (run.DryRun ? 0 : applied);
+            if (prefetch is not null)
+            {
+                var fetched = await prefetch;
+                if (sent!.Clean && predicted == stillInSet)
+                {
+                    next = fetched;
+                }
+            }
+
             if (stillInSet >= page.TotalSize)
             {
                 break;
@@ -246,6 +284,19 @@ public sealed partial class RatingJob(
         }
 
         return consumed;
+    }
+
+    /// <summary>A page listed ahead; null when it failed (the page is then listed again the ordinary way, whose error is the one reported).</summary>
+    private async Task<PlexPage?> TryPageAsync(PlexLibrary library, TrackQuery query, int size, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await plex.GetTrackPageAsync(library.Key, query, size, cancellationToken);
+        }
+        catch (Exception ex) when (ex is PlexException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Works through a listing our writes do not change (Recent N), page by page.</summary>
@@ -333,7 +384,7 @@ public sealed partial class RatingJob(
     }
 
     /// <summary>The policy re-checks every candidate (Plex filtered them, but a hand rating may have arrived since).</summary>
-    private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken)
+    private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken, SentSignal? sent = null)
     {
         var planned = new List<PlannedChange>(tracks.Count);
         // The rules decide (Rules/RuleEngine.cs); the default rule set is exactly `policy`.
@@ -371,7 +422,7 @@ public sealed partial class RatingJob(
             }
         }
 
-        return await WriteAsync(run, planned, revertsJob: null, cancellationToken);
+        return await WriteAsync(run, planned, revertsJob: null, cancellationToken, sent);
     }
 
     /// <summary>Undo one job or everything: restore old values where the track still has the value StarSync set.</summary>
@@ -491,7 +542,7 @@ public sealed partial class RatingJob(
         run.Report(force: false);
     }
 
-    private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken)
+    private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken, SentSignal? sent = null)
     {
         if (planned.Count == 0)
         {
@@ -512,7 +563,7 @@ public sealed partial class RatingJob(
         }
 
         var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings, run.FailureStreak,
-            (change, ok) => { run.Count(change.Draft.Library, change.Kind, ok); run.Report(force: false); }, cancellationToken);
+            (change, ok) => { run.Count(change.Draft.Library, change.Kind, ok); run.Report(force: false); }, cancellationToken, sent);
         return applied.Count(a => a);
     }
 

@@ -17,8 +17,10 @@ public enum WriteSignal
 /// Bounds the rating writes in flight. Fixed (<c>WRITE_CONCURRENCY=N</c>) or adaptive (<c>WRITE_CONCURRENCY=auto</c>): an
 /// AIMD limiter in the manner of Netflix's concurrency-limits. It starts at <see cref="InitialLimit"/> and looks at the
 /// writes in windows of <c>max(<see cref="MinWindow"/>, limit)</c> answers: while the window's median latency stays
-/// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows
-/// by one; when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
+/// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows:
+/// at first it doubles (slow start, as TCP's) while the median stays within <see cref="SlowStartNearFloor"/> × floor, so a
+/// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the first window
+/// whose median rises above that, or the first decrease, it grows by one; when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
 /// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. On a server
 /// with one database writer (Plex's SQLite) every extra write in flight only waits its turn, so latency grows with the
 /// limit and the limit settles low; on a server that writes in parallel latency stays flat and the limit climbs to
@@ -41,6 +43,9 @@ public sealed class WriteLimiter
     /// <summary>A window median up to this multiple of the floor is "near the floor": room to grow.</summary>
     public const double NearFloor = 1.5;
 
+    /// <summary>Slow start doubles only while the window median stays within this multiple of the floor (flat latency).</summary>
+    public const double SlowStartNearFloor = 1.2;
+
     /// <summary>A window median from this multiple of the floor up is "well above": writes are queueing at Plex.</summary>
     public const double WellAboveFloor = 2.0;
 
@@ -60,6 +65,7 @@ public sealed class WriteLimiter
     private int _peakInFlight;
     private int _epoch;
     private double _floorMs = double.PositiveInfinity;
+    private bool _slowStart = true;
 
     private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
     {
@@ -193,15 +199,46 @@ public sealed class WriteLimiter
             return Decrease(LatencyBackoff);
         }
 
-        if (median <= _floorMs * NearFloor && busy && _limit < MaxLimit)
+        if (median <= _floorMs * NearFloor)
         {
+            if (!busy || _limit >= MaxLimit)
+            {
+                return null;
+            }
+
+            // Slow start doubles while latency stays flat; the first rise, however small, ends it (a single writer's
+            // queue shows as 1.3-1.5x at twice the slots, and doubling on from there overshot to 16 in the bench).
+            if (_slowStart && median <= _floorMs * SlowStartNearFloor)
+            {
+                return SetLimit(Math.Min(MaxLimit, _limit * 2));
+            }
+
+            _slowStart = false;
             return SetLimit(_limit + 1);
         }
 
+        // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on.
+        _slowStart = false;
         return null;
     }
 
-    private int? Decrease(double factor) => SetLimit(Math.Max(MinLimit, Math.Min(_limit - 1, (int)Math.Floor(_limit * factor))));
+    /// <summary>True while the adaptive limit still doubles per window (until latency first leaves its floor).</summary>
+    public bool SlowStart
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _slowStart;
+            }
+        }
+    }
+
+    private int? Decrease(double factor)
+    {
+        _slowStart = false;
+        return SetLimit(Math.Max(MinLimit, Math.Min(_limit - 1, (int)Math.Floor(_limit * factor))));
+    }
 
     private int? SetLimit(int limit)
     {

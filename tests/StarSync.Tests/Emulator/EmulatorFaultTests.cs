@@ -138,6 +138,54 @@ public sealed class EmulatorFaultTests
     }
 
     [Fact]
+    public async Task Scripted_faults_hit_exactly_the_next_matching_requests()
+    {
+        await using var server = await EmulatorTestHost.StartAsync(o => o.HandRatedShare = 0);
+        using var client = EmulatorTestHost.Client(server);
+        var key = server.Library.TrackKeys("1")[0];
+        server.Options.Faults.FailNext("PUT", "/library/sections/", 2, StarSync.PlexEmulator.ScriptedFault.ServerError);
+        server.Options.Faults.FailNext("GET", "/library/metadata/", 1, StarSync.PlexEmulator.ScriptedFault.DropConnection);
+        var bulk = $"/library/sections/1/all?type=10&id={key}&userRating.value=4";
+
+        var listing = await client.StatusOfAsync(HttpMethod.Get, "/library/sections/1/all?type=10"); // a GET: not scripted
+        var first = await client.StatusOfAsync(HttpMethod.Put, bulk);
+        var second = await client.StatusOfAsync(HttpMethod.Put, bulk);
+        var third = await client.StatusOfAsync(HttpMethod.Put, bulk);
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri("/library/metadata/" + key, UriKind.Relative)));
+        var read = await client.StatusOfAsync(HttpMethod.Get, "/library/metadata/" + key);
+
+        Assert.Equal([200, 500, 500, 200, 200], new[] { listing, first, second, third, read });
+        Assert.Equal(0, server.Options.Faults.ScriptedFaultsLeft);
+        Assert.Equal(2, server.Counters.ServerErrorsInjected);
+        Assert.Equal(1, server.Counters.ConnectionsDropped);
+        Assert.Equal(4.0, server.Library.GetUserRating(key));
+    }
+
+    [Fact]
+    public async Task Writer_busy_time_is_the_sum_of_the_modelled_write_costs()
+    {
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.HandRatedShare = 0;
+            o.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(3);
+            o.Latency.PerRatedItem = TimeSpan.FromMilliseconds(0.5);
+            o.Latency.SerializeWrites = true;
+        });
+        using var client = EmulatorTestHost.Client(server);
+        var keys = server.Library.TrackKeys("1").Take(4).ToArray();
+
+        var single = client.StatusOfAsync(HttpMethod.Put, Rate(keys[0]));
+        var bulk = client.StatusOfAsync(HttpMethod.Put, $"/library/sections/1/all?type=10&id={string.Join(',', keys[1..])}&userRating.value=4");
+
+        Assert.Equal(200, await single);
+        Assert.Equal(200, await bulk);
+        // (3 + 1 x 0.5) + (3 + 3 x 0.5) ms
+        Assert.Equal(8.0, server.Counters.WriterBusy.TotalMilliseconds, 6);
+        server.Counters.Reset();
+        Assert.Equal(TimeSpan.Zero, server.Counters.WriterBusy);
+    }
+
+    [Fact]
     public async Task Counters_record_route_templates_and_reset()
     {
         await using var server = await EmulatorTestHost.StartAsync();

@@ -13,9 +13,11 @@ public sealed class WriteLimiterTests
     private async Task WindowAsync(WriteLimiter limiter, int count, double latencyMs, WriteSignal signal = WriteSignal.Answered)
     {
         var leases = new List<WriteLimiter.Lease>();
+        // A window wider than the limit would wait for ever: fail instead (a safety deadline, not a timing).
+        using var stuck = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         for (var i = 0; i < count; i++)
         {
-            leases.Add(await limiter.AcquireAsync(CancellationToken.None));
+            leases.Add(await limiter.AcquireAsync(stuck.Token));
         }
 
         _clock.Advance(TimeSpan.FromMilliseconds(latencyMs));
@@ -26,20 +28,71 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
-    public async Task Starts_at_two_and_grows_by_one_per_window_while_latency_stays_at_its_floor()
+    public async Task Starts_at_two_and_doubles_per_window_while_latency_stays_at_its_floor()
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
 
         Assert.Equal(2, limiter.Limit);
         // A window judges max(MinWindow, limit) answers; each round here takes every slot once.
-        for (var round = 0; round < 50 && seen.Count < 6; round++)
+        for (var round = 0; round < 50 && seen.Count < 4; round++)
         {
             await WindowAsync(limiter, limiter.Limit, 10);
         }
 
-        Assert.Equal([3, 4, 5, 6, 7, 8], seen);
+        // Slow start: a server that writes in parallel has its 32 writes in flight after four windows.
+        Assert.Equal([4, 8, 16, 32], seen);
         Assert.Equal(10, limiter.FloorMilliseconds, 3);
+    }
+
+    [Fact]
+    public async Task Once_latency_leaves_its_floor_it_grows_by_one_per_window()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        await WindowAsync(limiter, 2, 10);
+        await WindowAsync(limiter, 2, 10); // a window is at least MinWindow (4) answers
+        await WindowAsync(limiter, 4, 10);
+        Assert.True(limiter.SlowStart);
+
+        await WindowAsync(limiter, 8, 17); // 1.7x: not near the floor any more; held, and slow start is over
+        Assert.False(limiter.SlowStart);
+        for (var round = 0; round < 3; round++)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        Assert.Equal([4, 8, 9, 10, 11], seen);
+    }
+
+    [Fact]
+    public async Task A_small_rise_in_latency_ends_slow_start_and_the_limit_grows_by_one()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        await WindowAsync(limiter, 2, 10);
+        await WindowAsync(limiter, 2, 10);
+
+        await WindowAsync(limiter, 4, 13); // 1.3x: still near the floor, but no longer flat (a single writer's queue)
+
+        Assert.False(limiter.SlowStart);
+        Assert.Equal([4, 5], seen);
+    }
+
+    [Fact]
+    public async Task A_decrease_ends_slow_start()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        await WindowAsync(limiter, 2, 10);
+        await WindowAsync(limiter, 2, 10);
+        await WindowAsync(limiter, 4, 30); // 3x the floor: cut by a quarter
+
+        await WindowAsync(limiter, 3, 10);
+        await WindowAsync(limiter, 3, 10); // the window of four ends with its first answer: one more slot, not two
+
+        Assert.False(limiter.SlowStart);
+        Assert.Equal([4, 3, 4], seen);
     }
 
     [Fact]
@@ -100,7 +153,7 @@ public sealed class WriteLimiterTests
             (await limiter.AcquireAsync(CancellationToken.None)).Complete(WriteSignal.Overloaded);
         }
 
-        Assert.Equal(5, afterOne);
+        Assert.Equal(8, afterOne); // slow start took it from 8 to 16
         Assert.Equal(1, limiter.Limit);
     }
 
