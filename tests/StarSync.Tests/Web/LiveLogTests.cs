@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using StarSync.LiveLog;
+using StarSync.Tests.Hosting;
 
 namespace StarSync.Tests.Web;
 
@@ -75,7 +76,9 @@ public sealed class LiveLogTests
             await reader.ReadUntilAsync(e => e.Event == LiveLogEndpoints.ReadyEvent, cts.Token);
         }
 
-        Assert.Equal(2, feed.SubscriberCount);
+        // "ready" is written before the stream subscribes to the feed (the subscription follows at once, on the server):
+        // wait for both subscriptions, or the event below could reach one tab only.
+        await Eventually.TrueAsync(() => feed.SubscriberCount == 2, "both tabs to be subscribed to the live feed");
         bus.Publish(LiveEventTypes.Progress, new { JobId = 7, Done = 3, Total = 10 });
 
         foreach (var reader in readers)
