@@ -75,13 +75,33 @@ public static class LiveLogEndpoints
 
     private static async IAsyncEnumerable<SseItem<object>> Frames(LiveFeed feed, long? afterId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        yield return new SseItem<object>(new { afterId }, ReadyEvent);
-        await foreach (var message in feed.WatchAsync(afterId, cancellationToken))
+        var messages = feed.WatchAsync(afterId, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // The first MoveNextAsync runs the feed's iterator up to its first wait, which subscribes this tab: so "ready"
+        // goes out only once the tab is subscribed, and nothing published after "ready" can pass it by.
+        var next = messages.MoveNextAsync();
+        try
         {
-            yield return new SseItem<object>(message.Payload, message.EventType)
+            yield return new SseItem<object>(new { afterId }, ReadyEvent);
+            while (await next)
             {
-                EventId = message.Id?.ToString(CultureInfo.InvariantCulture),
-            };
+                var message = messages.Current;
+                yield return new SseItem<object>(message.Payload, message.EventType)
+                {
+                    EventId = message.Id?.ToString(CultureInfo.InvariantCulture),
+                };
+                next = messages.MoveNextAsync();
+            }
+        }
+        finally
+        {
+            // Stopped while a read is pending (the client went away): that read ends with the request's cancellation,
+            // and the feed's iterator may only be disposed once it has.
+            if (!next.IsCompleted)
+            {
+                await next.AsTask().ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            await messages.DisposeAsync();
         }
     }
 

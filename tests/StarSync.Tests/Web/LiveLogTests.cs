@@ -76,9 +76,8 @@ public sealed class LiveLogTests
             await reader.ReadUntilAsync(e => e.Event == LiveLogEndpoints.ReadyEvent, cts.Token);
         }
 
-        // "ready" is written before the stream subscribes to the feed (the subscription follows at once, on the server):
-        // wait for both subscriptions, or the event below could reach one tab only.
-        await Eventually.TrueAsync(() => feed.SubscriberCount == 2, "both tabs to be subscribed to the live feed");
+        // "ready" goes out only once the tab is subscribed, so the event below reaches both.
+        Assert.Equal(2, feed.SubscriberCount);
         bus.Publish(LiveEventTypes.Progress, new { JobId = 7, Done = 3, Total = 10 });
 
         foreach (var reader in readers)
@@ -87,6 +86,11 @@ public sealed class LiveLogTests
             Assert.Null(progress.Id);
             Assert.Equal("""{"jobId":7,"done":3,"total":10}""", progress.Data);
         }
+
+        // Tabs closed while the server waits for the next event: both subscriptions are released.
+        tab1.Dispose();
+        tab2.Dispose();
+        await Eventually.TrueAsync(() => feed.SubscriberCount == 0, "the closed tabs' subscriptions to be released");
     }
 
     [Fact]
