@@ -65,7 +65,8 @@ internal static class PlexListingReader
             Next(ref reader);
             if (Ascii.EqualsIgnoreCase(name, "Metadata"u8))
             {
-                container.Metadata = ReadItems(ref reader);
+                // A null item stays in the list as an item without fields (no ratingKey: callers skip it) so page counts match.
+                container.Metadata = ReadArray(ref reader, ReadItem, static () => new PlexMetadataDto());
             }
             else if (Ascii.EqualsIgnoreCase(name, "size"u8))
             {
@@ -100,7 +101,13 @@ internal static class PlexListingReader
         return container;
     }
 
-    private static List<PlexMetadataDto>? ReadItems(ref Utf8JsonReader reader)
+    private delegate T ItemReader<T>(ref Utf8JsonReader reader);
+
+    /// <summary>
+    /// A JSON array of objects (or null): a null entry becomes <paramref name="nullItem"/>'s value, or is skipped when
+    /// there is none.
+    /// </summary>
+    private static List<T>? ReadArray<T>(ref Utf8JsonReader reader, ItemReader<T> readItem, Func<T>? nullItem = null)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -108,7 +115,7 @@ internal static class PlexListingReader
         }
 
         Expect(ref reader, JsonTokenType.StartArray);
-        var items = new List<PlexMetadataDto>();
+        var items = new List<T>();
         while (true)
         {
             Next(ref reader);
@@ -117,8 +124,14 @@ internal static class PlexListingReader
                 return items;
             }
 
-            // A null item stays in the list as an item without fields (no ratingKey: callers skip it) so page counts match.
-            items.Add(reader.TokenType == JsonTokenType.Null ? new PlexMetadataDto() : ReadItem(ref reader));
+            if (reader.TokenType != JsonTokenType.Null)
+            {
+                items.Add(readItem(ref reader));
+            }
+            else if (nullItem is not null)
+            {
+                items.Add(nullItem());
+            }
         }
     }
 
@@ -140,22 +153,22 @@ internal static class PlexListingReader
                     item.Title = Strings.Read(ref reader, typeof(string), Options);
                     break;
                 case 5 when Ascii.EqualsIgnoreCase(name, "Genre"u8):
-                    item.Genre = ReadTags(ref reader);
+                    item.Genre = ReadArray(ref reader, ReadTag);
                     break;
                 case 5 when Ascii.EqualsIgnoreCase(name, "Style"u8):
-                    item.Style = ReadTags(ref reader);
+                    item.Style = ReadArray(ref reader, ReadTag);
                     break;
                 case 5 when Ascii.EqualsIgnoreCase(name, "Field"u8):
-                    item.Field = ReadFields(ref reader);
+                    item.Field = ReadArray(ref reader, ReadField);
                     break;
                 case 4 when Ascii.EqualsIgnoreCase(name, "Mood"u8):
-                    item.Mood = ReadTags(ref reader);
+                    item.Mood = ReadArray(ref reader, ReadTag);
                     break;
                 case 6 when Ascii.EqualsIgnoreCase(name, "Format"u8):
-                    item.Format = ReadTags(ref reader);
+                    item.Format = ReadArray(ref reader, ReadTag);
                     break;
                 case 9 when Ascii.EqualsIgnoreCase(name, "Subformat"u8):
-                    item.Subformat = ReadTags(ref reader);
+                    item.Subformat = ReadArray(ref reader, ReadTag);
                     break;
                 case 9 when Ascii.EqualsIgnoreCase(name, "ratingKey"u8):
                     item.RatingKey = Strings.Read(ref reader, typeof(string), Options);
@@ -202,92 +215,50 @@ internal static class PlexListingReader
         return item;
     }
 
-    private static List<PlexTagDto>? ReadTags(ref Utf8JsonReader reader)
+    private static PlexTagDto ReadTag(ref Utf8JsonReader reader)
     {
-        if (reader.TokenType == JsonTokenType.Null)
+        Expect(ref reader, JsonTokenType.StartObject);
+        var tag = new PlexTagDto();
+        while (NextProperty(ref reader))
         {
-            return null;
-        }
-
-        Expect(ref reader, JsonTokenType.StartArray);
-        var tags = new List<PlexTagDto>();
-        while (true)
-        {
+            var isTag = Ascii.EqualsIgnoreCase(Name(ref reader), "tag"u8);
             Next(ref reader);
-            if (reader.TokenType == JsonTokenType.EndArray)
+            if (isTag)
             {
-                return tags;
+                tag.Tag = Strings.Read(ref reader, typeof(string), Options);
             }
-
-            if (reader.TokenType == JsonTokenType.Null)
+            else
             {
-                continue;
+                reader.Skip();
             }
-
-            Expect(ref reader, JsonTokenType.StartObject);
-            var tag = new PlexTagDto();
-            while (NextProperty(ref reader))
-            {
-                var isTag = Ascii.EqualsIgnoreCase(Name(ref reader), "tag"u8);
-                Next(ref reader);
-                if (isTag)
-                {
-                    tag.Tag = Strings.Read(ref reader, typeof(string), Options);
-                }
-                else
-                {
-                    reader.Skip();
-                }
-            }
-
-            tags.Add(tag);
         }
+
+        return tag;
     }
 
-    private static List<PlexFieldDto>? ReadFields(ref Utf8JsonReader reader)
+    private static PlexFieldDto ReadField(ref Utf8JsonReader reader)
     {
-        if (reader.TokenType == JsonTokenType.Null)
+        Expect(ref reader, JsonTokenType.StartObject);
+        var field = new PlexFieldDto();
+        while (NextProperty(ref reader))
         {
-            return null;
-        }
-
-        Expect(ref reader, JsonTokenType.StartArray);
-        var fields = new List<PlexFieldDto>();
-        while (true)
-        {
+            var name = Name(ref reader);
             Next(ref reader);
-            if (reader.TokenType == JsonTokenType.EndArray)
+            if (Ascii.EqualsIgnoreCase(name, "name"u8))
             {
-                return fields;
+                field.Name = Strings.Read(ref reader, typeof(string), Options);
             }
-
-            if (reader.TokenType == JsonTokenType.Null)
+            else if (Ascii.EqualsIgnoreCase(name, "locked"u8))
             {
-                continue;
+                field.Locked = Bools.Read(ref reader, typeof(bool?), Options);
             }
-
-            Expect(ref reader, JsonTokenType.StartObject);
-            var field = new PlexFieldDto();
-            while (NextProperty(ref reader))
+            else
             {
-                var name = Name(ref reader);
-                Next(ref reader);
-                if (Ascii.EqualsIgnoreCase(name, "name"u8))
-                {
-                    field.Name = Strings.Read(ref reader, typeof(string), Options);
-                }
-                else if (Ascii.EqualsIgnoreCase(name, "locked"u8))
-                {
-                    field.Locked = Bools.Read(ref reader, typeof(bool?), Options);
-                }
-                else
-                {
-                    reader.Skip();
-                }
+                reader.Skip();
             }
-
-            fields.Add(field);
         }
+
+        return field;
     }
 
     /// <summary>Moves to the next property name of the current object; false at its end.</summary>
