@@ -16,7 +16,7 @@ internal static class WritePathBench
 {
     private static readonly TimeSpan WriteFixed = TimeSpan.FromMilliseconds(3);
 
-    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single.</summary>
+    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown).</summary>
     public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single"];
 
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
@@ -89,22 +89,26 @@ internal static class WritePathBench
             await CpuBreakdownAsync(report, Math.Min(tracks, 20_000));
         }
 
-        if (parts.Contains("single"))
+        if (parts.Contains("single") || parts.Contains("single-parallel") || parts.Contains("single-serial"))
         {
-            await SingleModeAsync(report, Math.Min(tracks, 10_000));
+            // "single" runs both server models; "single-parallel" or "single-serial" one of them (quicker to iterate on).
+            bool[] models = parts.Contains("single") ? [true, false] : parts.Contains("single-serial") ? [true] : [false];
+            await SingleModeAsync(report, Math.Min(tracks, 10_000), models, breakdown: !parts.Contains("single-nocpu"));
         }
     }
 
     /// <summary>
     /// One write per track with WRITE_CONCURRENCY=auto, on the single-writer model (limit: the writer busy N x 3 ms)
-    /// and on a server that writes in parallel (limit: N x (2 ms + 3 ms) / 32, the adaptive limiter's ceiling).
+    /// and on a server that writes in parallel (limit: N x (2 ms + 3 ms) / 32, the adaptive limiter's ceiling). Each row
+    /// also gives the process CPU (both sides) and what it means on this machine's cores, and the time-weighted mean of
+    /// the adaptive limit (sampled every 5 ms), which says how much of the run the limiter spent below its ceiling.
     /// </summary>
-    private static async Task SingleModeAsync(Report report, int tracks)
+    private static async Task SingleModeAsync(Report report, int tracks, bool[] models, bool breakdown)
     {
         report.Line($"Single mode (WRITE_MODE=single, WRITE_CONCURRENCY=auto), {Report.N(tracks)} unrated tracks:");
         report.Line();
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var serialized in new[] { true, false })
+        foreach (var serialized in models)
         {
             await using var plex = await StartAsync(tracks, 0);
             plex.Options.Latency.SerializeWrites = serialized;
@@ -114,7 +118,14 @@ internal static class WritePathBench
                 ["WRITE_MODE"] = "single",
                 ["WRITE_CONCURRENCY"] = "auto",
             });
+            var state = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>();
+            using var stopSampling = new CancellationTokenSource();
+            var sampler = SampleLimitAsync(state, stopSampling.Token);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (job, elapsed) = await app.RunAsync(JobMode.All);
+            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            await stopSampling.CancelAsync();
+            var meanLimit = await sampler;
             if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
             {
                 throw new InvalidOperationException($"single mode: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
@@ -123,13 +134,157 @@ internal static class WritePathBench
             var limit = serialized
                 ? TimeSpan.FromMilliseconds(tracks * WriteFixed.TotalMilliseconds)
                 : TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
-            var peak = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>().Current?.PeakConcurrency ?? 0;
+            var peak = state.Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
                 Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
-                Report.N(plex.Counters.PeakConcurrentRequests)]);
+                Report.F(meanLimit, "0.0"), Report.N(plex.Counters.PeakConcurrentRequests), Cpu(cpu, elapsed)]);
         }
 
-        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "peak requests in flight (emulator)"], rows);
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "mean limit (time-weighted)", "peak requests in flight (emulator)", "CPU (both sides)"], rows);
+        report.Line();
+        if (breakdown)
+        {
+            await SingleCpuBreakdownAsync(report, tracks);
+        }
+    }
+
+    /// <summary>The adaptive limit's mean over the run, sampled every 5 ms until cancelled.</summary>
+    private static async Task<double> SampleLimitAsync(StarSync.Rating.WritePathState state, CancellationToken cancellationToken)
+    {
+        double sum = 0;
+        var samples = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                if (state.Current is { } current)
+                {
+                    sum += current.Concurrency;
+                    samples++;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is over.
+        }
+
+        return samples == 0 ? 0 : sum / samples;
+    }
+
+    /// <summary>
+    /// Where the CPU of a single-mode run goes, per write, with the latency model off (CPU only; app and emulator share
+    /// the process, so each figure is both sides): the PUT through StarSync's Plex client, the same PUT through a bare
+    /// HttpClient (Kestrel + the emulator's handler + the least a client can do), the limiter, the journal, and the
+    /// whole run. The whole run's CPU / cores is the floor no single-mode run on this machine can beat.
+    /// </summary>
+    private static async Task SingleCpuBreakdownAsync(Report report, int tracks)
+    {
+        const int InFlight = 32;
+        await using var plex = await PlexEmulatorServer.StartAsync(new EmulatorOptions { Tracks = tracks, Seed = 1, HandRatedShare = 0 });
+        var music = plex.Library.Sections.First(s => s.IsMusic);
+        var keys = plex.Library.TrackKeys(music.Key);
+        await using var app = await AppSide.StartAsync(plex.BaseUri, plex.Token, music.Title, 4, new Dictionary<string, string?>
+        {
+            ["WRITE_MODE"] = "single",
+            ["WRITE_CONCURRENCY"] = "auto",
+        });
+        var client = app.App.Services.GetRequiredService<StarSync.Plex.IPlexClient>();
+        var journal = app.App.Services.GetRequiredService<StarSync.Journal.JournalStore>();
+        var rows = new List<IReadOnlyList<string>>();
+
+        async Task<TimeSpan> CpuOfAsync(Func<Task> work)
+        {
+            await work(); // warm (JIT), then measured
+            var before = Process.GetCurrentProcess().TotalProcessorTime;
+            await work();
+            return Process.GetCurrentProcess().TotalProcessorTime - before;
+        }
+
+        void Row(string step, TimeSpan cpu) =>
+            rows.Add([step, Secs(cpu), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+
+        Task AllAsync(Func<string, CancellationToken, ValueTask> write) =>
+            Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = InFlight }, write);
+
+        Row($"PUT /:/rate through StarSync's Plex client ({InFlight} at a time)", await CpuOfAsync(() =>
+            AllAsync(async (key, ct) => await client.WriteRatingOnceAsync(key, 6, ct))));
+        using (var bare = new HttpClient { BaseAddress = plex.BaseUri })
+        {
+            bare.DefaultRequestHeaders.Add("X-Plex-Token", plex.Token);
+            Row($"the same PUT through a bare HttpClient (Kestrel + emulator + the least a client does)", await CpuOfAsync(() =>
+                AllAsync(async (key, ct) =>
+                {
+                    using var answer = await bare.PutAsync(new Uri($"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=6", UriKind.Relative), null, ct);
+                    answer.EnsureSuccessStatusCode();
+                })));
+        }
+
+        // The same two loops with the parallel model's latency on: the fastest any client can do on this machine (wall
+        // and CPU), which the single-mode row is set against as well as against the model's limit.
+        plex.Options.Latency.PerRequest = TimeSpan.FromMilliseconds(2);
+        plex.Options.Latency.PerRatingWrite = WriteFixed;
+        var walls = new List<IReadOnlyList<string>>();
+        async Task TimedAsync(string step, Func<Task> work)
+        {
+            await work();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var started = Stopwatch.GetTimestamp();
+            await work();
+            var wall = Stopwatch.GetElapsedTime(started);
+            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            walls.Add([step, Secs(wall), Cpu(cpu, wall), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+        }
+
+        await TimedAsync($"PUT /:/rate through StarSync's Plex client, {InFlight} at a time", () =>
+            AllAsync(async (key, ct) => await client.WriteRatingOnceAsync(key, 6, ct)));
+        using (var bare = new HttpClient { BaseAddress = plex.BaseUri })
+        {
+            bare.DefaultRequestHeaders.Add("X-Plex-Token", plex.Token);
+            await TimedAsync($"the same PUT through a bare HttpClient, {InFlight} at a time", () =>
+                AllAsync(async (key, ct) =>
+                {
+                    using var answer = await bare.PutAsync(new Uri($"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=6", UriKind.Relative), null, ct);
+                    answer.EnsureSuccessStatusCode();
+                }));
+        }
+
+        plex.Options.Latency.PerRequest = TimeSpan.Zero;
+        plex.Options.Latency.PerRatingWrite = TimeSpan.Zero;
+        var limiter = StarSync.Rating.WriteLimiter.CreateAdaptive(TimeProvider.System);
+        Row($"adaptive limiter: acquire + release ({InFlight} at a time)", await CpuOfAsync(() =>
+            AllAsync(async (key, ct) =>
+            {
+                using var lease = await limiter.AcquireAsync(ct);
+                lease.Complete(StarSync.Rating.WriteSignal.Answered);
+            })));
+        var job = await journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), [music.Title], CancellationToken.None);
+        Row("journal: pending rows + outcome marks (one transaction each per page of 1,000)", await CpuOfAsync(async () =>
+        {
+            foreach (var chunk in keys.Chunk(1000))
+            {
+                var ids = await journal.AddChangesAsync(job.Id, chunk.Select(k => new StarSync.Journal.ChangeDraft(k, music.Title, "Artist Name", "Album Title", "Track Title", null, 6)).ToArray(),
+                    StarSync.Journal.ChangeState.Pending, null, null, CancellationToken.None);
+                await journal.MarkAsync(ids.Select(id => new StarSync.Journal.ChangeOutcome(id, StarSync.Journal.ChangeState.Applied, null)).ToArray(), CancellationToken.None);
+            }
+        }));
+        Reset(plex, keys);
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        var (done, elapsed) = await app.RunAsync(JobMode.All);
+        var whole = Process.GetCurrentProcess().TotalProcessorTime - before;
+        Row($"the whole run (WRITE_MODE=single, auto; {Report.N(done.Counts.Rated)} rated in {Secs(elapsed)} without latency)", whole);
+        report.Line($"Where the CPU of a single-mode run goes, {Report.N(tracks)} tracks, latency model off (each step run twice, the second measured; app and emulator in one process, so both sides):");
+        report.Line();
+        report.Table(["step", "CPU", "per track"], rows);
+        report.Line();
+        report.Line($"The same {Report.N(tracks)} PUTs with the parallel model's latency on (2 ms + 3 ms), nothing else (no listing, no journal): what a client can reach on this machine:");
+        report.Line();
+        report.Table(["loop", "wall time", "CPU (both sides)", "CPU per track"], walls);
+        report.Line();
+        var limit = TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
+        var floor = whole / Environment.ProcessorCount;
+        report.Line($"- Parallel model: limit {Secs(limit)}; the whole run's CPU / {Environment.ProcessorCount} cores = {Secs(floor)} → no single-mode run on this machine can be faster than {Report.F(floor / limit, "0.00")}x the limit.");
         report.Line();
     }
 
