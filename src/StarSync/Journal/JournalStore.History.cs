@@ -237,21 +237,47 @@ public sealed partial class JournalStore
             return new HistoryChangePage(0, false, []);
         }
 
-        var where = new List<string>();
-        var parameters = new Dictionary<string, object>();
-        var from = HistoryFrom;
-        var order = "c.id DESC";
-        if (words.Match is not null && !ScanWithoutWordIndex)
+        limit = Math.Clamp(limit, 1, 500);
+        offset = Math.Max(0, offset);
+        if (words.Match is null || ScanWithoutWordIndex)
         {
-            // The index hands out its matches newest first and stops at the page: no scan of the journal.
-            from = WordIndexFrom;
-            where.Add("changes_words MATCH $match");
-            parameters["$match"] = words.Match;
-            order = "changes_words.rowid DESC";
+            // Only words shorter than the index can look up (or the benchmark's way before the index): LIKE on every row.
+            var scanWhere = new List<string>();
+            var scanParameters = new Dictionary<string, object>();
+            AddWordFilter(words, scanWhere, scanParameters, indexed: false);
+            return await QueryHistoryPageAsync(HistoryFrom, scanWhere, scanParameters, "c.id DESC", offset, limit, SearchCountCap, cancellationToken);
         }
 
-        AddWordFilter(words, where, parameters, indexed: from == WordIndexFrom);
-        return await QueryHistoryPageAsync(from, where, parameters, order, offset, Math.Clamp(limit, 1, 500), SearchCountCap, cancellationToken);
+        long indexedTo;
+        await using (var connection = await OpenAsync(cancellationToken))
+        {
+            indexedTo = await IndexedToAsync(connection, cancellationToken);
+        }
+
+        // Newest first, so the changes the indexer has not reached yet (a running job's, or the last job's for a few
+        // seconds) come before every indexed one. They are few or none, found by LIKE over their id range.
+        var tailWhere = new List<string> { "c.id > $indexedTo" };
+        var tailParameters = new Dictionary<string, object> { ["$indexedTo"] = indexedTo };
+        AddWordFilter(words, tailWhere, tailParameters, indexed: false);
+        var tail = await QueryHistoryPageAsync(HistoryFrom, tailWhere, tailParameters, "c.id DESC", offset, limit, SearchCountCap, cancellationToken);
+
+        // The index hands out its matches newest first and stops at the page: no scan of the journal. The bound is on
+        // c.id, not on the index's rowid (a rowid range makes the index walk every match); it keeps a row the indexer
+        // added since the watermark was read from being listed twice.
+        var where = new List<string> { "changes_words MATCH $match", "c.id <= $indexedTo" };
+        var parameters = new Dictionary<string, object> { ["$match"] = words.Match, ["$indexedTo"] = indexedTo };
+        AddWordFilter(words, where, parameters, indexed: true);
+        if (tail.Total == 0)
+        {
+            return await QueryHistoryPageAsync(WordIndexFrom, where, parameters, "changes_words.rowid DESC", offset, limit, SearchCountCap, cancellationToken);
+        }
+
+        var want = limit - tail.Items.Count;
+        var indexed = want > 0
+            ? await QueryHistoryPageAsync(WordIndexFrom, where, parameters, "changes_words.rowid DESC", Math.Max(0, offset - tail.Total), want, SearchCountCap, cancellationToken)
+            : await CountHistoryAsync(WordIndexFrom, where, parameters, SearchCountCap, cancellationToken);
+        var total = tail.Total + indexed.Total;
+        return new HistoryChangePage(Math.Min(total, SearchCountCap), tail.TotalCapped || indexed.TotalCapped || total > SearchCountCap, [.. tail.Items, .. indexed.Items]);
     }
 
     /// <summary>
@@ -282,6 +308,20 @@ public sealed partial class JournalStore
             return new HistoryChangePage(offset + items.Count, false, items);
         }
 
+        var total = await CountAsync(connection, from, whereSql, parameters, countCap, cancellationToken);
+        return countCap is { } max ? new HistoryChangePage(Math.Min(total, max), total > max, items) : new HistoryChangePage(total, false, items);
+    }
+
+    /// <summary>How many changes match, without a page (counted up to <paramref name="countCap"/>).</summary>
+    private async Task<HistoryChangePage> CountHistoryAsync(string from, List<string> where, Dictionary<string, object> parameters, int countCap, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var total = await CountAsync(connection, from, "WHERE " + string.Join(" AND ", where), parameters, countCap, cancellationToken);
+        return new HistoryChangePage(Math.Min(total, countCap), total > countCap, []);
+    }
+
+    private static async Task<int> CountAsync(SqliteConnection connection, string from, string whereSql, Dictionary<string, object> parameters, int? countCap, CancellationToken cancellationToken)
+    {
         await using var count = connection.CreateCommand();
         // The count needs the jobs table only for the page's columns, not to filter.
         var countFrom = from == WordIndexFrom ? "FROM changes_words JOIN changes c ON c.id = changes_words.rowid" : "FROM changes c";
@@ -289,8 +329,7 @@ public sealed partial class JournalStore
             ? $"SELECT COUNT(*) FROM (SELECT 1 {countFrom} {whereSql} LIMIT {cap + 1});"
             : $"SELECT COUNT(*) {countFrom} {whereSql};";
         AddParameters(count, parameters);
-        var total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        return countCap is { } max ? new HistoryChangePage(Math.Min(total, max), total > max, items) : new HistoryChangePage(total, false, items);
+        return Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Every change StarSync ever journaled for one track, oldest first (dry runs included, marked as such).</summary>

@@ -273,6 +273,8 @@ public sealed class HistoryApiTests : IAsyncLifetime
     {
         using var client = Client();
         var rated = await StartAsync(client, "/api/v1/jobs", new { mode = "all" });
+        // The web app's indexer adds a job's changes to the word index once the job has ended.
+        await Eventually.TrueAsync(async () => await Journal.WordIndexBacklogAsync(CancellationToken.None) == 0, "the word index to take in the job's changes", seconds: 30);
         var first = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/history/jobs/{rated}/changes?pageSize=10")).GetProperty("items")[0];
         // Each field's longest word: a short common one ("The") could match more rows than the page of 500 holds.
         var artistWord = first.GetProperty("artist").GetString()!.Split(' ').MaxBy(w => w.Length)!;
