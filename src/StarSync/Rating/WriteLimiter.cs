@@ -21,7 +21,11 @@ public enum WriteSignal
 /// at first it doubles (slow start, as TCP's) while the median stays within <see cref="SlowStartNearFloor"/> × floor, so a
 /// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the first window
 /// whose median rises above that, or the first decrease, it grows by one; when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
-/// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. On a server
+/// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. After a cut for
+/// latency, windows back near the floor double the limit again, up to where it was before the cut (as TCP's slow start
+/// does up to its threshold), then it grows by one: a one-window spike (a burst of writes at a page's start, the client's
+/// own CPU busy) costs a window or two at 32, not the twenty windows of growing by one; a server that keeps queueing
+/// keeps its median away from the floor and never gets the doubling. On a server
 /// with one database writer (Plex's SQLite) every extra write in flight only waits its turn, so latency grows with the
 /// limit and the limit settles low; on a server that writes in parallel latency stays flat and the limit climbs to
 /// <see cref="MaxLimit"/>. Answers to writes sent under an older limit are not judged (they waited in the old queue).
@@ -66,6 +70,9 @@ public sealed class WriteLimiter
     private int _epoch;
     private double _floorMs = double.PositiveInfinity;
     private bool _slowStart = true;
+
+    // The limit before the last cut for latency; windows near the floor double back up to it (0 = nothing to recover).
+    private int _recoverTo;
 
     private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
     {
@@ -196,7 +203,10 @@ public sealed class WriteLimiter
         _floorMs = _limit == MinLimit ? median : Math.Min(median, _floorMs);
         if (median >= _floorMs * WellAboveFloor)
         {
-            return Decrease(LatencyBackoff);
+            var before = _limit;
+            var cut = Decrease(LatencyBackoff);
+            _recoverTo = cut is null ? 0 : before;
+            return cut;
         }
 
         if (median <= _floorMs * NearFloor)
@@ -205,6 +215,14 @@ public sealed class WriteLimiter
             {
                 return null;
             }
+
+            // Back near the floor after a cut for latency: the spike passed; double back to where the limit was.
+            if (_recoverTo > _limit)
+            {
+                return SetLimit(Math.Min(_recoverTo, _limit * 2));
+            }
+
+            _recoverTo = 0;
 
             // Slow start doubles while latency stays flat; the first rise, however small, ends it (a single writer's
             // queue shows as 1.3-1.5x at twice the slots, and doubling on from there overshot to 16 in the bench).
@@ -219,6 +237,7 @@ public sealed class WriteLimiter
 
         // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on.
         _slowStart = false;
+        _recoverTo = 0;
         return null;
     }
 
@@ -237,6 +256,7 @@ public sealed class WriteLimiter
     private int? Decrease(double factor)
     {
         _slowStart = false;
+        _recoverTo = 0; // a 5xx or timeout is not a spike to recover from at once; a latency cut sets it again
         return SetLimit(Math.Max(MinLimit, Math.Min(_limit - 1, (int)Math.Floor(_limit * factor))));
     }
 

@@ -123,6 +123,76 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
+    public async Task After_a_latency_spike_windows_back_at_the_floor_double_the_limit_back_to_where_it_was()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < WriteLimiter.MaxLimit)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 32, 25); // one window at 2.5x the floor (a burst of writes at once): cut to 24
+        await WindowAsync(limiter, 24, 10); // the spike passed: straight back to 32, not 25
+        await WindowAsync(limiter, 32, 10);
+
+        Assert.Equal([4, 8, 16, 32, 24, 32], seen);
+        Assert.False(limiter.SlowStart);
+    }
+
+    [Fact]
+    public async Task A_limit_cut_for_latency_doubles_back_only_up_to_where_it_was_then_grows_by_one()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 8)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 8, 13); // 1.3x: slow start ends, the limit grows by one
+        await WindowAsync(limiter, 9, 10);
+        await WindowAsync(limiter, 10, 30); // 3x: cut by a quarter, from 10 to 7
+        await WindowAsync(limiter, 7, 10); // back at the floor: doubling would give 14, but 10 is where it was
+        await WindowAsync(limiter, 10, 10);
+
+        Assert.Equal([4, 8, 9, 10, 7, 10, 11], seen);
+    }
+
+    [Fact]
+    public async Task Latency_that_stays_off_the_floor_after_a_cut_gives_up_the_quick_way_back()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 16)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 16, 25); // cut to 12
+        await WindowAsync(limiter, 12, 17); // 1.7x: still queueing at Plex, so no spike: held
+        await WindowAsync(limiter, 12, 10);
+
+        Assert.Equal([4, 8, 16, 12, 13], seen);
+    }
+
+    [Fact]
+    public async Task A_5xx_cut_grows_back_by_one_not_by_doubling()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 16)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        (await limiter.AcquireAsync(CancellationToken.None)).Complete(WriteSignal.Overloaded); // 16 -> 8
+        await WindowAsync(limiter, 8, 10);
+
+        Assert.Equal([4, 8, 16, 8, 9], seen);
+    }
+
+    [Fact]
     public async Task Latency_between_near_and_well_above_the_floor_holds_the_limit()
     {
         var limiter = WriteLimiter.CreateAdaptive(_clock);
