@@ -107,6 +107,19 @@ internal static class WritePathBench
     {
         report.Line($"Single mode (WRITE_MODE=single, WRITE_CONCURRENCY=auto), {Report.N(tracks)} unrated tracks:");
         report.Line();
+        // Warm-up (not reported): the batch warm-up above leaves the one-write-per-track path cold, and a row run alone
+        // (single-parallel) would pay its JIT.
+        await using (var warm = await StartAsync(2_000, 0))
+        {
+            warm.Options.Latency.SerializeWrites = false;
+            await using var warmApp = await AppSide.StartAsync(warm.BaseUri, warm.Token, warm.Library.Sections.First(s => s.IsMusic).Title, 4, new Dictionary<string, string?>
+            {
+                ["WRITE_MODE"] = "single",
+                ["WRITE_CONCURRENCY"] = "auto",
+            });
+            await warmApp.RunAsync(JobMode.All);
+        }
+
         var rows = new List<IReadOnlyList<string>>();
         foreach (var serialized in models)
         {

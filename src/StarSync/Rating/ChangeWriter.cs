@@ -64,8 +64,9 @@ public sealed class SentSignal
 /// honours bulk edits (<see cref="WriteMode"/>), changes of one library and one value travel together in one
 /// <c>PUT /library/sections/{id}/all</c> and are read back before they count as applied; everything else is one
 /// <c>PUT /:/rate</c> per track with bounded concurrency, and a failed write waits for its retry outside the
-/// concurrency limit. Writes whose fate is unknown when the job stops are read back from Plex, so no journaled change
-/// is left unexplained.
+/// concurrency limit. In one-per-track mode each change is journaled pending just ahead of its write (in growing
+/// chunks) and outcomes are marked in batches as the writes go on, so neither waits for a whole page. Writes whose fate
+/// is unknown when the job stops are read back from Plex, so no journaled change is left unexplained.
 /// </summary>
 public sealed partial class ChangeWriter(
     IPlexClient plex,
@@ -90,6 +91,16 @@ public sealed partial class ChangeWriter(
 
     /// <summary>Bulk-edit read-backs in flight at once (each holds at most a batch of tracks).</summary>
     public const int ReadBacksInFlight = 8;
+
+    /// <summary>
+    /// Pending rows journaled ahead of one-per-track writes, per transaction: a first chunk of twice the most writes in
+    /// flight, then each chunk twice the last, up to a page. A chunk of n rows journals in far less time than n writes take
+    /// (tens of microseconds a row against a write's milliseconds over at most 32 slots), so the writers never wait for it.
+    /// </summary>
+    public const int FirstJournalAheadChunk = 2 * WriteLimiter.MaxLimit;
+
+    /// <summary>One-per-track outcomes marked in the journal per transaction while the writes go on (the rest when the call ends).</summary>
+    public const int MarkBatch = 200;
 
     private WriteSession? _session;
 
@@ -122,21 +133,42 @@ public sealed partial class ChangeWriter(
             return applied;
         }
 
-        // Every change of this call is pending in ONE transaction before the first PUT, bulk or single.
-        var ids = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-        var w = new Work(changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
+        // One write per track, known before this call (WRITE_MODE=single, or auto settled on it earlier in the run): each
+        // change is journaled pending in growing chunks just ahead of its write, so the writes start after the first chunk
+        // instead of after the whole page (FirstJournalAheadChunk). Otherwise every change of this call is pending in ONE
+        // transaction before the first PUT, bulk or single. Either way no write goes out before its pending row.
+        var journalAhead = settings.WriteMode == WriteMode.PerTrack || _session is { Bulk: false } known && known.JobId == jobId;
+        var ids = new long[changes.Count];
+        if (!journalAhead)
+        {
+            var pending = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = pending[i];
+            }
+        }
+
+        var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
         try
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
-            var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
-            if (singles.Count > 0)
+            if (journalAhead)
             {
                 sent?.Spoilt();
+                await SinglesAsync(w, session, Enumerable.Range(0, changes.Count).ToList(), journalAhead: true, stop.Token);
             }
+            else
+            {
+                var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
+                if (singles.Count > 0)
+                {
+                    sent?.Spoilt();
+                }
 
-            await SinglesAsync(w, session, singles, stop.Token);
+                await SinglesAsync(w, session, singles, journalAhead: false, stop.Token);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -681,7 +713,7 @@ public sealed partial class ChangeWriter(
     /// no slot, so one flaky answer does not slow the writes behind it. Consecutive failures
     /// (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job.
     /// </summary>
-    private async Task SinglesAsync(Work w, WriteSession session, List<int> todo, CancellationToken ct)
+    private async Task SinglesAsync(Work w, WriteSession session, List<int> todo, bool journalAhead, CancellationToken ct)
     {
         if (todo.Count == 0)
         {
@@ -690,9 +722,18 @@ public sealed partial class ChangeWriter(
 
         var queue = Channel.CreateUnbounded<(int Index, int Attempt)>();
         var outstanding = todo.Count;
-        foreach (var i in todo)
+        var journaling = Task.CompletedTask;
+        if (journalAhead)
         {
-            queue.Writer.TryWrite((i, 1));
+            // A change enters the queue only once its pending row is committed.
+            journaling = JournalAheadAsync(w, todo, queue.Writer, ct);
+        }
+        else
+        {
+            foreach (var i in todo)
+            {
+                queue.Writer.TryWrite((i, 1));
+            }
         }
 
         var knobs = resilience.Value;
@@ -717,6 +758,7 @@ public sealed partial class ChangeWriter(
                     LogWritten(change.Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
                     Volatile.Write(ref w.Stage[i], 2);
                     w.OnOutcome(change, true);
+                    Outcome(w, i);
                 }
                 catch (PlexException ex)
                 {
@@ -727,6 +769,7 @@ public sealed partial class ChangeWriter(
                         LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
                         Volatile.Write(ref w.Stage[i], 2);
                         w.OnOutcome(change, false);
+                        Outcome(w, i);
                         CountFailure(w, ex);
                     }
                     else
@@ -759,6 +802,70 @@ public sealed partial class ChangeWriter(
         {
             queue.Writer.TryComplete();
             await Task.WhenAll(retries.ToArray()).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // A journal that fails here fails the call, as a failed pending insert always did; what was written before
+            // stays pending and is settled by reading Plex before the next job.
+            await journaling;
+            await Task.WhenAll(w.Marks.ToArray());
+        }
+    }
+
+    /// <summary>Journals the changes pending in growing chunks (<see cref="FirstJournalAheadChunk"/>), queueing each chunk for its writes once committed.</summary>
+    private async Task JournalAheadAsync(Work w, List<int> todo, ChannelWriter<(int, int)> queue, CancellationToken ct)
+    {
+        try
+        {
+            var chunk = FirstJournalAheadChunk;
+            for (var start = 0; start < todo.Count && !ct.IsCancellationRequested; start += chunk, chunk *= 2)
+            {
+                var items = todo.GetRange(start, Math.Min(chunk, todo.Count - start));
+                // Not cancelled halfway: a chunk is committed whole (and then written) or not at all (and journaled failed).
+                var ids = await journal.AddChangesAsync(w.JobId, items.Select(i => w.Changes[i].Draft).ToArray(), ChangeState.Pending, w.RevertsJob, null, CancellationToken.None);
+                for (var k = 0; k < items.Count; k++)
+                {
+                    Volatile.Write(ref w.Ids[items[k]], ids[k]);
+                    queue.TryWrite((items[k], 1));
+                }
+            }
+        }
+        catch
+        {
+            // Nothing more can be journaled, so nothing more may be written.
+            w.Stop!.Cancel();
+            throw;
+        }
+    }
+
+    /// <summary>A one-per-track outcome is known: every <see cref="MarkBatch"/> of them are marked in one transaction while the writes go on.</summary>
+    private void Outcome(Work w, int index)
+    {
+        w.ToMark.Enqueue(index);
+        if (Interlocked.Increment(ref w.Known) % MarkBatch == 0)
+        {
+            w.Marks.Add(MarkKnownAsync(w));
+        }
+    }
+
+    private async Task MarkKnownAsync(Work w)
+    {
+        await w.Marking.WaitAsync(CancellationToken.None);
+        try
+        {
+            var indexes = new List<int>(MarkBatch);
+            while (w.ToMark.TryDequeue(out var i))
+            {
+                indexes.Add(i);
+            }
+
+            // Never cancelled: an outcome Plex confirmed is worth keeping even when the job stops.
+            await journal.MarkAsync(indexes.Select(i => w.Outcomes[i]!).ToArray(), CancellationToken.None);
+            foreach (var i in indexes)
+            {
+                Volatile.Write(ref w.Marked[i], true);
+            }
+        }
+        finally
+        {
+            w.Marking.Release();
         }
     }
 
@@ -811,10 +918,16 @@ public sealed partial class ChangeWriter(
     {
         var changes = w.Changes;
         var unknown = new List<int>();
+        var neverJournaled = new List<ChangeDraft>();
         for (var i = 0; i < changes.Count; i++)
         {
             switch (Volatile.Read(ref w.Stage[i]))
             {
+                case 0 when Volatile.Read(ref w.Ids[i]) == 0:
+                    // Journaled ahead of its write, and the call stopped before its chunk: recorded as failed, as if pending first.
+                    neverJournaled.Add(changes[i].Draft);
+                    w.OnOutcome(changes[i], false);
+                    break;
                 case 0:
                     w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, notSentReason);
                     w.OnOutcome(changes[i], false);
@@ -852,15 +965,34 @@ public sealed partial class ChangeWriter(
             }
         }
 
-        await journal.MarkAsync(w.Outcomes.Where(o => o is not null).Select(o => o!).ToArray(), CancellationToken.None);
+        await journal.AddChangesAsync(w.JobId, neverJournaled, ChangeState.Failed, w.RevertsJob, notSentReason, CancellationToken.None);
+        await journal.MarkAsync(w.Outcomes.Where((o, i) => o is not null && !w.Marked[i]).Select(o => o!).ToArray(), CancellationToken.None);
     }
 
     /// <summary>The state of one ApplyAsync call, shared by its bulk and single writers.</summary>
-    private sealed class Work(IReadOnlyList<PlannedChange> changes, IReadOnlyList<long> ids, bool[] applied, StrongBox<int> failureStreak, Action<PlannedChange, bool> onOutcome)
+    private sealed class Work(long jobId, long? revertsJob, IReadOnlyList<PlannedChange> changes, long[] ids, bool[] applied, StrongBox<int> failureStreak, Action<PlannedChange, bool> onOutcome)
     {
+        public long JobId { get; } = jobId;
+
+        public long? RevertsJob { get; } = revertsJob;
+
         public IReadOnlyList<PlannedChange> Changes { get; } = changes;
 
-        public IReadOnlyList<long> Ids { get; } = ids;
+        /// <summary>Each change's journal row; 0 while a change journaled ahead of its write has no row yet.</summary>
+        public long[] Ids { get; } = ids;
+
+        /// <summary>One-per-track outcomes known and not yet handed to a mark (see <see cref="MarkBatch"/>).</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<int> ToMark { get; } = new();
+
+        /// <summary>Outcomes marked in the journal while the writes went on; the call's last mark leaves them out.</summary>
+        public bool[] Marked { get; } = new bool[changes.Count];
+
+        public System.Collections.Concurrent.ConcurrentBag<Task> Marks { get; } = [];
+
+        /// <summary>One mark at a time (each takes whatever outcomes are known by then).</summary>
+        public SemaphoreSlim Marking { get; } = new(1);
+
+        public int Known;
 
         public bool[] Applied { get; } = applied;
 

@@ -337,6 +337,64 @@ public sealed class WritePathTests
         Assert.Equal("One write per track (WRITE_MODE=single)", WritePath(engine));
     }
 
+    [Fact]
+    public async Task Single_mode_journals_each_track_pending_before_its_write_and_marks_outcomes_while_the_page_is_still_being_written()
+    {
+        // One page of ~800 unrated tracks. The write after MarkBatch + 64 others is held until the journal shows MarkBatch
+        // applied rows: outcomes are marked in batches as the writes go on, not all when the page ends.
+        var watch = new RateWatch(holdAt: ChangeWriter.MarkBatch + (2 * WriteLimiter.MaxLimit) + 1, appliedWhileHeld: ChangeWriter.MarkBatch);
+        await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single"))
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(sp => watch.Attach(sp)))).EngineOnly().StartAsync();
+        var unrated = engine.Plex.Library.CountUnrated(engine.MusicKey);
+
+        var job = await engine.RunAsync(JobMode.All);
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.True(watch.Held, "the held write was reached");
+        Assert.Empty(watch.Violations);
+        Assert.Equal(unrated, watch.Writes);
+        var changes = await engine.ChangesAsync(job.Id);
+        Assert.Equal(unrated, changes.Count);
+        Assert.All(changes, c => Assert.Equal(ChangeState.Applied, c.State));
+        Assert.Equal(0, engine.Plex.Library.CountUnrated(engine.MusicKey));
+    }
+
+    [Fact]
+    public async Task Single_mode_cancelled_mid_page_journals_every_planned_track_once_and_leaves_none_pending()
+    {
+        // Pending rows go in growing chunks ahead of the writes; a cancel after 100 writes of a page of ~800 leaves part of
+        // the page never journaled as pending. Each planned track still gets one row: applied if Plex has it, else failed.
+        using var cancelled = new CancellationTokenSource();
+        var watch = new RateWatch(onWrite: n =>
+        {
+            if (n == 100)
+            {
+                cancelled.Cancel();
+            }
+        });
+        await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single"))
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(sp => watch.Attach(sp)))).EngineOnly().StartAsync();
+        var before = engine.Ratings();
+        var unrated = before.Count(kv => kv.Value is null);
+
+        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), null, CancellationToken.None);
+        await Task.WhenAny(run, Task.Delay(Timeout.Infinite, cancelled.Token).ContinueWith(_ => { }, TaskScheduler.Default));
+        await engine.Queue.CancelAsync(null, CancellationToken.None);
+        var job = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobStatus.Cancelled, job.Status);
+        Assert.Empty(watch.Violations);
+        var changes = await engine.ChangesAsync(job.Id);
+        Assert.Equal(unrated, changes.Count); // the whole page, once each
+        Assert.Equal(unrated, changes.Select(c => c.RatingKey).Distinct().Count());
+        Assert.DoesNotContain(changes, c => c.State == ChangeState.Pending);
+        Assert.Contains(changes, c => c.State == ChangeState.Failed && c.Error == "cancelled before it was sent");
+        foreach (var change in changes)
+        {
+            Assert.Equal(change.State == ChangeState.Applied ? change.NewValue : null, engine.Plex.Library.GetUserRating(change.RatingKey));
+        }
+    }
+
     // The cost model is made large (20 ms per write) so that it, not a loaded test machine's timer noise, decides.
     private static EmulatorOptions CostModel(int tracks, bool singleWriter) => Library(tracks, handRated: 0, configure: o =>
     {
@@ -491,6 +549,71 @@ public sealed class WritePathTests
     }
 
     /// <summary>Checks, at the moment each bulk edit leaves, that its tracks are journaled as pending.</summary>
+    /// <summary>
+    /// Watches each <c>PUT /:/rate</c>: its track must be journaled pending before it goes. Optionally holds one write
+    /// until the journal shows some applied rows (a deadline, not a sleep), or calls back with each write's number.
+    /// </summary>
+    private sealed class RateWatch(int holdAt = 0, int appliedWhileHeld = 0, Action<int>? onWrite = null)
+    {
+        private IServiceProvider? _services;
+        private int _writes;
+
+        public ConcurrentQueue<string> Violations { get; } = new();
+
+        public int Writes => _writes;
+
+        private int HoldAt { get; } = holdAt;
+
+        private int AppliedWhileHeld { get; } = appliedWhileHeld;
+
+        private Action<int>? OnWrite { get; } = onWrite;
+
+        public bool Held { get; private set; }
+
+        public DelegatingHandler Attach(IServiceProvider services)
+        {
+            _services = services;
+            return new Handler(this);
+        }
+
+        private sealed class Handler(RateWatch watch) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.Method != HttpMethod.Put || request.RequestUri!.AbsolutePath != RateRoute)
+                {
+                    return await base.SendAsync(request, cancellationToken);
+                }
+
+                var n = Interlocked.Increment(ref watch._writes);
+                var key = System.Web.HttpUtility.ParseQueryString(request.RequestUri.Query)["key"]!;
+                var journal = watch._services!.GetRequiredService<JournalStore>();
+                if (!(await journal.GetPendingChangesAsync(cancellationToken)).Any(c => c.Change.RatingKey == key))
+                {
+                    watch.Violations.Enqueue($"{key} was not journaled as pending before its write");
+                }
+
+                watch.OnWrite?.Invoke(n);
+                if (n == watch.HoldAt)
+                {
+                    watch.Held = true;
+                    var jobId = (await journal.GetJobsAsync(1, cancellationToken))[0].Id;
+                    try
+                    {
+                        await Eventually.TrueAsync(async () => (await journal.CountChangesAsync(jobId, cancellationToken)).Rated >= watch.AppliedWhileHeld,
+                            $"{watch.AppliedWhileHeld} outcomes marked applied while write {n} of the page is held");
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        watch.Violations.Enqueue(ex.Message);
+                    }
+                }
+
+                return await base.SendAsync(request, cancellationToken);
+            }
+        }
+    }
+
     private sealed class BulkEditWatch
     {
         private IServiceProvider? _services;
