@@ -27,36 +27,27 @@ public enum ChangeKind
 public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
-/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> start its next listing while this call's read-backs and
-/// journal run: <see cref="AllSentInBulk"/> says when every change has gone out in a bulk edit that Plex answered (so
-/// every planned track has left a filtered set such as "unrated"), and <see cref="Clean"/>, once the call returned,
-/// whether every one of them was then confirmed by the read-back of that first bulk edit. Only when both hold did the
-/// set shrink by exactly <see cref="Planned"/> before the listing was sent.
+/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> list the next page of a filtered set (such as "unrated")
+/// while this call's last bulk edit is still with Plex, so Plex's writer never waits for the listing, the decisions
+/// and the journal of the next page. <see cref="ListNext"/> turns true once every bulk edit of the call but the last
+/// has been answered (all of them when there is one); false when the call does not write in bulk. A listing sent
+/// then may still show some of this call's tracks (the last bulk edit's, or any that fail); the caller drops those by
+/// key, so the listing is right whatever happens to them afterwards (<c>RatingJob.ShrinkingSetAsync</c>).
 /// </summary>
 public sealed class SentSignal
 {
-    private readonly TaskCompletionSource<bool> _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _clean = 1;
+    private readonly TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True once every change went out in a bulk edit answered 200 at its first try; false when that cannot be said (a fault, a split, a write of its own).</summary>
-    public Task<bool> AllSentInBulk => _sent.Task;
+    /// <summary>True once all bulk edits but the last were answered; false when the call writes other than in bulk.</summary>
+    public Task<bool> ListNext => _next.Task;
 
     /// <summary>The changes of the call.</summary>
     public int Planned { get; internal set; }
 
-    /// <summary>After the call: nothing was retried, split or written alone, and every change was confirmed by its bulk edit's read-back.</summary>
-    public bool Clean => Volatile.Read(ref _clean) == 1 && _sent.Task is { IsCompletedSuccessfully: true, Result: true };
+    internal void Ready() => _next.TrySetResult(true);
 
-    internal void Sent() => _sent.TrySetResult(true);
-
-    /// <summary>The call is over: if the bulk edits never all went out, that is now the answer.</summary>
-    internal void Finish() => _sent.TrySetResult(false);
-
-    internal void Spoilt()
-    {
-        Volatile.Write(ref _clean, 0);
-        _sent.TrySetResult(false);
-    }
+    /// <summary>Not (or no longer) in bulk, or the call is over: the caller lists after the call, as it would without the signal.</summary>
+    internal void NotInBulk() => _next.TrySetResult(false);
 }
 
 /// <summary>
@@ -118,7 +109,7 @@ public sealed partial class ChangeWriter(
 
         if (changes.Count == 0)
         {
-            sent?.Spoilt();
+            sent?.NotInBulk();
             return applied;
         }
 
@@ -133,14 +124,14 @@ public sealed partial class ChangeWriter(
             var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
             if (singles.Count > 0)
             {
-                sent?.Spoilt();
+                sent?.NotInBulk();
             }
 
             await SinglesAsync(w, session, singles, stop.Token);
         }
         catch (OperationCanceledException)
         {
-            sent?.Spoilt();
+            sent?.NotInBulk();
             await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
             if (w.Fatal is not null)
             {
@@ -151,12 +142,7 @@ public sealed partial class ChangeWriter(
         }
 
         await SettleAsync(w, "not sent");
-        if (sent is not null && applied.Any(a => !a))
-        {
-            sent.Spoilt();
-        }
-
-        sent?.Finish();
+        sent?.NotInBulk();
         return applied;
     }
 
@@ -335,11 +321,11 @@ public sealed partial class ChangeWriter(
 
         if (singles.Count > 0 || session.Bulk != true)
         {
-            w.Sent?.Spoilt();
+            w.Sent?.NotInBulk();
         }
         else if (batches.Count == 0)
         {
-            w.Sent?.Sent(); // all in the probe, confirmed already
+            w.Sent?.Ready(); // all in the probe, answered already
         }
 
         var putsLeft = batches.Count;
@@ -351,7 +337,7 @@ public sealed partial class ChangeWriter(
                 if (session.Bulk == false)
                 {
                     // Auto changed its mind during this call: the rest goes one by one.
-                    w.Sent?.Spoilt();
+                    w.Sent?.NotInBulk();
                     foreach (var i in batch.Items)
                     {
                         left.Add(i);
@@ -362,9 +348,10 @@ public sealed partial class ChangeWriter(
 
                 var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token, putAnswered: () =>
                 {
-                    if (Interlocked.Decrement(ref putsLeft) == 0)
+                    // At most the last bulk edit still with Plex (at least one answered): the next page can be listed.
+                    if (Interlocked.Decrement(ref putsLeft) <= 1)
                     {
-                        w.Sent?.Sent();
+                        w.Sent?.Ready();
                     }
                 });
                 foreach (var i in result.Left)
@@ -477,12 +464,6 @@ public sealed partial class ChangeWriter(
             }
         }
 
-        if (error is not null)
-        {
-            // Not every track left the set when its first bulk edit was answered: the caller lists again after this call.
-            w.Sent?.Spoilt();
-        }
-
         if (error is not null && items.Length > 1 && error.StatusCode is 414 or 400)
         {
             return await SplitAsync(w, session, section, value, items, error, ct);
@@ -574,7 +555,6 @@ public sealed partial class ChangeWriter(
         }
         catch (PlexException ex)
         {
-            w.Sent?.Spoilt();
             CountFailure(w, ex);
             result.Transient = true;
             foreach (var i in items)
@@ -610,7 +590,6 @@ public sealed partial class ChangeWriter(
             }
             else
             {
-                w.Sent?.Spoilt();
                 Volatile.Write(ref w.Stage[i], 0);
                 w.Notes[i] = track is null
                     ? "bulk edit: the track was not in the read-back; written with /:/rate"
