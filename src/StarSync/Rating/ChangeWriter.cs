@@ -82,6 +82,9 @@ public sealed partial class ChangeWriter(
     /// <summary>Bulk-edit read-backs in flight at once (each holds at most a batch of tracks).</summary>
     public const int ReadBacksInFlight = 8;
 
+    /// <summary>How long a write already sent may take to be answered once the job stops (cancel, Plex failing).</summary>
+    public static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(10);
+
     private WriteSession? _session;
 
     /// <summary>
@@ -118,6 +121,12 @@ public sealed partial class ChangeWriter(
         var w = new Work(changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
+        // A write already sent is not cut off when the job stops: cut off, its outcome would be unknown, and Plex may
+        // still store it after the read-back that settles it (the journal would then say "not applied" for a rating
+        // Plex has, and undo would miss it). It gets InFlightGrace to be answered; only then is it abandoned and read back.
+        using var inFlight = new CancellationTokenSource();
+        using var onStop = stop.Token.Register(static state => ((CancellationTokenSource)state!).CancelAfter(InFlightGrace), inFlight);
+        w.InFlight = inFlight.Token;
         try
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
@@ -450,7 +459,7 @@ public sealed partial class ChangeWriter(
 
             try
             {
-                await plex.BulkSetRatingAsync(section, keys, value, ct);
+                await plex.BulkSetRatingAsync(section, keys, value, w.InFlight);
                 // The slot is given back as soon as the writer answered: the read-back below needs no writer, and holding
                 // the slot through it left the single writer idle while slots waited on GETs.
                 lease.Complete(WriteSignal.Answered);
@@ -688,7 +697,7 @@ public sealed partial class ChangeWriter(
                 Volatile.Write(ref w.Stage[i], 1);
                 try
                 {
-                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, ct);
+                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, w.InFlight);
                     lease.Complete(WriteSignal.Answered);
                     w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
                     w.Applied[i] = true;
@@ -858,6 +867,9 @@ public sealed partial class ChangeWriter(
         public PlexException? Fatal { get; set; }
 
         public CancellationTokenSource? Stop { get; set; }
+
+        /// <summary>For a write request itself: cancelled <see cref="InFlightGrace"/> after <see cref="Stop"/>.</summary>
+        public CancellationToken InFlight { get; set; }
 
         /// <summary>The caller's signal, if it asked (see <see cref="SentSignal"/>).</summary>
         public SentSignal? Sent { get; init; }
