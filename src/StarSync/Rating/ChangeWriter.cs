@@ -27,36 +27,29 @@ public enum ChangeKind
 public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
-/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> start its next listing while this call's read-backs and
-/// journal run: <see cref="AllSentInBulk"/> says when every change has gone out in a bulk edit that Plex answered (so
-/// every planned track has left a filtered set such as "unrated"), and <see cref="Clean"/>, once the call returned,
-/// whether every one of them was then confirmed by the read-back of that first bulk edit. Only when both hold did the
-/// set shrink by exactly <see cref="Planned"/> before the listing was sent.
+/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> list the next page of a filtered set (such as "unrated")
+/// while this call's last bulk edit is still with Plex, so Plex's writer never waits for the listing, the decisions
+/// and the journal of the next page. <see cref="ListNext"/> turns true once every bulk edit of the call but the last
+/// has been answered (all of them when there is one), or, one write per track from the start of the call, once at most
+/// <see cref="ChangeWriter.ListAheadWrites"/> of its writes are unanswered; false when the call does not write in bulk
+/// otherwise. A listing sent then may still show some of this call's tracks (the last bulk edit's, the writes still
+/// unanswered, or any that fail); the caller drops those by key, so the listing is right whatever happens to them
+/// afterwards (<c>RatingJob.ShrinkingSetAsync</c>).
 /// </summary>
 public sealed class SentSignal
 {
-    private readonly TaskCompletionSource<bool> _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _clean = 1;
+    private readonly TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True once every change went out in a bulk edit answered 200 at its first try; false when that cannot be said (a fault, a split, a write of its own).</summary>
-    public Task<bool> AllSentInBulk => _sent.Task;
+    /// <summary>True once all bulk edits but the last were answered (or all one-per-track writes but the last few); false when the call writes otherwise.</summary>
+    public Task<bool> ListNext => _next.Task;
 
     /// <summary>The changes of the call.</summary>
     public int Planned { get; internal set; }
 
-    /// <summary>After the call: nothing was retried, split or written alone, and every change was confirmed by its bulk edit's read-back.</summary>
-    public bool Clean => Volatile.Read(ref _clean) == 1 && _sent.Task is { IsCompletedSuccessfully: true, Result: true };
+    internal void Ready() => _next.TrySetResult(true);
 
-    internal void Sent() => _sent.TrySetResult(true);
-
-    /// <summary>The call is over: if the bulk edits never all went out, that is now the answer.</summary>
-    internal void Finish() => _sent.TrySetResult(false);
-
-    internal void Spoilt()
-    {
-        Volatile.Write(ref _clean, 0);
-        _sent.TrySetResult(false);
-    }
+    /// <summary>Not (or no longer) in bulk, or the call is over: the caller lists after the call, as it would without the signal.</summary>
+    internal void NotInBulk() => _next.TrySetResult(false);
 }
 
 /// <summary>
@@ -102,6 +95,16 @@ public sealed partial class ChangeWriter(
     /// <summary>One-per-track outcomes marked in the journal per transaction while the writes go on (the rest when the call ends).</summary>
     public const int MarkBatch = 200;
 
+    /// <summary>
+    /// One write per track: the next page is listed (<see cref="SentSignal.ListNext"/>) once at most this many writes of
+    /// the call are unanswered. At 32 in flight of a few ms each, 128 writes take about as long as a page's listing, so
+    /// the next page's writes are ready as this page's run out; the listing shows those 128 again and they are dropped.
+    /// </summary>
+    public const int ListAheadWrites = 4 * WriteLimiter.MaxLimit;
+
+    /// <summary>How long a write already sent may take to be answered once the job stops (cancel, Plex failing).</summary>
+    public static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(10);
+
     private WriteSession? _session;
 
     /// <summary>
@@ -129,7 +132,7 @@ public sealed partial class ChangeWriter(
 
         if (changes.Count == 0)
         {
-            sent?.Spoilt();
+            sent?.NotInBulk();
             return applied;
         }
 
@@ -151,12 +154,17 @@ public sealed partial class ChangeWriter(
         var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
+        // A write already sent is not cut off when the job stops: cut off, its outcome would be unknown, and Plex may
+        // still store it after the read-back that settles it (the journal would then say "not applied" for a rating
+        // Plex has, and undo would miss it). It gets InFlightGrace to be answered; only then is it abandoned and read back.
+        using var inFlight = new CancellationTokenSource();
+        using var onStop = stop.Token.Register(static state => ((CancellationTokenSource)state!).CancelAfter(InFlightGrace), inFlight);
+        w.InFlight = inFlight.Token;
         try
         {
             var session = await SessionAsync(jobId, settings, stop.Token);
             if (journalAhead)
             {
-                sent?.Spoilt();
                 await SinglesAsync(w, session, Enumerable.Range(0, changes.Count).ToList(), journalAhead: true, stop.Token);
             }
             else
@@ -164,7 +172,7 @@ public sealed partial class ChangeWriter(
                 var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
                 if (singles.Count > 0)
                 {
-                    sent?.Spoilt();
+                    sent?.NotInBulk();
                 }
 
                 await SinglesAsync(w, session, singles, journalAhead: false, stop.Token);
@@ -172,7 +180,7 @@ public sealed partial class ChangeWriter(
         }
         catch (OperationCanceledException)
         {
-            sent?.Spoilt();
+            sent?.NotInBulk();
             await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
             if (w.Fatal is not null)
             {
@@ -183,12 +191,7 @@ public sealed partial class ChangeWriter(
         }
 
         await SettleAsync(w, "not sent");
-        if (sent is not null && applied.Any(a => !a))
-        {
-            sent.Spoilt();
-        }
-
-        sent?.Finish();
+        sent?.NotInBulk();
         return applied;
     }
 
@@ -367,11 +370,11 @@ public sealed partial class ChangeWriter(
 
         if (singles.Count > 0 || session.Bulk != true)
         {
-            w.Sent?.Spoilt();
+            w.Sent?.NotInBulk();
         }
         else if (batches.Count == 0)
         {
-            w.Sent?.Sent(); // all in the probe, confirmed already
+            w.Sent?.Ready(); // all in the probe, answered already
         }
 
         var putsLeft = batches.Count;
@@ -383,7 +386,7 @@ public sealed partial class ChangeWriter(
                 if (session.Bulk == false)
                 {
                     // Auto changed its mind during this call: the rest goes one by one.
-                    w.Sent?.Spoilt();
+                    w.Sent?.NotInBulk();
                     foreach (var i in batch.Items)
                     {
                         left.Add(i);
@@ -394,9 +397,10 @@ public sealed partial class ChangeWriter(
 
                 var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token, putAnswered: () =>
                 {
-                    if (Interlocked.Decrement(ref putsLeft) == 0)
+                    // At most the last bulk edit still with Plex (at least one answered): the next page can be listed.
+                    if (Interlocked.Decrement(ref putsLeft) <= 1)
                     {
-                        w.Sent?.Sent();
+                        w.Sent?.Ready();
                     }
                 });
                 foreach (var i in result.Left)
@@ -495,7 +499,7 @@ public sealed partial class ChangeWriter(
 
             try
             {
-                await plex.BulkSetRatingAsync(section, keys, value, ct);
+                await plex.BulkSetRatingAsync(section, keys, value, w.InFlight);
                 // The slot is given back as soon as the writer answered: the read-back below needs no writer, and holding
                 // the slot through it left the single writer idle while slots waited on GETs.
                 lease.Complete(WriteSignal.Answered);
@@ -507,12 +511,6 @@ public sealed partial class ChangeWriter(
                 lease.Complete(ex.StatusCode is 414 or 400 || (ex is not PlexAuthenticationException && IsDefiniteRefusal(ex)) ? WriteSignal.Ignored : Signal(ex));
                 error = ex;
             }
-        }
-
-        if (error is not null)
-        {
-            // Not every track left the set when its first bulk edit was answered: the caller lists again after this call.
-            w.Sent?.Spoilt();
         }
 
         if (error is not null && items.Length > 1 && error.StatusCode is 414 or 400)
@@ -606,7 +604,6 @@ public sealed partial class ChangeWriter(
         }
         catch (PlexException ex)
         {
-            w.Sent?.Spoilt();
             CountFailure(w, ex);
             result.Transient = true;
             foreach (var i in items)
@@ -642,7 +639,6 @@ public sealed partial class ChangeWriter(
             }
             else
             {
-                w.Sent?.Spoilt();
                 Volatile.Write(ref w.Stage[i], 0);
                 w.Notes[i] = track is null
                     ? "bulk edit: the track was not in the read-back; written with /:/rate"
@@ -723,6 +719,11 @@ public sealed partial class ChangeWriter(
         var queue = Channel.CreateUnbounded<(int Index, int Attempt)>();
         var outstanding = todo.Count;
         var journaling = Task.CompletedTask;
+        if (journalAhead && todo.Count <= ListAheadWrites)
+        {
+            w.Sent?.Ready();
+        }
+
         if (journalAhead)
         {
             // A change enters the queue only once its pending row is committed.
@@ -750,7 +751,7 @@ public sealed partial class ChangeWriter(
                 Volatile.Write(ref w.Stage[i], 1);
                 try
                 {
-                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, ct);
+                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, w.InFlight);
                     lease.Complete(WriteSignal.Answered);
                     w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
                     w.Applied[i] = true;
@@ -787,9 +788,15 @@ public sealed partial class ChangeWriter(
                     }
                 }
 
-                if (Interlocked.Decrement(ref outstanding) == 0)
+                var unanswered = Interlocked.Decrement(ref outstanding);
+                if (unanswered == 0)
                 {
                     queue.Writer.TryComplete();
+                }
+
+                if (journalAhead && unanswered <= ListAheadWrites)
+                {
+                    w.Sent?.Ready(); // the caller lists the next page now (a no-op once said)
                 }
             }
         }, ct)).ToArray();
@@ -1011,6 +1018,9 @@ public sealed partial class ChangeWriter(
         public PlexException? Fatal { get; set; }
 
         public CancellationTokenSource? Stop { get; set; }
+
+        /// <summary>For a write request itself: cancelled <see cref="InFlightGrace"/> after <see cref="Stop"/>.</summary>
+        public CancellationToken InFlight { get; set; }
 
         /// <summary>The caller's signal, if it asked (see <see cref="SentSignal"/>).</summary>
         public SentSignal? Sent { get; init; }

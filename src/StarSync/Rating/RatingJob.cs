@@ -209,9 +209,16 @@ public sealed partial class RatingJob(
     /// <summary>
     /// Works through a filtered set that our own writes shrink (unrated tracks stop being unrated). Paging by offset
     /// would skip tracks, so each page starts at the number of earlier tracks still in the set: the ones we skipped or
-    /// failed to write (and, in a dry run, everything). The next page is listed while this page's read-backs and
-    /// journal run, as soon as every bulk edit of the page was answered (then every planned track has left the set);
-    /// it is kept only if the page then turned out clean (each track confirmed by its first bulk edit), else listed again.
+    /// failed to write (and, in a dry run, everything).
+    /// <para>
+    /// Plex's writer must not wait for us between pages, so the next page is listed, decided and journaled while this
+    /// page's last bulk edit is still with Plex (<see cref="SentSignal.ListNext"/>), and its bulk edits queue behind
+    /// this page's. It is listed from where the set will continue if every planned write lands; tracks of this page
+    /// that Plex has not rated yet (the last bulk edit's, or any that fail) then still stand in front of that place, so
+    /// the listing starts up to that many tracks early and shows them again: they are dropped by key and the page
+    /// holds only the tracks after this one. Nothing is skipped whatever the writes' outcome, because a track that stays
+    /// unrated is counted where it stands once this page has finished (the next listing after that starts exactly).
+    /// </para>
     /// </summary>
     private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int expected, int budget, RatingPolicy policy, CancellationToken cancellationToken)
     {
@@ -220,70 +227,107 @@ public sealed partial class RatingJob(
         var consumed = 0;
         // A server that answers 200 but does not store ratings would hand us the same tracks forever.
         var giveUpAfter = (2L * expected) + pageSize;
-        PlexPage? next = null;
-        while (consumed < budget)
+        (IReadOnlyList<PlexTrack> Tracks, int Fresh, int TotalSize)? next = null;
+        InFlightPage? writing = null, settling = null;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var page = next ?? await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
-            next = null;
-            // ServerCount, not Tracks.Count: the client's re-check may drop items the server's filter let through,
-            // and those still occupy places in the server's set.
-            if (page.ServerCount == 0)
+            while (consumed < budget)
             {
-                break;
-            }
-
-            consumed += page.ServerCount;
-            // A server whose filter lets more through than counted (e.g. unrated tracks in userRating!=X) lists more.
-            giveUpAfter = Math.Max(giveUpAfter, (2L * page.TotalSize) + pageSize);
-            var sent = run.DryRun ? null : new SentSignal();
-            var writing = DecideAndWriteAsync(run, library, page.Tracks, policy, cancellationToken, sent);
-            Task<PlexPage?>? prefetch = null;
-            var predicted = 0;
-            if (sent is not null && consumed < budget && await Task.WhenAny(writing, sent.AllSentInBulk) == sent.AllSentInBulk && await sent.AllSentInBulk)
-            {
-                predicted = stillInSet + page.ServerCount - sent.Planned;
-                if (predicted < page.TotalSize - sent.Planned)
+                cancellationToken.ThrowIfCancellationRequested();
+                IReadOnlyList<PlexTrack> tracks;
+                int fresh, totalSize;
+                if (next is { } ahead)
                 {
-                    prefetch = TryPageAsync(library, query with { Start = predicted }, Math.Min(pageSize, budget - consumed), cancellationToken);
+                    (tracks, fresh, totalSize) = ahead;
+                    next = null;
+                }
+                else
+                {
+                    stillInSet += await FinishAsync(run, writing);
+                    writing = null;
+                    var page = await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
+                    // ServerCount, not Tracks.Count: the client's re-check may drop items the server's filter let
+                    // through, and those still occupy places in the server's set.
+                    (tracks, fresh, totalSize) = (page.Tracks, page.ServerCount, page.TotalSize);
+                    if (fresh == 0)
+                    {
+                        break;
+                    }
+                }
+
+                consumed += fresh;
+                // A server whose filter lets more through than counted (e.g. unrated tracks in userRating!=X) lists more.
+                giveUpAfter = Math.Max(giveUpAfter, (2L * totalSize) + pageSize);
+                var sent = run.DryRun ? null : new SentSignal();
+                var task = DecideAndWriteAsync(run, library, tracks, policy, cancellationToken, sent);
+                // The page before this one (if it was still writing) settles now: its tracks that stayed in the set are
+                // counted, so the listing below starts from an exact count plus this page's prediction.
+                (settling, writing) = (writing, new InFlightPage(task, fresh));
+                stillInSet += await FinishAsync(run, settling);
+                settling = null;
+                if (consumed > giveUpAfter)
+                {
+                    throw new PlexException($"Plex keeps listing tracks in {library.Title} as still to do after StarSync rated them ({consumed} listed, {expected} expected); stopped so as not to loop. Is another tool changing ratings at the same time?");
+                }
+
+                // Listing ahead needs this page to be exact as the server sees it (no item dropped by the client's re-check).
+                if (sent is null || consumed >= budget || fresh != tracks.Count || stillInSet + fresh >= totalSize ||
+                    await Task.WhenAny(task, sent.ListNext) != sent.ListNext || !await sent.ListNext)
+                {
+                    stillInSet += await FinishAsync(run, writing);
+                    writing = null;
+                    if (stillInSet >= totalSize)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var listed = await TryPageAsync(library, query with { Start = stillInSet + fresh - sent.Planned }, Math.Min(pageSize, budget - consumed), cancellationToken);
+                if (listed is not null && listed.ServerCount == listed.Tracks.Count)
+                {
+                    var mine = tracks.Select(t => t.RatingKey).ToHashSet(StringComparer.Ordinal);
+                    var after = listed.Tracks.Where(t => !mine.Contains(t.RatingKey)).ToList();
+                    if (after.Count > 0)
+                    {
+                        next = (after, after.Count, listed.TotalSize);
+                    }
                 }
             }
 
-            int applied;
-            try
+            stillInSet += await FinishAsync(run, writing);
+            writing = null;
+        }
+        finally
+        {
+            // Leaving by an exception (cancelled, Plex down): no page is left writing behind the job, and the error
+            // reported is the one that ended the loop.
+            foreach (var page in new[] { settling, writing })
             {
-                applied = await writing;
-            }
-            finally
-            {
-                if (prefetch is not null && !writing.IsCompletedSuccessfully)
+                if (page is not null)
                 {
-                    await prefetch; // never throws; not left running behind a failed job
+                    await page.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
-            }
-
-            stillInSet += page.ServerCount - (run.DryRun ? 0 : applied);
-            if (prefetch is not null)
-            {
-                var fetched = await prefetch;
-                if (sent!.Clean && predicted == stillInSet)
-                {
-                    next = fetched;
-                }
-            }
-
-            if (stillInSet >= page.TotalSize)
-            {
-                break;
-            }
-
-            if (consumed > giveUpAfter)
-            {
-                throw new PlexException($"Plex keeps listing tracks in {library.Title} as still to do after StarSync rated them ({consumed} listed, {expected} expected); stopped so as not to loop. Is another tool changing ratings at the same time?");
             }
         }
 
         return consumed;
+    }
+
+    /// <summary>A page whose writes are under way, and the places it took in the set when it was listed.</summary>
+    private sealed record InFlightPage(Task<int> Task, int Fresh);
+
+    /// <summary>Waits for a page's writes; returns how many of its places are still in the set (all, in a dry run).</summary>
+    private static async Task<int> FinishAsync(Run run, InFlightPage? page)
+    {
+        if (page is null)
+        {
+            return 0;
+        }
+
+        var applied = await page.Task;
+        return page.Fresh - (run.DryRun ? 0 : applied);
     }
 
     /// <summary>A page listed ahead; null when it failed (the page is then listed again the ordinary way, whose error is the one reported).</summary>

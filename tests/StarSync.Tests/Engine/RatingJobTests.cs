@@ -237,6 +237,52 @@ public sealed class RatingJobTests
     }
 
     [Fact]
+    public async Task A_write_in_flight_when_the_job_is_cancelled_is_waited_for_so_the_journal_matches_what_plex_stored()
+    {
+        // Plex takes a write that has arrived even if the client gives up on it. The fifth write is held in Plex until
+        // StarSync reads that track back (what a client that cut the write off does at once) or 3 s have passed (a
+        // client that waits for its answer reads nothing back meanwhile); then Plex stores it. Before, StarSync cut the
+        // write off, read the old value back, journaled "not applied", and Plex stored the rating a moment later.
+        var options = new EmulatorOptions { Tracks = 200, Seed = 3, HandRatedShare = 0 };
+        await using var engine = await TestHost.Create().Emulator(options).SingleWrites().EngineOnly().StartAsync();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writes = 0;
+        engine.Plex.Options.BeforeRatingWrite = _ =>
+        {
+            if (Interlocked.Increment(ref writes) != 5)
+            {
+                return Task.CompletedTask;
+            }
+
+            held.TrySetResult();
+            return release.Task;
+        };
+
+        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), _ => { }, CancellationToken.None);
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var readBacks = engine.Plex.Counters.RequestsFor("/library/metadata/{ids}");
+        Assert.True(await engine.Queue.CancelAsync(null, CancellationToken.None));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (engine.Plex.Counters.RequestsFor("/library/metadata/{ids}") == readBacks && waited.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(20);
+        }
+
+        release.TrySetResult();
+        var job = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(JobStatus.Cancelled, job.Status);
+        var changes = await engine.ChangesAsync(job.Id);
+        // Every journaled outcome is what Plex has, the held write's included (its track is rated in Plex).
+        Assert.Equal(changes.Count(c => c.State == ChangeState.Applied), engine.Plex.Library.TrackKeys(engine.MusicKey).Count(k => engine.Plex.Library.GetUserRating(k) is not null));
+        foreach (var change in changes)
+        {
+            Assert.Equal(change.State == ChangeState.Applied ? change.NewValue : change.OldValue, engine.Plex.Library.GetUserRating(change.RatingKey));
+        }
+    }
+
+    [Fact]
     public async Task Recover_settles_changes_left_pending_by_a_crash_against_plex()
     {
         await using var engine = await TestHost.Create().Emulator().EngineOnly().StartAsync();

@@ -62,6 +62,41 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task The_next_page_is_listed_while_the_last_bulk_edit_is_with_plex_and_no_track_is_skipped_or_written_twice()
+    {
+        // A slow single writer (about 100 ms per bulk edit of 100): the next page is listed while a page's last bulk edit
+        // is still being written, so the listing shows that edit's tracks again; they must be dropped, and faults (some
+        // bulk edits fail and go one by one) must not make the run skip or repeat a track.
+        var watch = new ListingWatch();
+        await using var engine = await TestHost.Create().Emulator(Library(4000, configure: o =>
+            {
+                o.Latency.SerializeWrites = true;
+                o.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(3);
+                o.Latency.PerRatedItem = TimeSpan.FromMilliseconds(1);
+            }))
+            .Config(Config("batch", ("PLEX_PAGE_SIZE", "400"), ("WRITE_BATCH_SIZE", "100")))
+            .Services(NoBreaker)
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new ListingWatch.Handler(watch)))).EngineOnly().StartAsync();
+        engine.Plex.Options.Faults.ServerErrorRate = 0.03;
+        var before = engine.Ratings();
+        var unrated = before.Where(kv => kv.Value is null).Select(kv => kv.Key).ToHashSet();
+
+        var job = await engine.RunAsync(JobMode.All);
+
+        var after = engine.Ratings();
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.True(watch.ListedDuringBulkEdit > 0, "no page was listed while a bulk edit was in flight");
+        Assert.All(unrated, key => Assert.Equal(6.0, after[key]));
+        Assert.All(before.Where(kv => kv.Value is not null), kv => Assert.Equal(kv.Value, after[kv.Key])); // no hand rating touched
+        var changes = await engine.ChangesAsync(job.Id);
+        var twice = changes.GroupBy(c => c.RatingKey).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, "journaled more than once: " + string.Join(", ", twice.Take(10)));
+        Assert.Equal(unrated.OrderBy(k => k), changes.Select(c => c.RatingKey).OrderBy(k => k));
+        Assert.All(changes, c => Assert.Equal(ChangeState.Applied, c.State));
+        Assert.Equal(unrated.Count, job.Counts.Rated);
+    }
+
+    [Fact]
     public async Task Batch_mode_on_a_server_that_ignores_bulk_edits_rates_every_track_through_rate_and_says_why()
     {
         await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.Ignore = true)).Config(Config("batch")).EngineOnly().StartAsync();
@@ -360,6 +395,40 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task Single_mode_lists_the_next_page_while_the_last_writes_are_with_plex_and_no_track_is_skipped_or_written_twice()
+    {
+        // Pages of 400, writes of 5 ms: the next page is listed while a page's last writes (at most ListAheadWrites) are
+        // still going, so the listing shows some of them again; they must be dropped, and faults (retried writes, some
+        // given up and read back) must not make the run skip or repeat a track.
+        var watch = new ListingWatch();
+        await using var engine = await TestHost.Create().Emulator(Library(3000, configure: o =>
+            {
+                o.Latency.PerRequest = TimeSpan.FromMilliseconds(2);
+                o.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(3);
+            }))
+            .Config(Config("single", ("PLEX_PAGE_SIZE", "400")))
+            .Services(NoBreaker)
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new ListingWatch.Handler(watch)))).EngineOnly().StartAsync();
+        engine.Plex.Options.Faults.Routes = [RateRoute];
+        engine.Plex.Options.Faults.ServerErrorRate = 0.03;
+        var before = engine.Ratings();
+        var unrated = before.Where(kv => kv.Value is null).Select(kv => kv.Key).ToHashSet();
+
+        var job = await engine.RunAsync(JobMode.All);
+
+        var after = engine.Ratings();
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        Assert.True(watch.ListedDuringRate > 0, "no page was listed while a write was in flight");
+        Assert.All(unrated, key => Assert.Equal(6.0, after[key]));
+        Assert.All(before.Where(kv => kv.Value is not null), kv => Assert.Equal(kv.Value, after[kv.Key])); // no hand rating touched
+        var changes = await engine.ChangesAsync(job.Id);
+        var twice = changes.GroupBy(c => c.RatingKey).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, "journaled more than once: " + string.Join(", ", twice.Take(10)));
+        Assert.Equal(unrated.OrderBy(k => k), changes.Select(c => c.RatingKey).OrderBy(k => k));
+        Assert.All(changes, c => Assert.Equal(ChangeState.Applied, c.State));
+    }
+
+    [Fact]
     public async Task Single_mode_cancelled_mid_page_journals_every_planned_track_once_and_leaves_none_pending()
     {
         // Pending rows go in growing chunks ahead of the writes; a cancel after 100 writes of a page of ~800 leaves part of
@@ -549,6 +618,69 @@ public sealed class WritePathTests
     }
 
     /// <summary>Checks, at the moment each bulk edit leaves, that its tracks are journaled as pending.</summary>
+    /// <summary>Counts track listings sent while a bulk edit was in flight (listing ahead).</summary>
+    private sealed class ListingWatch
+    {
+        private int _bulkEditsInFlight;
+        private int _listedDuringBulkEdit;
+        private int _ratesInFlight;
+        private int _listedDuringRate;
+
+        public int ListedDuringBulkEdit => Volatile.Read(ref _listedDuringBulkEdit);
+
+        /// <summary>Listings sent while a <c>PUT /:/rate</c> was in flight.</summary>
+        public int ListedDuringRate => Volatile.Read(ref _listedDuringRate);
+
+        public sealed class Handler(ListingWatch watch) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                var path = request.RequestUri!.AbsolutePath;
+                var query = System.Web.HttpUtility.ParseQueryString(request.RequestUri.Query);
+                var bulk = request.Method == HttpMethod.Put && path.EndsWith("/all", StringComparison.Ordinal);
+                var listing = request.Method == HttpMethod.Get && path.EndsWith("/all", StringComparison.Ordinal) &&
+                    (request.Headers.TryGetValues("X-Plex-Container-Size", out var sizes) ? sizes.First() : query["X-Plex-Container-Size"]) is { } size && size != "0";
+                if (listing && Volatile.Read(ref watch._bulkEditsInFlight) > 0)
+                {
+                    Interlocked.Increment(ref watch._listedDuringBulkEdit);
+                }
+
+                if (listing && Volatile.Read(ref watch._ratesInFlight) > 0)
+                {
+                    Interlocked.Increment(ref watch._listedDuringRate);
+                }
+
+                if (request.Method == HttpMethod.Put && path == RateRoute)
+                {
+                    Interlocked.Increment(ref watch._ratesInFlight);
+                    try
+                    {
+                        return await base.SendAsync(request, cancellationToken);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref watch._ratesInFlight);
+                    }
+                }
+
+                if (!bulk)
+                {
+                    return await base.SendAsync(request, cancellationToken);
+                }
+
+                Interlocked.Increment(ref watch._bulkEditsInFlight);
+                try
+                {
+                    return await base.SendAsync(request, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref watch._bulkEditsInFlight);
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Watches each <c>PUT /:/rate</c>: its track must be journaled pending before it goes. Optionally holds one write
     /// until the journal shows some applied rows (a deadline, not a sleep), or calls back with each write's number.
