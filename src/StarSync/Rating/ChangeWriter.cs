@@ -30,17 +30,15 @@ public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? S
 /// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> list the next page of a filtered set (such as "unrated")
 /// while this call's last bulk edit is still with Plex, so Plex's writer never waits for the listing, the decisions
 /// and the journal of the next page. <see cref="ListNext"/> turns true once every bulk edit of the call but the last
-/// has been answered (all of them when there is one), or, one write per track from the start of the call, once at most
-/// <see cref="ChangeWriter.ListAheadWrites"/> of its writes are unanswered; false when the call does not write in bulk
-/// otherwise. A listing sent then may still show some of this call's tracks (the last bulk edit's, the writes still
-/// unanswered, or any that fail); the caller drops those by key, so the listing is right whatever happens to them
-/// afterwards (<c>RatingJob.ShrinkingSetAsync</c>).
+/// has been answered (all of them when there is one); false when the call does not write in bulk. A listing sent
+/// then may still show some of this call's tracks (the last bulk edit's, or any that fail); the caller drops those by
+/// key, so the listing is right whatever happens to them afterwards (<c>RatingJob.ShrinkingSetAsync</c>).
 /// </summary>
 public sealed class SentSignal
 {
     private readonly TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True once all bulk edits but the last were answered (or all one-per-track writes but the last few); false when the call writes otherwise.</summary>
+    /// <summary>True once all bulk edits but the last were answered; false when the call writes other than in bulk.</summary>
     public Task<bool> ListNext => _next.Task;
 
     /// <summary>The changes of the call.</summary>
@@ -94,13 +92,6 @@ public sealed partial class ChangeWriter(
 
     /// <summary>One-per-track outcomes marked in the journal per transaction while the writes go on (the rest when the call ends).</summary>
     public const int MarkBatch = 200;
-
-    /// <summary>
-    /// One write per track: the next page is listed (<see cref="SentSignal.ListNext"/>) once at most this many writes of
-    /// the call are unanswered. At 32 in flight of a few ms each, 128 writes take about as long as a page's listing, so
-    /// the next page's writes are ready as this page's run out; the listing shows those 128 again and they are dropped.
-    /// </summary>
-    public const int ListAheadWrites = 4 * WriteLimiter.MaxLimit;
 
     /// <summary>How long a write already sent may take to be answered once the job stops (cancel, Plex failing).</summary>
     public static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(10);
@@ -165,6 +156,7 @@ public sealed partial class ChangeWriter(
             var session = await SessionAsync(jobId, settings, stop.Token);
             if (journalAhead)
             {
+                sent?.NotInBulk();
                 await SinglesAsync(w, session, Enumerable.Range(0, changes.Count).ToList(), journalAhead: true, stop.Token);
             }
             else
@@ -719,11 +711,6 @@ public sealed partial class ChangeWriter(
         var queue = Channel.CreateUnbounded<(int Index, int Attempt)>();
         var outstanding = todo.Count;
         var journaling = Task.CompletedTask;
-        if (journalAhead && todo.Count <= ListAheadWrites)
-        {
-            w.Sent?.Ready();
-        }
-
         if (journalAhead)
         {
             // A change enters the queue only once its pending row is committed.
@@ -788,15 +775,9 @@ public sealed partial class ChangeWriter(
                     }
                 }
 
-                var unanswered = Interlocked.Decrement(ref outstanding);
-                if (unanswered == 0)
+                if (Interlocked.Decrement(ref outstanding) == 0)
                 {
                     queue.Writer.TryComplete();
-                }
-
-                if (journalAhead && unanswered <= ListAheadWrites)
-                {
-                    w.Sent?.Ready(); // the caller lists the next page now (a no-op once said)
                 }
             }
         }, ct)).ToArray();
