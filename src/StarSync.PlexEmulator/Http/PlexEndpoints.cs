@@ -50,7 +50,7 @@ internal static class PlexEndpoints
         ctx.Response.ContentType = json ? "application/json" : "text/xml;charset=utf-8";
         ctx.Response.Headers["X-Plex-Protocol"] = "1.0";
         ctx.Response.Headers.CacheControl = "no-cache";
-        var writer = MediaWriter.Create(json, ctx.Response.Body);
+        var writer = MediaWriter.Create(json, ctx.Response);
         writer.StartContainer();
         return writer;
     }

@@ -581,7 +581,10 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            // Headers-read: PlexBufferingHandler has read the whole body inside the pipeline already (pooled chunks).
+            // Content-read made HttpClient buffer it a second time, into arrays it allocated: about 170 MB per 30k
+            // tracks rated, a third of all the bytes a batched run allocated (docs/benchmarks.md).
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

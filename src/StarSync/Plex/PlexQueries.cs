@@ -90,6 +90,9 @@ internal static class PlexQueries
             ? rating
             : throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
 
+    /// <summary>What one id adds to <see cref="BulkRate"/>'s id list (without the comma before it).</summary>
+    public static int EscapedIdLength(string ratingKey) => EscapeKey(ratingKey).Length;
+
     private static string EscapeKey(string ratingKey)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(ratingKey);

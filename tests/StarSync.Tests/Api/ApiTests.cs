@@ -234,7 +234,10 @@ public sealed class ApiTests : IAsyncLifetime
         var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready");
         using var run = await api.PostAsJsonAsync("/api/v1/jobs", new { mode = "all" });
         await TestHost.FinishedJobAsync(api, (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
-        var metrics = await anonymous.GetStringAsync("/metrics");
+        // The job's row says "succeeded" a moment before the job-ended event reaches the metrics: a scrape in between
+        // counts it at the next scrape.
+        var metrics = await Eventually.ValueAsync(() => anonymous.GetStringAsync("/metrics"),
+            m => m.Contains("starsync_jobs_total{status=\"succeeded\"} 1", StringComparison.Ordinal), "the finished job in /metrics");
         _app.Plex.Options.Faults.RevokeToken = true;
         await api.PostAsync("/api/v1/settings/test-connection", null); // refreshes the cached connection state
         using var notReady = await anonymous.GetAsync("/health/ready");

@@ -43,4 +43,18 @@ public sealed class PlexQueriesTests
         var path = PlexQueries.TrackListing("1", new TrackQuery(TrackFilter.Unrated));
         Assert.DoesNotContain("token", path, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Theory]
+    [InlineData(6.0)]
+    [InlineData(null)]
+    public void A_bulk_edit_url_is_as_long_as_its_first_id_plus_a_comma_and_each_escaped_id_after_it(double? rating)
+    {
+        // The write path sums lengths id by id instead of building the URL for every id it adds.
+        string[] keys = ["1", "123456", "a,b", "x y", " 42 ", "é", "99999999"];
+        for (var n = 1; n <= keys.Length; n++)
+        {
+            var summed = PlexQueries.BulkRate("7", keys.Take(1), rating).Length + keys.Skip(1).Take(n - 1).Sum(k => 1 + PlexQueries.EscapedIdLength(k));
+            Assert.Equal(PlexQueries.BulkRate("7", keys.Take(n), rating).Length, summed);
+        }
+    }
 }
