@@ -132,17 +132,17 @@ internal static class Names
     }
 
     /// <summary>A hex id like PMS's plex:// guids and machine identifiers.</summary>
-    public static string Hex(int seed, int key, int salt, int length)
-    {
-        var sb = new StringBuilder(length);
-        var i = 0;
-        while (sb.Length < length)
+    public static string Hex(int seed, int key, int salt, int length) =>
+        // Written in place: the emulator writes a guid for every item of every response.
+        string.Create(length, (seed, key, salt), static (chars, s) =>
         {
-            sb.Append(Hash(seed, key, salt + i++).ToString("x16", CultureInfo.InvariantCulture));
-        }
-
-        return sb.ToString(0, length);
-    }
+            Span<char> block = stackalloc char[16];
+            for (int written = 0, i = 0; written < chars.Length; written += 16, i++)
+            {
+                Hash(s.seed, s.key, s.salt + i).TryFormat(block, out _, "x16", CultureInfo.InvariantCulture);
+                block[..Math.Min(16, chars.Length - written)].CopyTo(chars[written..]);
+            }
+        });
 
     public static string Uuid(int seed, int key, int salt)
     {
