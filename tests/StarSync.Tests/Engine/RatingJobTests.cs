@@ -211,18 +211,26 @@ public sealed class RatingJobTests
         var options = new EmulatorOptions { Tracks = 600, Seed = 3, HandRatedShare = 0.1 };
         options.Latency.PerRatingWrite = TimeSpan.FromMilliseconds(20);
         await using var engine = await TestHost.Create().Emulator(options).SingleWrites().EngineOnly().StartAsync();
+        // Writes after the 50th wait in Plex until the cancel has been asked for (progress is reported 4 times a second,
+        // so waiting for "rated 50" let a fast limiter write hundreds first); then the ones already sent are answered.
         var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnProgress(JobProgress p)
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writes = 0;
+        engine.Plex.Options.BeforeRatingWrite = _ =>
         {
-            if (p.Counts.Rated >= 50)
+            if (Interlocked.Increment(ref writes) <= 50)
             {
-                halfway.TrySetResult();
+                return Task.CompletedTask;
             }
-        }
 
-        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), OnProgress, CancellationToken.None);
+            halfway.TrySetResult();
+            return cancelled.Task;
+        };
+
+        var run = engine.Executor.RunToCompletionAsync(new JobRequest(JobTrigger.Manual, JobMode.All), _ => { }, CancellationToken.None);
         await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(await engine.Queue.CancelAsync(null, CancellationToken.None));
+        cancelled.TrySetResult();
         var job = await run.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(JobStatus.Cancelled, job.Status);
