@@ -207,16 +207,7 @@ internal static class WritePathBench
         var journal = app.App.Services.GetRequiredService<StarSync.Journal.JournalStore>();
         var rows = new List<IReadOnlyList<string>>();
 
-        async Task<TimeSpan> CpuOfAsync(Func<Task> work)
-        {
-            await work(); // warm (JIT), then measured
-            var before = Process.GetCurrentProcess().TotalProcessorTime;
-            await work();
-            return Process.GetCurrentProcess().TotalProcessorTime - before;
-        }
-
-        void Row(string step, TimeSpan cpu) =>
-            rows.Add([step, Secs(cpu), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+        void Row(string step, TimeSpan cpu) => rows.Add(CpuRow(step, cpu, tracks));
 
         Task AllAsync(Func<string, CancellationToken, ValueTask> write) =>
             Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = InFlight }, write);
@@ -318,16 +309,7 @@ internal static class WritePathBench
         var journal = app.App.Services.GetRequiredService<StarSync.Journal.JournalStore>();
         var rows = new List<IReadOnlyList<string>>();
 
-        async Task<TimeSpan> CpuOfAsync(Func<Task> work)
-        {
-            await work(); // warm (JIT), then measured
-            var before = Process.GetCurrentProcess().TotalProcessorTime;
-            await work();
-            return Process.GetCurrentProcess().TotalProcessorTime - before;
-        }
-
-        void Row(string step, TimeSpan cpu) =>
-            rows.Add([step, Secs(cpu), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+        void Row(string step, TimeSpan cpu) => rows.Add(CpuRow(step, cpu, tracks));
 
         Row($"list every unrated track (pages of 1,000, JSON)", await CpuOfAsync(async () =>
         {
@@ -411,6 +393,18 @@ internal static class WritePathBench
         $"{Secs(cpu)} (≥ {Secs(cpu / Environment.ProcessorCount)} of wall on {Environment.ProcessorCount} cores)";
 
     private static string Busy(TimeSpan busy, TimeSpan wall) => $"{Secs(busy)} ({Report.F(100 * busy / wall, "0")}% of wall)";
+
+    /// <summary>The process CPU of <paramref name="work"/>'s second run (the first warms the JIT).</summary>
+    private static async Task<TimeSpan> CpuOfAsync(Func<Task> work)
+    {
+        await work();
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        await work();
+        return Process.GetCurrentProcess().TotalProcessorTime - before;
+    }
+
+    private static string[] CpuRow(string step, TimeSpan cpu, int tracks) =>
+        [step, Secs(cpu), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"];
 
     private static async Task<(TimeSpan Elapsed, long Requests, TimeSpan WriterBusy, TimeSpan Cpu)> StarSyncAsync(PlexEmulatorServer plex, string library, int batch, bool faults)
     {
