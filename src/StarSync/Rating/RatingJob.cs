@@ -227,7 +227,8 @@ public sealed partial class RatingJob(
         var consumed = 0;
         // A server that answers 200 but does not store ratings would hand us the same tracks forever.
         var giveUpAfter = (2L * expected) + pageSize;
-        (IReadOnlyList<PlexTrack> Tracks, int Fresh, int TotalSize)? next = null;
+        // A page listed ahead: only tracks after the one being written (every one of them a new place in the set).
+        (IReadOnlyList<PlexTrack> Tracks, int TotalSize)? next = null;
         InFlightPage? writing = null, settling = null;
         try
         {
@@ -238,7 +239,7 @@ public sealed partial class RatingJob(
                 int fresh, totalSize;
                 if (next is { } ahead)
                 {
-                    (tracks, fresh, totalSize) = ahead;
+                    (tracks, fresh, totalSize) = (ahead.Tracks, ahead.Tracks.Count, ahead.TotalSize);
                     next = null;
                 }
                 else
@@ -291,7 +292,7 @@ public sealed partial class RatingJob(
                     var after = listed.Tracks.Where(t => !mine.Contains(t.RatingKey)).ToList();
                     if (after.Count > 0)
                     {
-                        next = (after, after.Count, listed.TotalSize);
+                        next = (after, listed.TotalSize);
                     }
                 }
             }
