@@ -525,7 +525,10 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
-        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", cancellationToken);
+        // busy_timeout: a connection that finds another one writing waits inside SQLite, which retries after 1, 2, 5,
+        // 10 ms...; without it Microsoft.Data.Sqlite retries after 150 ms, and two pages journaled at once (RatingJob)
+        // lost that much each time one met the other's transaction.
+        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;", cancellationToken);
         return connection;
     }
 
