@@ -27,30 +27,6 @@ public enum ChangeKind
 public sealed record PlannedChange(ChangeDraft Draft, ChangeKind Kind, string? SectionKey = null);
 
 /// <summary>
-/// Lets the caller of <see cref="ChangeWriter.ApplyAsync"/> list the next page of a filtered set (such as "unrated")
-/// while this call's last bulk edit is still with Plex, so Plex's writer never waits for the listing, the decisions
-/// and the journal of the next page. <see cref="ListNext"/> turns true once every bulk edit of the call but the last
-/// has been answered (all of them when there is one); false when the call does not write in bulk. A listing sent
-/// then may still show some of this call's tracks (the last bulk edit's, or any that fail); the caller drops those by
-/// key, so the listing is right whatever happens to them afterwards (<c>RatingJob.ShrinkingSetAsync</c>).
-/// </summary>
-public sealed class SentSignal
-{
-    private readonly TaskCompletionSource<bool> _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>True once all bulk edits but the last were answered; false when the call writes other than in bulk.</summary>
-    public Task<bool> ListNext => _next.Task;
-
-    /// <summary>The changes of the call.</summary>
-    public int Planned { get; internal set; }
-
-    internal void Ready() => _next.TrySetResult(true);
-
-    /// <summary>Not (or no longer) in bulk, or the call is over: the caller lists after the call, as it would without the signal.</summary>
-    internal void NotInBulk() => _next.TrySetResult(false);
-}
-
-/// <summary>
 /// Journals planned changes as pending, sends them to Plex and records each outcome. Where the server verifiably
 /// honours bulk edits (<see cref="WriteMode"/>), changes of one library and one value travel together in one
 /// <c>PUT /library/sections/{id}/all</c> and are read back before they count as applied; everything else is one
@@ -110,20 +86,13 @@ public sealed partial class ChangeWriter(
         StarSyncSettings settings,
         StrongBox<int> failureStreak,
         Action<PlannedChange, bool> onOutcome,
-        CancellationToken cancellationToken,
-        SentSignal? sent = null)
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(settings);
         var applied = new bool[changes.Count];
-        if (sent is not null)
-        {
-            sent.Planned = changes.Count;
-        }
-
         if (changes.Count == 0)
         {
-            sent?.NotInBulk();
             return applied;
         }
 
@@ -142,7 +111,7 @@ public sealed partial class ChangeWriter(
             }
         }
 
-        var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome) { Sent = sent };
+        var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
         // A write already sent is not cut off when the job stops: cut off, its outcome would be unknown, and Plex may
@@ -156,23 +125,16 @@ public sealed partial class ChangeWriter(
             var session = await SessionAsync(jobId, settings, stop.Token);
             if (journalAhead)
             {
-                sent?.NotInBulk();
                 await SinglesAsync(w, session, Enumerable.Range(0, changes.Count).ToList(), journalAhead: true, stop.Token);
             }
             else
             {
                 var singles = await BulkPhaseAsync(w, session, settings, stop.Token);
-                if (singles.Count > 0)
-                {
-                    sent?.NotInBulk();
-                }
-
                 await SinglesAsync(w, session, singles, journalAhead: false, stop.Token);
             }
         }
         catch (OperationCanceledException)
         {
-            sent?.NotInBulk();
             await SettleAsync(w, w.Fatal is null ? "cancelled before it was sent" : "not sent: " + w.Fatal.Message);
             if (w.Fatal is not null)
             {
@@ -183,7 +145,6 @@ public sealed partial class ChangeWriter(
         }
 
         await SettleAsync(w, "not sent");
-        sent?.NotInBulk();
         return applied;
     }
 
@@ -360,16 +321,6 @@ public sealed partial class ChangeWriter(
             }
         }
 
-        if (singles.Count > 0 || session.Bulk != true)
-        {
-            w.Sent?.NotInBulk();
-        }
-        else if (batches.Count == 0)
-        {
-            w.Sent?.Ready(); // all in the probe, answered already
-        }
-
-        var putsLeft = batches.Count;
         var left = new System.Collections.Concurrent.ConcurrentBag<int>();
         // The run's limiter (inside BulkAsync) bounds the bulk edits in flight; a batch waiting for its retry holds no slot.
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = WriteLimiter.MaxLimit, CancellationToken = ct },
@@ -378,7 +329,6 @@ public sealed partial class ChangeWriter(
                 if (session.Bulk == false)
                 {
                     // Auto changed its mind during this call: the rest goes one by one.
-                    w.Sent?.NotInBulk();
                     foreach (var i in batch.Items)
                     {
                         left.Add(i);
@@ -387,14 +337,7 @@ public sealed partial class ChangeWriter(
                     return;
                 }
 
-                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token, putAnswered: () =>
-                {
-                    // At most the last bulk edit still with Plex (at least one answered): the next page can be listed.
-                    if (Interlocked.Decrement(ref putsLeft) <= 1)
-                    {
-                        w.Sent?.Ready();
-                    }
-                });
+                var result = await BulkAsync(w, session, batch.Section, batch.Value, batch.Items, token);
                 foreach (var i in result.Left)
                 {
                     left.Add(i);
@@ -477,7 +420,7 @@ public sealed partial class ChangeWriter(
     /// writer (at most <see cref="ReadBacksInFlight"/> at once, so memory stays bounded), and a retry waits for its
     /// backoff without a slot.
     /// </summary>
-    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false, Action? putAnswered = null)
+    private async Task<BulkResult> BulkAsync(Work w, WriteSession session, string section, double? value, int[] items, CancellationToken ct, int attempt = 1, bool droppedBefore = false)
     {
         var result = new BulkResult();
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
@@ -497,7 +440,6 @@ public sealed partial class ChangeWriter(
                 // the slot through it left the single writer idle while slots waited on GETs.
                 lease.Complete(WriteSignal.Answered);
                 session.Answered(urlLength);
-                putAnswered?.Invoke();
             }
             catch (PlexException ex)
             {
@@ -1004,8 +946,6 @@ public sealed partial class ChangeWriter(
         /// <summary>For a write request itself: cancelled <see cref="InFlightGrace"/> after <see cref="Stop"/>.</summary>
         public CancellationToken InFlight { get; set; }
 
-        /// <summary>The caller's signal, if it asked (see <see cref="SentSignal"/>).</summary>
-        public SentSignal? Sent { get; init; }
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>

@@ -187,7 +187,7 @@ public sealed partial class RatingJob(
         {
             if (plan.Counts[p] > 0)
             {
-                consumed += await ShrinkingSetAsync(run, library, plan.Passes[p], plan.Counts[p], budget - consumed, policy, cancellationToken);
+                consumed += await ShrinkingSetAsync(run, library, plan.Passes[p], budget - consumed, policy, cancellationToken);
             }
         }
 
@@ -206,141 +206,153 @@ public sealed partial class RatingJob(
         return Math.Max(0, rated - atTarget);
     }
 
+    /// <summary>Pages of a shrinking set whose writes go on at once (the quickest of 2, 3 and 4 in the write-path bench).</summary>
+    internal const int PagesInFlight = 3;
+
     /// <summary>
-    /// Works through a filtered set that our own writes shrink (unrated tracks stop being unrated). Paging by offset
-    /// would skip tracks, so each page starts at the number of earlier tracks still in the set: the ones we skipped or
-    /// failed to write (and, in a dry run, everything).
-    /// <para>
-    /// Plex's writer must not wait for us between pages, so the next page is listed, decided and journaled while this
-    /// page's last bulk edit is still with Plex (<see cref="SentSignal.ListNext"/>), and its bulk edits queue behind
-    /// this page's. It is listed from where the set will continue if every planned write lands; tracks of this page
-    /// that Plex has not rated yet (the last bulk edit's, or any that fail) then still stand in front of that place, so
-    /// the listing starts up to that many tracks early and shows them again: they are dropped by key and the page
-    /// holds only the tracks after this one. Nothing is skipped whatever the writes' outcome, because a track that stays
-    /// unrated is counted where it stands once this page has finished (the next listing after that starts exactly).
-    /// </para>
+    /// Works through a filtered set that our own writes shrink (unrated tracks stop being unrated) from its end back to
+    /// its start (<see cref="PlacesAsync"/>). Tracks that joined the set meanwhile (an album scanned in during the run)
+    /// take the places after the ones it kept (the skipped and failed tracks, sorted by ratingKey, which grows), so
+    /// they are listed in another round, as long as the set holds more than the tracks kept.
     /// </summary>
-    private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int expected, int budget, RatingPolicy policy, CancellationToken cancellationToken)
+    private async Task<int> ShrinkingSetAsync(Run run, PlexLibrary library, TrackQuery query, int budget, RatingPolicy policy, CancellationToken cancellationToken)
     {
-        var pageSize = plexOptions.Value.PageSize;
-        var stillInSet = 0;
-        var consumed = 0;
-        // A server that answers 200 but does not store ratings would hand us the same tracks forever.
-        var giveUpAfter = (2L * expected) + pageSize;
-        // A page listed ahead: only tracks after the one being written (every one of them a new place in the set).
-        (IReadOnlyList<PlexTrack> Tracks, int TotalSize)? next = null;
-        InFlightPage? writing = null, settling = null;
-        try
+        var (consumed, applied) = await PlacesAsync(run, library, query, 0, Math.Min(budget, await plex.CountTracksAsync(library.Key, query, cancellationToken)), policy, cancellationToken);
+        var kept = consumed - applied;
+        for (var round = 1; round < MaxRounds && consumed < budget; round++)
         {
-            while (consumed < budget)
+            var now = await plex.CountTracksAsync(library.Key, query, cancellationToken);
+            if (now <= kept)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                IReadOnlyList<PlexTrack> tracks;
-                int fresh, totalSize;
-                if (next is { } ahead)
-                {
-                    (tracks, fresh, totalSize) = (ahead.Tracks, ahead.Tracks.Count, ahead.TotalSize);
-                    next = null;
-                }
-                else
-                {
-                    stillInSet += await FinishAsync(run, writing);
-                    writing = null;
-                    var page = await plex.GetTrackPageAsync(library.Key, query with { Start = stillInSet }, Math.Min(pageSize, budget - consumed), cancellationToken);
-                    // ServerCount, not Tracks.Count: the client's re-check may drop items the server's filter let
-                    // through, and those still occupy places in the server's set.
-                    (tracks, fresh, totalSize) = (page.Tracks, page.ServerCount, page.TotalSize);
-                    if (fresh == 0)
-                    {
-                        break;
-                    }
-                }
-
-                consumed += fresh;
-                // A server whose filter lets more through than counted (e.g. unrated tracks in userRating!=X) lists more.
-                giveUpAfter = Math.Max(giveUpAfter, (2L * totalSize) + pageSize);
-                var sent = run.DryRun ? null : new SentSignal();
-                var task = DecideAndWriteAsync(run, library, tracks, policy, cancellationToken, sent);
-                // The page before this one (if it was still writing) settles now: its tracks that stayed in the set are
-                // counted, so the listing below starts from an exact count plus this page's prediction.
-                (settling, writing) = (writing, new InFlightPage(task, fresh));
-                stillInSet += await FinishAsync(run, settling);
-                settling = null;
-                if (consumed > giveUpAfter)
-                {
-                    throw new PlexException($"Plex keeps listing tracks in {library.Title} as still to do after StarSync rated them ({consumed} listed, {expected} expected); stopped so as not to loop. Is another tool changing ratings at the same time?");
-                }
-
-                // Listing ahead needs this page to be exact as the server sees it (no item dropped by the client's re-check).
-                if (sent is null || consumed >= budget || fresh != tracks.Count || stillInSet + fresh >= totalSize ||
-                    await Task.WhenAny(task, sent.ListNext) != sent.ListNext || !await sent.ListNext)
-                {
-                    stillInSet += await FinishAsync(run, writing);
-                    writing = null;
-                    if (stillInSet >= totalSize)
-                    {
-                        break;
-                    }
-
-                    continue;
-                }
-
-                var listed = await TryPageAsync(library, query with { Start = stillInSet + fresh - sent.Planned }, Math.Min(pageSize, budget - consumed), cancellationToken);
-                if (listed is not null && listed.ServerCount == listed.Tracks.Count)
-                {
-                    var mine = tracks.Select(t => t.RatingKey).ToHashSet(StringComparer.Ordinal);
-                    var after = listed.Tracks.Where(t => !mine.Contains(t.RatingKey)).ToList();
-                    if (after.Count > 0)
-                    {
-                        next = (after, listed.TotalSize);
-                    }
-                }
+                break;
             }
 
-            stillInSet += await FinishAsync(run, writing);
-            writing = null;
-        }
-        finally
-        {
-            // Leaving by an exception (cancelled, Plex down): no page is left writing behind the job, and the error
-            // reported is the one that ended the loop.
-            foreach (var page in new[] { settling, writing })
+            var (more, moreApplied) = await PlacesAsync(run, library, query, kept, Math.Min(now, kept + budget - consumed), policy, cancellationToken);
+            if (more == 0)
             {
-                if (page is not null)
-                {
-                    await page.Task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                }
+                break;
             }
+
+            consumed += more;
+            kept += more - moreApplied;
         }
 
         return consumed;
     }
 
-    /// <summary>A page whose writes are under way, and the places it took in the set when it was listed.</summary>
-    private sealed record InFlightPage(Task<int> Task, int Fresh);
+    /// <summary>Rounds of <see cref="ShrinkingSetAsync"/> at most: a library that keeps growing is left to the next run.</summary>
+    private const int MaxRounds = 20;
 
-    /// <summary>Waits for a page's writes; returns how many of its places are still in the set (all, in a dry run).</summary>
-    private static async Task<int> FinishAsync(Run run, InFlightPage? page)
+    /// <summary>
+    /// Works through the places [<paramref name="floor"/>, <paramref name="end"/>) of a shrinking set from the end back.
+    /// A write removes a track only from places after the pages still to list, so those pages keep their places
+    /// whatever the writes' outcome or timing: the next page is listed while this one is decided, and up to
+    /// <see cref="PagesInFlight"/> pages are written at once (their bulk edits queue at Plex's single writer), so Plex
+    /// does not wait for StarSync's listing, rules and journal between pages. Tracks skipped or failed stay behind the
+    /// pages still to list and need no counting. A track rated by someone else during the run moves the rest up one
+    /// place, so a track already taken can be listed again: the last pages' keys are kept and such a track is dropped.
+    /// The newest tracks (the highest ratingKeys) are rated first. Returns the places taken and the tracks Plex now has
+    /// rated (none in a dry run).
+    /// </summary>
+    private async Task<(int Taken, int Applied)> PlacesAsync(Run run, PlexLibrary library, TrackQuery query, int floor, int end, RatingPolicy policy, CancellationToken cancellationToken)
     {
-        if (page is null)
-        {
-            return 0;
-        }
-
-        var applied = await page.Task;
-        return page.Fresh - (run.DryRun ? 0 : applied);
-    }
-
-    /// <summary>A page listed ahead; null when it failed (the page is then listed again the ordinary way, whose error is the one reported).</summary>
-    private async Task<PlexPage?> TryPageAsync(PlexLibrary library, TrackQuery query, int size, CancellationToken cancellationToken)
-    {
+        var size = plexOptions.Value.PageSize;
+        // One page failing (Plex down, the job stopped) stops the others and the listing ahead.
+        using var pass = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = pass.Token;
+        var (taken, applied) = (0, 0);
+        var first = true;
+        var writing = new Queue<Task<int>>();
+        var recent = new Queue<string[]>();
+        var recentKeys = new HashSet<string>(StringComparer.Ordinal);
+        Task<Window>? next = end > floor ? WindowAsync(library, query, floor, end, size, token) : null;
         try
         {
-            return await plex.GetTrackPageAsync(library.Key, query, size, cancellationToken);
+            while (next is not null)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var window = await next;
+                (end, size) = (window.Start, window.Size);
+                next = end > floor ? WindowAsync(library, query, floor, end, size, token) : null;
+                taken += window.Page.ServerCount;
+                var tracks = window.Page.Tracks.Where(t => !recentKeys.Contains(t.RatingKey)).ToList();
+                Remember(recent, recentKeys, window.Page.Tracks);
+                var planned = await DecideAsync(run, library, tracks, policy, token);
+                // On a thread of its own: the journal's SQLite calls complete synchronously, and the next page's
+                // listing and rules need not wait for this page's pending rows.
+                writing.Enqueue(Task.Run(() => WriteAsync(run, planned, revertsJob: null, token), CancellationToken.None));
+                // The first page is written alone: it settles the run's write path (auto's probe, the limiter) before
+                // another page shares it.
+                while (writing.Count >= (first ? 1 : PagesInFlight))
+                {
+                    applied += await writing.Dequeue();
+                }
+
+                first = false;
+            }
+
+            while (writing.Count > 0)
+            {
+                applied += await writing.Dequeue();
+            }
         }
-        catch (Exception ex) when (ex is PlexException or OperationCanceledException)
+        finally
         {
-            return null;
+            // Leaving by an exception (cancelled, Plex down): no page is left writing behind the job, no listing runs on,
+            // and the error reported is the one that ended the loop.
+            if (next is not null || writing.Count > 0)
+            {
+                await pass.CancelAsync();
+            }
+
+            foreach (var task in writing.Cast<Task>().Append(next ?? Task.CompletedTask))
+            {
+                await task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+
+        return (taken, run.DryRun ? 0 : applied);
+    }
+
+    /// <summary>Keys of the last pages taken (the ones a place shifted by someone else's rating can bring back).</summary>
+    private static void Remember(Queue<string[]> recent, HashSet<string> recentKeys, IReadOnlyList<PlexTrack> tracks)
+    {
+        var keys = tracks.Select(t => t.RatingKey).ToArray();
+        recent.Enqueue(keys);
+        recentKeys.UnionWith(keys);
+        if (recent.Count > PagesInFlight + 1)
+        {
+            recentKeys.ExceptWith(recent.Dequeue());
+        }
+    }
+
+    /// <summary>The places [Start, Start + Size) of a set listed backwards, with the page size the server honours.</summary>
+    private sealed record Window(PlexPage Page, int Start, int Size);
+
+    /// <summary>
+    /// Lists the page that ends at <paramref name="end"/>. A server that sends fewer items than asked for while more are
+    /// there caps its pages: the window is listed again at that size (and kept for the rest of the set), since the
+    /// places after a short page would move once it is written. A server that ignores the start is not paged backwards
+    /// at all: the job stops before writing anything of that page.
+    /// </summary>
+    private async Task<Window> WindowAsync(PlexLibrary library, TrackQuery query, int floor, int end, int size, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var start = Math.Max(floor, end - size);
+            var page = await plex.GetTrackPageAsync(library.Key, query with { Start = start }, end - start, cancellationToken);
+            if (page.Offset != start)
+            {
+                throw new PlexException($"Plex listed {library.Title} from place {page.Offset} when asked for place {start} (X-Plex-Container-Start); StarSync stopped before rating any track of that page. Is a proxy between StarSync and Plex dropping that header?");
+            }
+
+            if (page.ServerCount > 0 && page.ServerCount < end - start && start + page.ServerCount < Math.Min(end, page.TotalSize))
+            {
+                size = page.ServerCount;
+                continue;
+            }
+
+            return new Window(page, start, size);
         }
     }
 
@@ -428,8 +440,11 @@ public sealed partial class RatingJob(
         }
     }
 
+    private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken) =>
+        await WriteAsync(run, await DecideAsync(run, library, tracks, policy, cancellationToken), revertsJob: null, cancellationToken);
+
     /// <summary>The policy re-checks every candidate (Plex filtered them, but a hand rating may have arrived since).</summary>
-    private async Task<int> DecideAndWriteAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken, SentSignal? sent = null)
+    private async Task<List<PlannedChange>> DecideAsync(Run run, PlexLibrary library, IReadOnlyList<PlexTrack> tracks, RatingPolicy policy, CancellationToken cancellationToken)
     {
         var planned = new List<PlannedChange>(tracks.Count);
         // The rules decide (Rules/RuleEngine.cs); the default rule set is exactly `policy`.
@@ -467,7 +482,7 @@ public sealed partial class RatingJob(
             }
         }
 
-        return await WriteAsync(run, planned, revertsJob: null, cancellationToken, sent);
+        return planned;
     }
 
     /// <summary>Undo one job or everything: restore old values where the track still has the value StarSync set.</summary>
@@ -587,7 +602,7 @@ public sealed partial class RatingJob(
         run.Report(force: false);
     }
 
-    private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken, SentSignal? sent = null)
+    private async Task<int> WriteAsync(Run run, IReadOnlyList<PlannedChange> planned, long? revertsJob, CancellationToken cancellationToken)
     {
         if (planned.Count == 0)
         {
@@ -608,7 +623,7 @@ public sealed partial class RatingJob(
         }
 
         var applied = await writer.ApplyAsync(run.Job.Id, planned, revertsJob, run.Settings, run.FailureStreak,
-            (change, ok) => { run.Count(change.Draft.Library, change.Kind, ok); run.Report(force: false); }, cancellationToken, sent);
+            (change, ok) => { run.Count(change.Draft.Library, change.Kind, ok); run.Report(force: false); }, cancellationToken);
         return applied.Count(a => a);
     }
 
