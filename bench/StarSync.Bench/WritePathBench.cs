@@ -30,12 +30,13 @@ internal static class WritePathBench
             "Writer busy = the emulator's count of the single writer's modelled work (the limit's numerator, as measured); the rest of the wall time it idled. " +
             "CPU = the bench process's CPU time during the run (StarSync and the emulator share it: listing, read-back and journal work on both sides); no run can take less wall time than CPU / cores.");
         report.Line();
-        // Warm-up (not reported): the first run in a process pays the JIT for the whole write path, which would
-        // weigh on whichever row comes first (measured: ~40% more CPU on the first of three identical runs).
-        await using (var warm = await StartAsync(2_000, 0.02))
+        // Warm-up (not reported): the first runs in a process pay the JIT for the whole write path, which would weigh on
+        // whichever row comes first (measured: ~40% more CPU on the first of three identical runs).
+        await SettleJitAsync(report, async () =>
         {
+            await using var warm = await StartAsync(2_000, 0.02);
             await StarSyncAsync(warm, warm.Library.Sections.First(s => s.IsMusic).Title, StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize, faults: false);
-        }
+        });
 
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
@@ -98,6 +99,32 @@ internal static class WritePathBench
     }
 
     /// <summary>
+    /// Repeats a warm-up until the JIT has settled, so that the rows measure a server that has been up a while.
+    /// Tiered compilation recompiles hot methods in the background for seconds after they first run (quick JIT, then
+    /// instrumented, then optimized), and on a 2-core machine those compiles take CPU from the measured run: perf
+    /// sampled the JIT's thread in 31% of a 30k-track run that followed one warm-up of 2,000 tracks.
+    /// </summary>
+    private static async Task SettleJitAsync(Report report, Func<Task> warmUp)
+    {
+        // Each warm-up builds a new host, whose dependency injection and routing compile a few hundred small methods of
+        // their own; a run that compiles fewer than that has nothing of the write path left to tier up.
+        const long Settled = 600;
+        var counts = new List<long>();
+        do
+        {
+            var before = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await warmUp();
+            // The background compiles start after a quiet spell (100 ms) once methods were called often enough.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            counts.Add(System.Runtime.JitInfo.GetCompiledMethodCount() - before);
+        }
+        while (counts[^1] >= Settled && counts.Count < 12);
+
+        report.Line($"Warm-up (not reported): {counts.Count} runs of 2,000 tracks; methods compiled in each: {string.Join(", ", counts.Select(c => Report.N(c)))}.");
+        report.Line();
+    }
+
+    /// <summary>
     /// One write per track with WRITE_CONCURRENCY=auto, on the single-writer model (limit: the writer busy N x 3 ms)
     /// and on a server that writes in parallel (limit: N x (2 ms + 3 ms) / 32, the adaptive limiter's ceiling). Each row
     /// also gives the process CPU (both sides) and what it means on this machine's cores, and the time-weighted mean of
@@ -109,8 +136,9 @@ internal static class WritePathBench
         report.Line();
         // Warm-up (not reported): the batch warm-up above leaves the one-write-per-track path cold, and a row run alone
         // (single-parallel) would pay its JIT.
-        await using (var warm = await StartAsync(2_000, 0))
+        await SettleJitAsync(report, async () =>
         {
+            await using var warm = await StartAsync(2_000, 0);
             warm.Options.Latency.SerializeWrites = false;
             await using var warmApp = await AppSide.StartAsync(warm.BaseUri, warm.Token, warm.Library.Sections.First(s => s.IsMusic).Title, 4, new Dictionary<string, string?>
             {
@@ -118,7 +146,7 @@ internal static class WritePathBench
                 ["WRITE_CONCURRENCY"] = "auto",
             });
             await warmApp.RunAsync(JobMode.All);
-        }
+        });
 
         var rows = new List<IReadOnlyList<string>>();
         foreach (var serialized in models)
