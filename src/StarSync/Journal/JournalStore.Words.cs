@@ -17,6 +17,7 @@ public sealed partial class JournalStore
     public async Task<int> IndexWordsAsync(int maxRows, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+        using var turn = await WriteTurnAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         // IMMEDIATE (Microsoft.Data.Sqlite's default): the watermark read and its move are one step, so two indexers
         // (the web app and a second instance on the same journal) never index a row twice.

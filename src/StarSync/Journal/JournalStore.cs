@@ -20,6 +20,24 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
     }.ToString();
 
     /// <summary>
+    /// One write transaction of this process at a time, queued here rather than in SQLite: pages of a job are journaled
+    /// and marked at once (RatingJob), and a transaction that finds another one open waits in SQLite's busy handler,
+    /// blocking a thread in sleeps. Other processes on the same journal still meet SQLite's lock (busy_timeout).
+    /// </summary>
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    private async Task<WriteTurn> WriteTurnAsync(CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        return new WriteTurn(_writes);
+    }
+
+    private readonly struct WriteTurn(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
+    /// <summary>
     /// Creates the journal (owner-only, with its -wal and -shm) or brings its schema up to date
     /// (<see cref="JournalSchema.Journal"/>). Safe to call more than once, and from two processes at once.
     /// </summary>
@@ -171,6 +189,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         }
 
         var now = Format(time.GetUtcNow());
+        using var turn = await WriteTurnAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -220,6 +239,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
             return;
         }
 
+        using var turn = await WriteTurnAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var mark = connection.CreateCommand();
