@@ -16,6 +16,15 @@ internal static class WritePathBench
 {
     private static readonly TimeSpan WriteFixed = TimeSpan.FromMilliseconds(3);
 
+    /// <summary>
+    /// Tracks of a batched warm-up run: long enough that the runtime tiers up what a 100k-track run uses (after runs of
+    /// 2,000 the first 100k run still compiled ~4,000 methods, ~4.5 s of JIT on the bench's 2 cores).
+    /// </summary>
+    private const int WarmUpTracks = 20_000;
+
+    /// <summary>What the runtime did during each StarSync row (JIT, GC), printed under the table: the rows share a process.</summary>
+    private static List<string>? RuntimeNotes;
+
     /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown).</summary>
     public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single"];
 
@@ -34,9 +43,10 @@ internal static class WritePathBench
         // whichever row comes first (measured: ~40% more CPU on the first of three identical runs).
         await SettleJitAsync(report, async () =>
         {
-            await using var warm = await StartAsync(2_000, 0.02);
+            await using var warm = await StartAsync(WarmUpTracks, 0.02);
             await StarSyncAsync(warm, warm.Library.Sections.First(s => s.IsMusic).Title, StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize, faults: false);
         });
+        RuntimeNotes = [];
 
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
@@ -84,6 +94,7 @@ internal static class WritePathBench
         }
 
         report.Table(["per item (ms)", "client", "requests", "wall time", "model limit → ratio", "writer busy", "CPU (both sides)", "vs baseline", "faults"], rows);
+        report.Line("The runtime during each StarSync row, in table order: " + string.Join("; ", RuntimeNotes ?? []) + ".");
         report.Line();
         if (parts.Contains("cpu"))
         {
@@ -120,7 +131,7 @@ internal static class WritePathBench
         }
         while (counts[^1] >= Settled && counts.Count < 12);
 
-        report.Line($"Warm-up (not reported): {counts.Count} runs of 2,000 tracks; methods compiled in each: {string.Join(", ", counts.Select(c => Report.N(c)))}.");
+        report.Line($"Warm-up (not reported): {counts.Count} runs; methods compiled in each: {string.Join(", ", counts.Select(c => Report.N(c)))}.");
         report.Line();
     }
 
@@ -450,8 +461,12 @@ internal static class WritePathBench
         }
 
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var (gc, jit, contention, gen2) = (GC.GetTotalPauseDuration(), System.Runtime.JitInfo.GetCompiledMethodCount(), Monitor.LockContentionCount, GC.CollectionCount(2));
+        RuntimeNotes ??= [];
         var (job, elapsed) = await app.RunAsync(JobMode.All);
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        RuntimeNotes.Add($"batch {batch}{(faults ? " with faults" : "")}: {Report.N(System.Runtime.JitInfo.GetCompiledMethodCount() - jit)} methods compiled, " +
+            $"{GC.CollectionCount(2) - gen2} gen-2 collections, GC pauses {Report.F((GC.GetTotalPauseDuration() - gc).TotalMilliseconds, "0")} ms, {Monitor.LockContentionCount - contention} lock contentions");
         var music = plex.Library.Sections.First(s => s.IsMusic);
         if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
         {
