@@ -169,6 +169,33 @@ public sealed class WritePathTests
     }
 
     [Fact]
+    public async Task A_listing_that_ignores_the_start_place_stops_the_job_before_anything_is_written_and_says_why()
+    {
+        // Pages are taken from the end of the set back, which needs X-Plex-Container-Start honoured. A proxy that drops
+        // the header makes Plex answer from place 0: StarSync must stop, not rate the wrong page, and name the header.
+        await using var engine = await TestHost.Create().Emulator(Library(2500)).Config(Config("batch"))
+            .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new DropStartHeader()))).EngineOnly().StartAsync();
+        var before = engine.Ratings();
+
+        var job = await engine.RunAsync(JobMode.All);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Contains("X-Plex-Container-Start", job.Error, StringComparison.Ordinal);
+        Assert.Equal(before, engine.Ratings());
+        Assert.Equal(0, engine.Plex.Counters.BulkEdits);
+        Assert.Empty(await engine.ChangesAsync(job.Id));
+    }
+
+    private sealed class DropStartHeader : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Remove("X-Plex-Container-Start");
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task Batch_mode_on_a_server_that_ignores_bulk_edits_rates_every_track_through_rate_and_says_why()
     {
         await using var engine = await TestHost.Create().Emulator(Library(600, configure: o => o.BulkEdit.Ignore = true)).Config(Config("batch")).EngineOnly().StartAsync();
