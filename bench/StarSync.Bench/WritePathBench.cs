@@ -302,20 +302,8 @@ internal static class WritePathBench
                 using var lease = await limiter.AcquireAsync(ct);
                 lease.Complete(StarSync.Rating.WriteSignal.Answered);
             })));
-        var job = await journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), [music.Title], CancellationToken.None);
-        Row("journal: pending rows + outcome marks (one transaction each per page of 1,000)", await CpuOfAsync(async () =>
-        {
-            foreach (var chunk in keys.Chunk(1000))
-            {
-                var ids = await journal.AddChangesAsync(job.Id, chunk.Select(k => new StarSync.Journal.ChangeDraft(k, music.Title, "Artist Name", "Album Title", "Track Title", null, 6)).ToArray(),
-                    StarSync.Journal.ChangeState.Pending, null, null, CancellationToken.None);
-                await journal.MarkAsync(ids.Select(id => new StarSync.Journal.ChangeOutcome(id, StarSync.Journal.ChangeState.Applied, null)).ToArray(), CancellationToken.None);
-            }
-        }));
-        Reset(plex, keys);
-        var before = Process.GetCurrentProcess().TotalProcessorTime;
-        var (done, elapsed) = await app.RunAsync(JobMode.All);
-        var whole = Process.GetCurrentProcess().TotalProcessorTime - before;
+        Row("journal: pending rows + outcome marks (one transaction each per page of 1,000)", await JournalCpuAsync(journal, music.Title, keys, outcomeText: null));
+        var (done, elapsed, whole) = await WholeRunCpuAsync(app, plex, keys);
         Row($"the whole run (WRITE_MODE=single, auto; {Report.N(done.Counts.Rated)} rated in {Secs(elapsed)} without latency)", whole);
         report.Line($"Where the CPU of a single-mode run goes, {Report.N(tracks)} tracks, latency model off (each step run twice, the second measured; app and emulator in one process, so both sides):");
         report.Line();
@@ -371,20 +359,8 @@ internal static class WritePathBench
                 await client.ReadBackAsync(chunk, CancellationToken.None);
             }
         }));
-        var job = await journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), [music.Title], CancellationToken.None);
-        Row("journal: pending rows (one transaction per 1,000) + applied marks", await CpuOfAsync(async () =>
-        {
-            foreach (var chunk in keys.Chunk(1000))
-            {
-                var ids = await journal.AddChangesAsync(job.Id, chunk.Select(k => new StarSync.Journal.ChangeDraft(k, music.Title, "Artist Name", "Album Title", "Track Title", null, 6)).ToArray(),
-                    StarSync.Journal.ChangeState.Pending, null, null, CancellationToken.None);
-                await journal.MarkAsync(ids.Select(id => new StarSync.Journal.ChangeOutcome(id, StarSync.Journal.ChangeState.Applied, "bulk edit, confirmed by reading it back")).ToArray(), CancellationToken.None);
-            }
-        }));
-        Reset(plex, keys);
-        var before = Process.GetCurrentProcess().TotalProcessorTime;
-        var (done, elapsed) = await app.RunAsync(JobMode.All);
-        var whole = Process.GetCurrentProcess().TotalProcessorTime - before;
+        Row("journal: pending rows (one transaction per 1,000) + applied marks", await JournalCpuAsync(journal, music.Title, keys, "bulk edit, confirmed by reading it back"));
+        var (done, elapsed, whole) = await WholeRunCpuAsync(app, plex, keys);
         Row($"the whole run (WRITE_MODE=auto, batch {Batch}; {Report.N(done.Counts.Rated)} rated in {Secs(elapsed)} without latency)", whole);
         report.Line($"Where the CPU of a batched run goes, {Report.N(tracks)} tracks, latency model off (each step run twice, the second measured; app and emulator in one process, so both sides):");
         report.Line();
@@ -440,6 +416,30 @@ internal static class WritePathBench
         var before = Process.GetCurrentProcess().TotalProcessorTime;
         await work();
         return Process.GetCurrentProcess().TotalProcessorTime - before;
+    }
+
+    /// <summary>The journal's part of a run: every track pending, then marked applied, one transaction each per page of 1,000.</summary>
+    private static async Task<TimeSpan> JournalCpuAsync(StarSync.Journal.JournalStore journal, string library, IReadOnlyList<string> keys, string? outcomeText)
+    {
+        var job = await journal.CreateJobAsync(new JobRequest(JobTrigger.Cli, JobMode.All), [library], CancellationToken.None);
+        return await CpuOfAsync(async () =>
+        {
+            foreach (var chunk in keys.Chunk(1000))
+            {
+                var ids = await journal.AddChangesAsync(job.Id, chunk.Select(k => new StarSync.Journal.ChangeDraft(k, library, "Artist Name", "Album Title", "Track Title", null, 6)).ToArray(),
+                    StarSync.Journal.ChangeState.Pending, null, null, CancellationToken.None);
+                await journal.MarkAsync(ids.Select(id => new StarSync.Journal.ChangeOutcome(id, StarSync.Journal.ChangeState.Applied, outcomeText)).ToArray(), CancellationToken.None);
+            }
+        });
+    }
+
+    /// <summary>A whole rate-all from every track unrated again, and its process CPU.</summary>
+    private static async Task<(JobRecord Job, TimeSpan Elapsed, TimeSpan Cpu)> WholeRunCpuAsync(AppSide app, PlexEmulatorServer plex, IReadOnlyList<string> keys)
+    {
+        Reset(plex, keys);
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        var (done, elapsed) = await app.RunAsync(JobMode.All);
+        return (done, elapsed, Process.GetCurrentProcess().TotalProcessorTime - before);
     }
 
     private static string[] CpuRow(string step, TimeSpan cpu, int tracks) =>
