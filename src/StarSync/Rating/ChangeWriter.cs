@@ -101,15 +101,8 @@ public sealed partial class ChangeWriter(
         // instead of after the whole page (FirstJournalAheadChunk). Otherwise every change of this call is pending in ONE
         // transaction before the first PUT, bulk or single. Either way no write goes out before its pending row.
         var journalAhead = settings.WriteMode == WriteMode.PerTrack || _session is { Bulk: false } known && known.JobId == jobId;
-        var ids = new long[changes.Count];
-        if (!journalAhead)
-        {
-            var pending = await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken);
-            for (var i = 0; i < ids.Length; i++)
-            {
-                ids[i] = pending[i];
-            }
-        }
+        var ids = journalAhead ? new long[changes.Count]
+            : (await journal.AddChangesAsync(jobId, changes.Select(c => c.Draft).ToArray(), ChangeState.Pending, revertsJob, null, cancellationToken)).ToArray();
 
         var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -776,27 +769,20 @@ public sealed partial class ChangeWriter(
         }
     }
 
+    /// <summary>Marks the outcomes known by now (marks of one call may overlap: each takes its own, and the journal queues their transactions).</summary>
     private async Task MarkKnownAsync(Work w)
     {
-        await w.Marking.WaitAsync(CancellationToken.None);
-        try
+        var indexes = new List<int>(MarkBatch);
+        while (w.ToMark.TryDequeue(out var i))
         {
-            var indexes = new List<int>(MarkBatch);
-            while (w.ToMark.TryDequeue(out var i))
-            {
-                indexes.Add(i);
-            }
-
-            // Never cancelled: an outcome Plex confirmed is worth keeping even when the job stops.
-            await journal.MarkAsync(indexes.Select(i => w.Outcomes[i]!).ToArray(), CancellationToken.None);
-            foreach (var i in indexes)
-            {
-                Volatile.Write(ref w.Marked[i], true);
-            }
+            indexes.Add(i);
         }
-        finally
+
+        // Never cancelled: an outcome Plex confirmed is worth keeping even when the job stops.
+        await journal.MarkAsync(indexes.Select(i => w.Outcomes[i]!).ToArray(), CancellationToken.None);
+        foreach (var i in indexes)
         {
-            w.Marking.Release();
+            Volatile.Write(ref w.Marked[i], true);
         }
     }
 
@@ -920,9 +906,6 @@ public sealed partial class ChangeWriter(
 
         public System.Collections.Concurrent.ConcurrentBag<Task> Marks { get; } = [];
 
-        /// <summary>One mark at a time (each takes whatever outcomes are known by then).</summary>
-        public SemaphoreSlim Marking { get; } = new(1);
-
         public int Known;
 
         public bool[] Applied { get; } = applied;
@@ -945,7 +928,6 @@ public sealed partial class ChangeWriter(
 
         /// <summary>For a write request itself: cancelled <see cref="InFlightGrace"/> after <see cref="Stop"/>.</summary>
         public CancellationToken InFlight { get; set; }
-
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>
