@@ -25,8 +25,8 @@ internal static class WritePathBench
     /// <summary>What the runtime did during each StarSync row (JIT, GC), printed under the table: the rows share a process.</summary>
     private static List<string>? RuntimeNotes;
 
-    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown).</summary>
-    public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single"];
+    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>).</summary>
+    public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single", "process"];
 
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
     {
@@ -39,6 +39,12 @@ internal static class WritePathBench
             "Writer busy = the emulator's count of the single writer's modelled work (the limit's numerator, as measured); the rest of the wall time it idled. " +
             "CPU = the bench process's CPU time during the run (StarSync and the emulator share it: listing, read-back and journal work on both sides); no run can take less wall time than CPU / cores.");
         report.Line();
+        if (parts.All(p => p == "process"))
+        {
+            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000));
+            return;
+        }
+
         // Warm-up (not reported): the first runs in a process pay the JIT for the whole write path, which would weigh on
         // whichever row comes first (measured: ~40% more CPU on the first of three identical runs).
         await SettleJitAsync(report, async () =>
@@ -106,6 +112,11 @@ internal static class WritePathBench
             // "single" runs both server models; "single-parallel" or "single-serial" one of them (quicker to iterate on).
             bool[] models = parts.Contains("single") ? [true, false] : parts.Contains("single-serial") ? [true] : [false];
             await SingleModeAsync(report, Math.Min(tracks, 10_000), models, breakdown: !parts.Contains("single-nocpu"));
+        }
+
+        if (parts.Contains("process"))
+        {
+            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000));
         }
     }
 

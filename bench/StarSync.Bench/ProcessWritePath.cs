@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace StarSync.Bench;
+
+/// <summary>
+/// Issue 11's write path the way it is deployed: the StarSync program (the web app, <c>dotnet StarSync.dll</c>, its own
+/// runtime settings) and the emulator program (<c>dotnet StarSync.PlexEmulator.dll</c>) as two processes, the jobs
+/// started through <c>POST /api/v1/jobs</c>. The in-process rows of <see cref="WritePathBench"/> share one process, so
+/// StarSync's GC pauses also stop the modelled Plex writer and both sides share one thread pool; here each has its own,
+/// as with a real Plex. One web app does several jobs in a row, each on a library of its own (Settings → libraries
+/// through <c>PUT /api/v1/settings</c>), because a job's tracks stay rated; the first job of the process pays the JIT
+/// and is shown apart. Between jobs the bench waits until the app is idle (its word indexer runs after each job).
+/// </summary>
+internal static class ProcessWritePath
+{
+    private const string Token = "bench-token";
+    private const string Key = "bench-api-key-0123456789";
+
+    /// <summary>Jobs per row: the first (a new process) and then the measured ones.</summary>
+    private const int Jobs = 4;
+
+    public static async Task RunAsync(Report report, int batchTracks, int singleTracks)
+    {
+        var release = MemoryBench.FindBuildOutput();
+        report.Line($"Out of process: the StarSync web app (`dotnet StarSync.dll`, {release.AppGc}, jobs through `POST /api/v1/jobs`) against the emulator program (`dotnet StarSync.PlexEmulator.dll --latency-ms 2 --write-latency-ms 3 …`), each a process of its own on the same {Environment.ProcessorCount} cores. " +
+            $"{Jobs} jobs per row in one web app, each on a library of its own; the first is the new process's first job (JIT), the others are measured (median, then each). " +
+            "CPU = user+sys of each process during the job. Writer busy is not known out of process; the limit is the same formula as above.");
+        report.Line();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var perItem in new[] { 0.02, 0.2 })
+        {
+            var limit = TimeSpan.FromMilliseconds(Math.Ceiling(batchTracks / (double)StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
+                * (3 + (StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize * perItem)));
+            rows.Add(await RowAsync(release, $"batch (default), {Report.F(perItem, "0.00")} ms per item, single writer", batchTracks, limit,
+                ["--serialize-writes", "--write-item-latency-ms", perItem.ToString(CultureInfo.InvariantCulture)], "auto"));
+        }
+
+        rows.Add(await RowAsync(release, "single mode, parallel writes (2 ms + 3 ms, no writer lock)", singleTracks,
+            TimeSpan.FromMilliseconds(singleTracks * 5 / 32.0), [], "single"));
+        report.Table(["row", "tracks per job", "first job (new process)", "measured jobs: median (each)", "model limit → ratio (median)", "CPU per job, app / emulator (median)", "CPU / cores → ratio"], rows);
+        report.Line();
+    }
+
+    private static async Task<IReadOnlyList<string>> RowAsync((string App, string Emulator, string AppGc) release, string name, int tracks, TimeSpan limit, string[] emulatorArgs, string writeMode)
+    {
+        using var emulator = MemoryBench.StartProcess("dotnet",
+            [release.Emulator, "--tracks", Str(tracks * Jobs), "--libraries", Str(Jobs), "--rated-share", "0", "--port", "0", "--token", Token, "--seed", "1",
+             "--latency-ms", "2", "--write-latency-ms", "3", .. emulatorArgs], null);
+        var dir = Directory.CreateTempSubdirectory("starsync-bench-process-").FullName;
+        Process? app = null;
+        try
+        {
+            var (url, first) = await MemoryBench.ReadEmulatorBannerAsync(emulator);
+            _ = emulator.StandardError.ReadToEndAsync();
+            var port = FreePort();
+            app = MemoryBench.StartProcess("dotnet", [release.App], new Dictionary<string, string>
+            {
+                ["PLEX_URL"] = url,
+                ["PLEX_TOKEN"] = Token,
+                ["LIBRARY_NAME"] = first,
+                ["RATING_STYLE"] = "5stars",
+                ["TARGET_RATING"] = "3",
+                ["WRITE_MODE"] = writeMode,
+                ["CONFIG_DIR"] = Path.Combine(dir, "config"),
+                ["LOGS_DIR"] = Path.Combine(dir, "logs"),
+                ["DOTENV_PATH"] = Path.Combine(dir, "none.env"),
+                ["APP_USERNAME"] = "admin",
+                ["APP_PASSWORD"] = "bench-password-not-used",
+                ["API_KEY"] = Key,
+                ["PORT"] = Str(port),
+                ["BATCH_INTERVAL_MINUTES"] = "0",
+                ["PLEX_NOTIFICATIONS"] = "false",
+            });
+            _ = app.StandardOutput.ReadToEndAsync();
+            _ = app.StandardError.ReadToEndAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
+            http.DefaultRequestHeaders.Add("X-Api-Key", Key);
+            await WaitForHealthAsync(http, app);
+            var libraries = await LibrariesAsync(http);
+            if (libraries.Count < Jobs)
+            {
+                throw new InvalidOperationException($"The emulator has {libraries.Count} music libraries, {Jobs} were asked for.");
+            }
+
+            var times = new List<TimeSpan>();
+            var cpus = new List<(TimeSpan App, TimeSpan Emulator)>();
+            for (var job = 0; job < Jobs; job++)
+            {
+                using (var body = Json($$"""{"libraries":["{{libraries[job]}}"]}"""))
+                using (var put = await http.PutAsync(new Uri("/api/v1/settings", UriKind.Relative), body))
+                {
+                    put.EnsureSuccessStatusCode();
+                }
+
+                await WaitIdleAsync(app);
+                var (appCpu, emulatorCpu) = (Cpu(app), Cpu(emulator));
+                times.Add(await RunJobAsync(http, tracks));
+                cpus.Add((Cpu(app) - appCpu, Cpu(emulator) - emulatorCpu));
+            }
+
+            var measured = times.Skip(1).ToList();
+            var median = Median(measured);
+            var cpuMedian = cpus.Skip(1).OrderBy(c => c.App + c.Emulator).ElementAt(measured.Count / 2);
+            var floor = (cpuMedian.App + cpuMedian.Emulator) / Environment.ProcessorCount;
+            return [name, Report.N(tracks), Report.Secs(times[0]),
+                $"{Report.Secs(median)} ({string.Join(", ", measured.Select(Report.Secs))})",
+                $"{Report.Secs(limit)} → {Report.F(median / limit, "0.00")}x",
+                $"{Report.Secs(cpuMedian.App)} / {Report.Secs(cpuMedian.Emulator)}",
+                $"{Report.Secs(floor)} → {Report.F(floor / limit, "0.00")}x"];
+        }
+        finally
+        {
+            foreach (var process in new[] { app, emulator })
+            {
+                if (process is { HasExited: false })
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+
+            app?.Dispose();
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temp dir left behind is harmless.
+            }
+        }
+    }
+
+    /// <summary>Starts a rate-all job and waits for it; returns the job's own time (started → finished, as the app records it).</summary>
+    private static async Task<TimeSpan> RunJobAsync(HttpClient http, int tracks)
+    {
+        using var body = Json("""{"mode":"all","dryRun":false}""");
+        using var response = await http.PostAsync(new Uri("/api/v1/jobs", UriKind.Relative), body);
+        var text = await response.Content.ReadAsStringAsync();
+        response.EnsureSuccessStatusCode();
+        var id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetInt64();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        while (true)
+        {
+            await Task.Delay(50, deadline.Token);
+            using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/api/v1/jobs/{id}", UriKind.Relative), deadline.Token));
+            var job = doc.RootElement;
+            var status = job.GetProperty("status").GetString();
+            if (status is "queued" or "running")
+            {
+                continue;
+            }
+
+            var rated = job.GetProperty("counts").GetProperty("rated").GetInt32();
+            if (status != "succeeded" || rated != tracks)
+            {
+                throw new InvalidOperationException($"Job #{id} ended {status} with {rated} of {tracks} rated.");
+            }
+
+            return job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("startedAt").GetDateTimeOffset();
+        }
+    }
+
+    private static async Task<List<string>> LibrariesAsync(HttpClient http)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/libraries", UriKind.Relative)));
+        var root = doc.RootElement.ValueKind == JsonValueKind.Array ? doc.RootElement : doc.RootElement.GetProperty("libraries");
+        return root.EnumerateArray().Select(l => l.GetProperty("title").GetString()!).Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static async Task WaitForHealthAsync(HttpClient http, Process app)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            try
+            {
+                using var health = await http.GetAsync(new Uri("/health", UriKind.Relative), deadline.Token);
+                if (health.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (!app.HasExited)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200, deadline.Token);
+        }
+    }
+
+    /// <summary>Waits (at most a minute) until the app has used under 3% of a core for 500 ms: the previous job's word indexing is done.</summary>
+    private static async Task WaitIdleAsync(Process app)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var before = Cpu(app);
+            await Task.Delay(500);
+            if (Cpu(app) - before < TimeSpan.FromMilliseconds(15))
+            {
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan Cpu(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    private static TimeSpan Median(List<TimeSpan> values) => values.Order().ElementAt(values.Count / 2);
+
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
