@@ -101,55 +101,19 @@ internal static class MemoryBench
     private static async Task<ChildResult> RunWebAppAsync(string app, Dictionary<string, string> env, string rulesFile, bool preview)
     {
         var dir = Directory.CreateTempSubdirectory("starsync-bench-web-").FullName;
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        var port = ProcessWritePath.FreePort();
 
-        const string Key = "bench-api-key-0123456789";
-        var all = new Dictionary<string, string>(env)
-        {
-            ["CONFIG_DIR"] = Path.Combine(dir, "config"),
-            ["LOGS_DIR"] = Path.Combine(dir, "logs"),
-            ["DOTENV_PATH"] = Path.Combine(dir, "none.env"),
-            ["APP_USERNAME"] = "admin",
-            ["APP_PASSWORD"] = "bench-password-not-used",
-            ["API_KEY"] = Key,
-            ["PORT"] = Str(port),
-            ["BATCH_INTERVAL_MINUTES"] = "0",
-            ["PLEX_NOTIFICATIONS"] = "false",
-        };
+        var all = ProcessWritePath.WebAppEnvironment(dir, port, env);
         var started = Stopwatch.GetTimestamp();
         using var child = StartProcess("dotnet", [app], all);
         using var watch = new Watcher(child);
         _ = child.StandardOutput.ReadToEndAsync();
         _ = child.StandardError.ReadToEndAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(30) };
-        http.DefaultRequestHeaders.Add("X-Api-Key", Key);
+        http.DefaultRequestHeaders.Add("X-Api-Key", ProcessWritePath.Key);
         try
         {
-            using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
-            {
-                while (true)
-                {
-                    try
-                    {
-                        using var health = await http.GetAsync(new Uri("/health", UriKind.Relative), wait.Token);
-                        if (health.IsSuccessStatusCode)
-                        {
-                            break;
-                        }
-                    }
-                    catch (HttpRequestException) when (!child.HasExited)
-                    {
-                        // Not listening yet.
-                    }
-
-                    await Task.Delay(200, wait.Token);
-                }
-            }
+            await ProcessWritePath.WaitForHealthAsync(http, child);
 
             string detail;
             if (preview)

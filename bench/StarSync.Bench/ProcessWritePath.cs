@@ -16,7 +16,8 @@ namespace StarSync.Bench;
 internal static class ProcessWritePath
 {
     private const string Token = "bench-token";
-    private const string Key = "bench-api-key-0123456789";
+    /// <summary>The API key of the web app children (<see cref="WebAppEnvironment"/>).</summary>
+    internal const string Key = "bench-api-key-0123456789";
 
     /// <summary>Jobs per row: the first (a new process) and then the measured ones.</summary>
     private const int Jobs = 4;
@@ -55,7 +56,7 @@ internal static class ProcessWritePath
             var (url, first) = await MemoryBench.ReadEmulatorBannerAsync(emulator);
             _ = emulator.StandardError.ReadToEndAsync();
             var port = FreePort();
-            app = MemoryBench.StartProcess("dotnet", [release.App], new Dictionary<string, string>
+            app = MemoryBench.StartProcess("dotnet", [release.App], WebAppEnvironment(dir, port, new Dictionary<string, string>
             {
                 ["PLEX_URL"] = url,
                 ["PLEX_TOKEN"] = Token,
@@ -63,16 +64,7 @@ internal static class ProcessWritePath
                 ["RATING_STYLE"] = "5stars",
                 ["TARGET_RATING"] = "3",
                 ["WRITE_MODE"] = writeMode,
-                ["CONFIG_DIR"] = Path.Combine(dir, "config"),
-                ["LOGS_DIR"] = Path.Combine(dir, "logs"),
-                ["DOTENV_PATH"] = Path.Combine(dir, "none.env"),
-                ["APP_USERNAME"] = "admin",
-                ["APP_PASSWORD"] = "bench-password-not-used",
-                ["API_KEY"] = Key,
-                ["PORT"] = Str(port),
-                ["BATCH_INTERVAL_MINUTES"] = "0",
-                ["PLEX_NOTIFICATIONS"] = "false",
-            });
+            }));
             _ = app.StandardOutput.ReadToEndAsync();
             _ = app.StandardError.ReadToEndAsync();
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
@@ -170,7 +162,25 @@ internal static class ProcessWritePath
         return root.EnumerateArray().Select(l => l.GetProperty("title").GetString()!).Order(StringComparer.Ordinal).ToList();
     }
 
-    private static async Task WaitForHealthAsync(HttpClient http, Process app)
+    /// <summary>
+    /// The environment of a web app child: <paramref name="settings"/> (Plex and rating settings) plus a throw-away config
+    /// directory, the API key <see cref="Key"/>, the port, and no schedule or notification listener.
+    /// </summary>
+    internal static Dictionary<string, string> WebAppEnvironment(string dir, int port, IReadOnlyDictionary<string, string> settings) => new(settings)
+    {
+        ["CONFIG_DIR"] = Path.Combine(dir, "config"),
+        ["LOGS_DIR"] = Path.Combine(dir, "logs"),
+        ["DOTENV_PATH"] = Path.Combine(dir, "none.env"),
+        ["APP_USERNAME"] = "admin",
+        ["APP_PASSWORD"] = "bench-password-not-used",
+        ["API_KEY"] = Key,
+        ["PORT"] = Str(port),
+        ["BATCH_INTERVAL_MINUTES"] = "0",
+        ["PLEX_NOTIFICATIONS"] = "false",
+    };
+
+    /// <summary>Waits (at most 2 minutes) until a web app child answers /health.</summary>
+    internal static async Task WaitForHealthAsync(HttpClient http, Process app)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         while (true)
@@ -217,7 +227,8 @@ internal static class ProcessWritePath
 
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the moment of asking (for a child process to listen on).</summary>
+    internal static int FreePort()
     {
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         probe.Start();
