@@ -32,14 +32,13 @@ internal static class ProcessWritePath
         var rows = new List<IReadOnlyList<string>>();
         foreach (var perItem in new[] { 0.02, 0.2 })
         {
-            var limit = TimeSpan.FromMilliseconds(Math.Ceiling(batchTracks / (double)StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize)
-                * (3 + (StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize * perItem)));
+            var limit = WritePathBench.Limit(batchTracks, StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize, perItem);
             rows.Add(await RowAsync(release, $"batch (default), {Report.F(perItem, "0.00")} ms per item, single writer", batchTracks, limit,
                 ["--serialize-writes", "--write-item-latency-ms", perItem.ToString(CultureInfo.InvariantCulture)], "auto"));
         }
 
         rows.Add(await RowAsync(release, "single mode, parallel writes (2 ms + 3 ms, no writer lock)", singleTracks,
-            TimeSpan.FromMilliseconds(singleTracks * 5 / 32.0), [], "single"));
+            WritePathBench.ParallelLimit(singleTracks), [], "single"));
         report.Table(["row", "tracks per job", "first job (new process)", "measured jobs: median (each)", "model limit → ratio (median)", "CPU per job, app / emulator (median)", "CPU / cores → ratio"], rows);
         report.Line();
     }

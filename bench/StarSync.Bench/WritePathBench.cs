@@ -196,7 +196,7 @@ internal static class WritePathBench
 
             var limit = serialized
                 ? TimeSpan.FromMilliseconds(tracks * WriteFixed.TotalMilliseconds)
-                : TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
+                : ParallelLimit(tracks);
             var peak = state.Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
                 Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
@@ -324,7 +324,7 @@ internal static class WritePathBench
         report.Line();
         report.Table(["loop", "wall time", "CPU (both sides)", "CPU per track"], walls);
         report.Line();
-        var limit = TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
+        var limit = ParallelLimit(tracks);
         var floor = whole / Environment.ProcessorCount;
         report.Line($"- Parallel model: limit {Secs(limit)}; the whole run's CPU / {Environment.ProcessorCount} cores = {Secs(floor)} → no single-mode run on this machine can be faster than {Report.F(floor / limit, "0.00")}x the limit.");
         report.Line();
@@ -387,8 +387,13 @@ internal static class WritePathBench
         report.Line();
     }
 
-    private static TimeSpan Limit(int tracks, int batch, double perItemMs) =>
+    /// <summary>The single-writer model's limit: the time the writer itself is busy, ⌈N/B⌉ × (3 ms + B × per item).</summary>
+    internal static TimeSpan Limit(int tracks, int batch, double perItemMs) =>
         TimeSpan.FromMilliseconds(Math.Ceiling(tracks / (double)batch) * (WriteFixed.TotalMilliseconds + (batch * perItemMs)));
+
+    /// <summary>The parallel model's limit for one write per track: N × (2 ms + 3 ms) / 32, the adaptive limiter's ceiling.</summary>
+    internal static TimeSpan ParallelLimit(int tracks) =>
+        TimeSpan.FromMilliseconds(tracks * (2 + WriteFixed.TotalMilliseconds) / 32.0);
 
     private static async Task<PlexEmulatorServer> StartAsync(int tracks, double perItemMs)
     {
