@@ -25,7 +25,7 @@ internal static class WritePathBench
     /// <summary>What the runtime did during each StarSync row (JIT, GC), printed under the table: the rows share a process.</summary>
     private static List<string>? RuntimeNotes;
 
-    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>).</summary>
+    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes, and the journal's inserts two ways: <see cref="JournalInsertBench"/>), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>).</summary>
     public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single", "process"];
 
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
@@ -105,6 +105,7 @@ internal static class WritePathBench
         if (parts.Contains("cpu"))
         {
             await CpuBreakdownAsync(report, Math.Min(tracks, 20_000));
+            await JournalInsertBench.RunAsync(report);
         }
 
         if (parts.Contains("single") || parts.Contains("single-parallel") || parts.Contains("single-serial"))

@@ -221,9 +221,9 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
             oldValue.Value = (object?)draft.OldValue ?? DBNull.Value;
             newValue.Value = (object?)draft.NewValue ?? DBNull.Value;
             rule.Value = (object?)draft.Rule ?? DBNull.Value;
-            // ExecuteNonQuery and the connection's last rowid, not RETURNING id through ExecuteScalar: the reader that
-            // ExecuteScalar opens for RETURNING made an insert cost ~40 µs of CPU against ~8 µs (docs/benchmarks.md,
-            // "The journal's inserts").
+            // ExecuteNonQuery and the connection's last rowid, not RETURNING id through ExecuteScalar (a data reader per
+            // row): 8.4 against 13.8 µs of CPU per row (bench/StarSync.Bench/JournalInsertBench.cs; docs/benchmarks.md,
+            // "The journal's inserts"). No insert trigger exists, and a trigger's inserts would not change this value.
             await command.ExecuteNonQueryAsync(cancellationToken);
             ids.Add(SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle));
         }
