@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using StarSync.Jobs;
+using StarSync.PlexEmulator;
 
 namespace StarSync.Tests.Web;
 
@@ -193,5 +195,32 @@ public sealed class SecurityTests
         Assert.DoesNotContain("not-the-secret", text, StringComparison.Ordinal);
         Assert.DoesNotContain("[DBG]", text, StringComparison.Ordinal);
         Assert.DoesNotContain("[VRB]", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("single")]
+    [InlineData("auto")]
+    public async Task The_log_file_holds_no_line_per_successful_Plex_request(string writeMode)
+    {
+        // Polly reports every call's start and end; those lines once made up 99.6% of the file (two per Plex request).
+        await using var app = await TestHost.Create().Emulator(new EmulatorOptions { Tracks = 300, Seed = 5, HandRatedShare = 0 })
+            .Config("WRITE_MODE", writeMode).StartAsync();
+        var job = await app.RunAsync(JobMode.All);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal(300, job.Counts.Rated);
+        var requests = app.Plex.Counters.Requests;
+        await app.App.StopAsync();
+
+        var lines = Directory.GetFiles(app.LogsDirectory).SelectMany(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }).ToList();
+
+        Assert.True(requests >= (writeMode == "single" ? 300 : 3), $"only {requests} requests reached the emulator");
+        Assert.Contains(lines, l => l.Contains("[INF]", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("Resilience pipeline", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("Execution attempt", StringComparison.Ordinal));
+        Assert.True(lines.Count < 100, $"{lines.Count} lines for one job of {requests} Plex requests");
     }
 }
