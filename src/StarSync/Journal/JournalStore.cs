@@ -221,9 +221,10 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
             oldValue.Value = (object?)draft.OldValue ?? DBNull.Value;
             newValue.Value = (object?)draft.NewValue ?? DBNull.Value;
             rule.Value = (object?)draft.Rule ?? DBNull.Value;
-            // ExecuteNonQuery and the connection's last rowid, not RETURNING id through ExecuteScalar (a data reader per
-            // row): 8.4 against 13.8 µs of CPU per row (bench/StarSync.Bench/JournalInsertBench.cs; docs/benchmarks.md,
-            // "2026-12-01: the journal's inserts"). No insert trigger exists, and a trigger's inserts would not change this value.
+            // ExecuteNonQuery and the connection's last rowid, not RETURNING id through ExecuteScalar (a data reader
+            // per row): 8.4 against 13.8 µs of CPU per row (bench/StarSync.Bench/JournalInsertBench.cs; docs/
+            // benchmarks.md, "2026-12-01: the journal's inserts"). No insert trigger exists, and a trigger's inserts
+            // would not change this value.
             await command.ExecuteNonQueryAsync(cancellationToken);
             ids.Add(SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle));
         }
