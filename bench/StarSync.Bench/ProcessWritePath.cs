@@ -39,6 +39,7 @@ internal static class ProcessWritePath
 
         rows.Add(await RowAsync(release, "single mode, parallel writes (2 ms + 3 ms, no writer lock)", singleTracks,
             WritePathBench.ParallelLimit(singleTracks), [], "single"));
+        rows.Add(await BareClientAsync(release, singleTracks));
         report.Table(["row", "tracks per job", "first job (new process)", "measured jobs: median (each)", "model limit → ratio (median)", "CPU per job, app / emulator (median)", "CPU / cores → ratio"], rows);
         report.Line();
     }
@@ -122,6 +123,69 @@ internal static class ProcessWritePath
                 // A temp dir left behind is harmless.
             }
         }
+    }
+
+    /// <summary>
+    /// What any client reaches on this machine in the deployed shape: the single-mode row's requests (one
+    /// <c>PUT /:/rate</c> per track, 32 at a time) from a bare <see cref="HttpClient"/> in the bench process against the
+    /// emulator program on the parallel model, with nothing else (no StarSync, no listing in the timing, no journal).
+    /// <see cref="Jobs"/> rounds over the same tracks; the first is shown apart, as a job in a new process is.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> BareClientAsync((string App, string Emulator, string AppGc) release, int tracks)
+    {
+        using var emulator = MemoryBench.StartProcess("dotnet",
+            [release.Emulator, "--tracks", Str(tracks), "--rated-share", "0", "--port", "0", "--token", Token, "--seed", "1",
+             "--latency-ms", "2", "--write-latency-ms", "3"], null);
+        try
+        {
+            var (url, _) = await MemoryBench.ReadEmulatorBannerAsync(emulator);
+            _ = emulator.StandardError.ReadToEndAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            http.DefaultRequestHeaders.Add("X-Plex-Token", Token);
+            http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
+            var keys = await TrackKeysAsync(http);
+            var times = new List<TimeSpan>();
+            var cpus = new List<(TimeSpan Client, TimeSpan Emulator)>();
+            for (var round = 0; round < Jobs; round++)
+            {
+                var (client, server) = (Process.GetCurrentProcess().TotalProcessorTime, Cpu(emulator));
+                var started = Stopwatch.GetTimestamp();
+                await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = StarSync.Rating.WriteLimiter.MaxLimit }, async (key, ct) =>
+                {
+                    using var answer = await http.PutAsync(new Uri($"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=6", UriKind.Relative), null, ct);
+                    answer.EnsureSuccessStatusCode();
+                });
+                times.Add(Stopwatch.GetElapsedTime(started));
+                cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - client, Cpu(emulator) - server));
+            }
+
+            var limit = WritePathBench.ParallelLimit(keys.Count);
+            var measured = times.Skip(1).ToList();
+            var median = Median(measured);
+            var cpuMedian = cpus.Skip(1).OrderBy(c => c.Client + c.Emulator).ElementAt(measured.Count / 2);
+            var floor = (cpuMedian.Client + cpuMedian.Emulator) / Environment.ProcessorCount;
+            return [$"the same requests from a bare `HttpClient` ({StarSync.Rating.WriteLimiter.MaxLimit} at a time, no StarSync): what any client reaches here; CPU is the bench process's / the emulator's", Report.N(keys.Count), Report.Secs(times[0]),
+                $"{Report.Secs(median)} ({string.Join(", ", measured.Select(Report.Secs))})",
+                $"{Report.Secs(limit)} → {Report.F(median / limit, "0.00")}x",
+                $"{Report.Secs(cpuMedian.Client)} / {Report.Secs(cpuMedian.Emulator)}",
+                $"{Report.Secs(floor)} → {Report.F(floor / limit, "0.00")}x"];
+        }
+        finally
+        {
+            if (!emulator.HasExited)
+            {
+                emulator.Kill(entireProcessTree: true);
+                await emulator.WaitForExitAsync();
+            }
+        }
+    }
+
+    /// <summary>Every track of the emulator's first music library (section 1), by its rating key.</summary>
+    private static async Task<List<string>> TrackKeysAsync(HttpClient http)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri("/library/sections/1/all?type=10", UriKind.Relative)));
+        return [.. doc.RootElement.GetProperty("MediaContainer").GetProperty("Metadata").EnumerateArray()
+            .Select(track => track.GetProperty("ratingKey").GetString()!)];
     }
 
     /// <summary>Starts a rate-all job and waits for it; returns the job's own time (started → finished, as the app records it).</summary>
