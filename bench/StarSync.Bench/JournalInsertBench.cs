@@ -15,11 +15,7 @@ internal static class JournalInsertBench
     private const int RowsPerTransaction = 250;
     private const int Transactions = 40;
     private const int Rounds = 3;
-
-    private const string Insert = """
-        INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job, rule)
-        VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts, $rule)
-        """;
+    private const int RowsPerPass = Transactions * RowsPerTransaction;
 
     public static async Task RunAsync(Report report)
     {
@@ -37,12 +33,11 @@ internal static class JournalInsertBench
 
             var returning = new List<double>();
             var lastRowid = new List<double>();
-            var key = 0;
             for (var round = 0; round <= Rounds; round++)
             {
-                // Round 0 warms both paths up (JIT, the file's first pages) and is not counted.
-                var a = await PerRowAsync(connectionString, withReturning: true, ref key);
-                var b = await PerRowAsync(connectionString, withReturning: false, ref key);
+                // Round 0 warms both paths up (JIT, the file's first pages) and is not counted. Every pass has keys of its own.
+                var a = await MeasureAsync(connectionString, withReturning: true, firstKey: 2 * round * RowsPerPass);
+                var b = await MeasureAsync(connectionString, withReturning: false, firstKey: ((2 * round) + 1) * RowsPerPass);
                 if (round > 0)
                 {
                     returning.Add(a);
@@ -50,7 +45,7 @@ internal static class JournalInsertBench
                 }
             }
 
-            report.Line($"Journal inserts, {Report.N(Transactions * RowsPerTransaction)} pending rows per round in transactions of {RowsPerTransaction}, the journal's schema, alternated {Rounds} times (CPU per row, median and each):");
+            report.Line($"Journal inserts, {Report.N(RowsPerPass)} pending rows per round in transactions of {RowsPerTransaction}, the journal's schema, alternated {Rounds} times (CPU per row, median and each):");
             report.Line();
             report.Table(["insert", "CPU per row (median)", "each round"],
             [
@@ -69,13 +64,6 @@ internal static class JournalInsertBench
         }
     }
 
-    private static Task<double> PerRowAsync(string connectionString, bool withReturning, ref int key)
-    {
-        var first = key;
-        key += Transactions * RowsPerTransaction;
-        return MeasureAsync(connectionString, withReturning, first);
-    }
-
     private static async Task<double> MeasureAsync(string connectionString, bool withReturning, int firstKey)
     {
         var before = Process.GetCurrentProcess().TotalProcessorTime;
@@ -83,11 +71,11 @@ internal static class JournalInsertBench
         {
             await using var connection = new SqliteConnection(connectionString);
             await connection.OpenAsync();
-            await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;");
+            await ExecuteAsync(connection, StarSync.Journal.JournalStore.ConnectionPragmas);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = withReturning ? Insert + " RETURNING id;" : Insert + ";";
+            command.CommandText = StarSync.Journal.JournalStore.InsertChange + (withReturning ? " RETURNING id;" : ";");
             var keyParameter = command.Parameters.Add("$key", SqliteType.Text);
             var artist = command.Parameters.Add("$artist", SqliteType.Text);
             var title = command.Parameters.Add("$title", SqliteType.Text);
@@ -130,7 +118,7 @@ internal static class JournalInsertBench
             await transaction.CommitAsync();
         }
 
-        return (Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / (Transactions * RowsPerTransaction);
+        return (Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / RowsPerPass;
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql)

@@ -46,9 +46,7 @@ internal static class ProcessWritePath
 
     private static async Task<IReadOnlyList<string>> RowAsync((string App, string Emulator, string AppGc) release, string name, int tracks, TimeSpan limit, string[] emulatorArgs, string writeMode)
     {
-        using var emulator = MemoryBench.StartProcess("dotnet",
-            [release.Emulator, "--tracks", Str(tracks * Jobs), "--libraries", Str(Jobs), "--rated-share", "0", "--port", "0", "--token", Token, "--seed", "1",
-             "--latency-ms", "2", "--write-latency-ms", "3", .. emulatorArgs], null);
+        using var emulator = StartEmulator(release, tracks * Jobs, Jobs, emulatorArgs);
         var dir = Directory.CreateTempSubdirectory("starsync-bench-process-").FullName;
         Process? app = null;
         try
@@ -92,15 +90,7 @@ internal static class ProcessWritePath
                 cpus.Add((Cpu(app) - appCpu, Cpu(emulator) - emulatorCpu));
             }
 
-            var measured = times.Skip(1).ToList();
-            var median = Median(measured);
-            var cpuMedian = cpus.Skip(1).OrderBy(c => c.App + c.Emulator).ElementAt(measured.Count / 2);
-            var floor = (cpuMedian.App + cpuMedian.Emulator) / Environment.ProcessorCount;
-            return [name, Report.N(tracks), Report.Secs(times[0]),
-                $"{Report.Secs(median)} ({string.Join(", ", measured.Select(Report.Secs))})",
-                $"{Report.Secs(limit)} → {Report.F(median / limit, "0.00")}x",
-                $"{Report.Secs(cpuMedian.App)} / {Report.Secs(cpuMedian.Emulator)}",
-                $"{Report.Secs(floor)} → {Report.F(floor / limit, "0.00")}x"];
+            return ResultRow(name, tracks, limit, times, cpus);
         }
         finally
         {
@@ -133,9 +123,7 @@ internal static class ProcessWritePath
     /// </summary>
     private static async Task<IReadOnlyList<string>> BareClientAsync((string App, string Emulator, string AppGc) release, int tracks)
     {
-        using var emulator = MemoryBench.StartProcess("dotnet",
-            [release.Emulator, "--tracks", Str(tracks), "--rated-share", "0", "--port", "0", "--token", Token, "--seed", "1",
-             "--latency-ms", "2", "--write-latency-ms", "3"], null);
+        using var emulator = StartEmulator(release, tracks, 1, []);
         try
         {
             var (url, _) = await MemoryBench.ReadEmulatorBannerAsync(emulator);
@@ -145,30 +133,19 @@ internal static class ProcessWritePath
             http.DefaultRequestHeaders.Accept.ParseAdd("application/json");
             var keys = await TrackKeysAsync(http);
             var times = new List<TimeSpan>();
-            var cpus = new List<(TimeSpan Client, TimeSpan Emulator)>();
+            var cpus = new List<(TimeSpan App, TimeSpan Emulator)>();
             for (var round = 0; round < Jobs; round++)
             {
                 var (client, server) = (Process.GetCurrentProcess().TotalProcessorTime, Cpu(emulator));
                 var started = Stopwatch.GetTimestamp();
-                await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = StarSync.Rating.WriteLimiter.MaxLimit }, async (key, ct) =>
-                {
-                    using var answer = await http.PutAsync(new Uri($"/:/rate?key={key}&identifier=com.plexapp.plugins.library&rating=6", UriKind.Relative), null, ct);
-                    answer.EnsureSuccessStatusCode();
-                });
+                await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = StarSync.Rating.WriteLimiter.MaxLimit },
+                    (key, ct) => WritePathBench.BarePutAsync(http, key, ct));
                 times.Add(Stopwatch.GetElapsedTime(started));
                 cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - client, Cpu(emulator) - server));
             }
 
-            var limit = WritePathBench.ParallelLimit(keys.Count);
-            var measured = times.Skip(1).ToList();
-            var median = Median(measured);
-            var cpuMedian = cpus.Skip(1).OrderBy(c => c.Client + c.Emulator).ElementAt(measured.Count / 2);
-            var floor = (cpuMedian.Client + cpuMedian.Emulator) / Environment.ProcessorCount;
-            return [$"the same requests from a bare `HttpClient` ({StarSync.Rating.WriteLimiter.MaxLimit} at a time, no StarSync): what any client reaches here; CPU is the bench process's / the emulator's", Report.N(keys.Count), Report.Secs(times[0]),
-                $"{Report.Secs(median)} ({string.Join(", ", measured.Select(Report.Secs))})",
-                $"{Report.Secs(limit)} → {Report.F(median / limit, "0.00")}x",
-                $"{Report.Secs(cpuMedian.Client)} / {Report.Secs(cpuMedian.Emulator)}",
-                $"{Report.Secs(floor)} → {Report.F(floor / limit, "0.00")}x"];
+            return ResultRow($"the same requests from a bare `HttpClient` ({StarSync.Rating.WriteLimiter.MaxLimit} at a time, no StarSync): what any client reaches here; CPU is the bench process's / the emulator's",
+                keys.Count, WritePathBench.ParallelLimit(keys.Count), times, cpus);
         }
         finally
         {
@@ -178,6 +155,26 @@ internal static class ProcessWritePath
                 await emulator.WaitForExitAsync();
             }
         }
+    }
+
+    /// <summary>The emulator program with the bench's token and seed, 2 ms per request and 3 ms per rating write, no track rated.</summary>
+    private static Process StartEmulator((string App, string Emulator, string AppGc) release, int tracks, int libraries, string[] extraArgs) =>
+        MemoryBench.StartProcess("dotnet",
+            [release.Emulator, "--tracks", Str(tracks), "--libraries", Str(libraries), "--rated-share", "0", "--port", "0", "--token", Token, "--seed", "1",
+             "--latency-ms", "2", "--write-latency-ms", "3", .. extraArgs], null);
+
+    /// <summary>A table row: the first round apart, the median of the others (and each), against the limit; CPU of the median round's two sides.</summary>
+    private static IReadOnlyList<string> ResultRow(string name, int tracks, TimeSpan limit, List<TimeSpan> times, List<(TimeSpan App, TimeSpan Emulator)> cpus)
+    {
+        var measured = times.Skip(1).ToList();
+        var median = Median(measured);
+        var cpuMedian = cpus.Skip(1).OrderBy(c => c.App + c.Emulator).ElementAt(measured.Count / 2);
+        var floor = (cpuMedian.App + cpuMedian.Emulator) / Environment.ProcessorCount;
+        return [name, Report.N(tracks), Report.Secs(times[0]),
+            $"{Report.Secs(median)} ({string.Join(", ", measured.Select(Report.Secs))})",
+            $"{Report.Secs(limit)} → {Report.F(median / limit, "0.00")}x",
+            $"{Report.Secs(cpuMedian.App)} / {Report.Secs(cpuMedian.Emulator)}",
+            $"{Report.Secs(floor)} → {Report.F(floor / limit, "0.00")}x"];
     }
 
     /// <summary>Every track of the emulator's first music library (section 1), by its rating key.</summary>

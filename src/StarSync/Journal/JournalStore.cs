@@ -178,6 +178,15 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
     public Task<IReadOnlyList<JobRecord>> GetUnfinishedJobsAsync(CancellationToken cancellationToken) =>
         QueryJobsAsync("WHERE status IN ('Queued', 'Running') AND $p = $p ORDER BY id", 0, cancellationToken);
 
+    /// <summary>One change's row (the bench's JournalInsertBench times this statement too).</summary>
+    internal const string InsertChange = """
+        INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job, rule)
+        VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts, $rule)
+        """;
+
+    /// <summary>What every connection sets first (see <see cref="OpenAsync"/>).</summary>
+    internal const string ConnectionPragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+
     /// <summary>Journals changes in one transaction and returns their ids in order. Write these before touching Plex.</summary>
     public async Task<IReadOnlyList<long>> AddChangesAsync(
         long jobId, IReadOnlyList<ChangeDraft> drafts, ChangeState state, long? revertsJob, string? error, CancellationToken cancellationToken)
@@ -194,10 +203,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO changes (job_id, rating_key, library, artist, album, title, old_value, new_value, time, state, error, reverts_job, rule)
-            VALUES ($job, $key, $library, $artist, $album, $title, $old, $new, $time, $state, $error, $reverts, $rule);
-            """;
+        command.CommandText = InsertChange + ";";
         var key = command.Parameters.Add("$key", SqliteType.Text);
         var library = command.Parameters.Add("$library", SqliteType.Text);
         var artist = command.Parameters.Add("$artist", SqliteType.Text);
@@ -553,7 +559,7 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
         // busy_timeout: a connection that finds another one writing waits inside SQLite, which retries after 1, 2, 5,
         // 10 ms...; without it Microsoft.Data.Sqlite retries after 150 ms, and two pages journaled at once (RatingJob)
         // lost that much each time one met the other's transaction.
-        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;", cancellationToken);
+        await ExecuteAsync(connection, ConnectionPragmas, cancellationToken);
         return connection;
     }
 

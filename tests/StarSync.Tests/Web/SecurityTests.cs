@@ -184,11 +184,7 @@ public sealed class SecurityTests
         await client.GetAsync("/login");
         await app.App.StopAsync();
 
-        var text = string.Join("\n", Directory.GetFiles(app.LogsDirectory).Select(f =>
-        {
-            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return new StreamReader(stream).ReadToEnd();
-        }));
+        var text = string.Join("\n", LogFiles(app));
 
         Assert.NotEmpty(text);
         Assert.DoesNotContain("Request starting", text, StringComparison.Ordinal);
@@ -211,11 +207,7 @@ public sealed class SecurityTests
         var requests = app.Plex.Counters.Requests;
         await app.App.StopAsync();
 
-        var lines = Directory.GetFiles(app.LogsDirectory).SelectMany(f =>
-        {
-            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        }).ToList();
+        var lines = LogFiles(app).SelectMany(f => f.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
 
         Assert.True(requests >= (writeMode == "single" ? 300 : 3), $"only {requests} requests reached the emulator");
         Assert.Contains(lines, l => l.Contains("[INF]", StringComparison.Ordinal));
@@ -223,4 +215,11 @@ public sealed class SecurityTests
         Assert.DoesNotContain(lines, l => l.Contains("Execution attempt", StringComparison.Ordinal));
         Assert.True(lines.Count < 100, $"{lines.Count} lines for one job of {requests} Plex requests");
     }
+
+    /// <summary>Each log file's text, read while the app may still hold it open.</summary>
+    private static IEnumerable<string> LogFiles(TestHost app) => Directory.GetFiles(app.LogsDirectory).Select(f =>
+    {
+        using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    });
 }
