@@ -22,7 +22,7 @@ internal static class ProcessWritePath
     /// <summary>Jobs per row: the first (a new process) and then the measured ones.</summary>
     private const int Jobs = 4;
 
-    public static async Task RunAsync(Report report, int batchTracks, int singleTracks)
+    public static async Task RunAsync(Report report, int batchTracks, int singleTracks, bool batch = true)
     {
         var release = MemoryBench.FindBuildOutput();
         report.Line($"Out of process: the StarSync web app (`dotnet StarSync.dll`, {release.AppGc}, jobs through `POST /api/v1/jobs`) against the emulator program (`dotnet StarSync.PlexEmulator.dll --latency-ms 2 --write-latency-ms 3 …`), each a process of its own on the same {Environment.ProcessorCount} cores. " +
@@ -30,7 +30,7 @@ internal static class ProcessWritePath
             "CPU = user+sys of each process during the job. Writer busy is not known out of process; the limit is the same formula as above.");
         report.Line();
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var perItem in new[] { 0.02, 0.2 })
+        foreach (var perItem in batch ? new[] { 0.02, 0.2 } : [])
         {
             var limit = WritePathBench.Limit(batchTracks, StarSync.Configuration.StarSyncSettings.DefaultWriteBatchSize, perItem);
             rows.Add(await RowAsync(release, $"batch (default), {Report.F(perItem, "0.00")} ms per item, single writer", batchTracks, limit,

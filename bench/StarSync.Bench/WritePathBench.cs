@@ -25,7 +25,7 @@ internal static class WritePathBench
     /// <summary>What the runtime did during each StarSync row (JIT, GC), printed under the table: the rows share a process.</summary>
     private static List<string>? RuntimeNotes;
 
-    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes, and the journal's inserts two ways: <see cref="JournalInsertBench"/>), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>).</summary>
+    /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes, and the journal's inserts two ways: <see cref="JournalInsertBench"/>), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>; process-single for its single-mode rows alone).</summary>
     public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single", "process"];
 
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
@@ -39,9 +39,9 @@ internal static class WritePathBench
             "Writer busy = the emulator's count of the single writer's modelled work (the limit's numerator, as measured); the rest of the wall time it idled. " +
             "CPU = the bench process's CPU time during the run (StarSync and the emulator share it: listing, read-back and journal work on both sides); no run can take less wall time than CPU / cores.");
         report.Line();
-        if (parts.All(p => p == "process"))
+        if (parts.All(p => p is "process" or "process-single"))
         {
-            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000));
+            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000), batch: !parts.Contains("process-single"));
             return;
         }
 
@@ -115,9 +115,10 @@ internal static class WritePathBench
             await SingleModeAsync(report, Math.Min(tracks, 10_000), models, breakdown: !parts.Contains("single-nocpu"));
         }
 
-        if (parts.Contains("process"))
+        if (parts.Contains("process") || parts.Contains("process-single"))
         {
-            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000));
+            // "process-single" leaves out the two batch rows (quicker to iterate on single mode).
+            await ProcessWritePath.RunAsync(report, tracks, Math.Min(tracks, 10_000), batch: !parts.Contains("process-single"));
         }
     }
 
@@ -184,12 +185,14 @@ internal static class WritePathBench
             });
             var state = app.App.Services.GetRequiredService<StarSync.Rating.WritePathState>();
             using var stopSampling = new CancellationTokenSource();
-            var sampler = SampleLimitAsync(state, stopSampling.Token);
+            var sampler = SampleMeanAsync(() => state.Current?.Concurrency, stopSampling.Token);
+            var inFlight = SampleMeanAsync(() => plex.Counters.CurrentRequests, stopSampling.Token);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (job, elapsed) = await app.RunAsync(JobMode.All);
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             await stopSampling.CancelAsync();
             var meanLimit = await sampler;
+            var meanInFlight = await inFlight;
             if (plex.Library.CountUnrated(music.Key) != 0 || job.Counts.Failed != 0)
             {
                 throw new InvalidOperationException($"single mode: {plex.Library.CountUnrated(music.Key)} left unrated, {job.Counts.Failed} failed");
@@ -201,10 +204,10 @@ internal static class WritePathBench
             var peak = state.Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
                 Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
-                Report.F(meanLimit, "0.0"), Report.N(plex.Counters.PeakConcurrentRequests), Cpu(cpu, elapsed)]);
+                Report.F(meanLimit, "0.0"), $"{Report.N(plex.Counters.PeakConcurrentRequests)} / {Report.F(meanInFlight, "0.0")}", Cpu(cpu, elapsed)]);
         }
 
-        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "mean limit (time-weighted)", "peak requests in flight (emulator)", "CPU (both sides)"], rows);
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "mean limit (time-weighted)", "requests in flight at the emulator: peak / time-weighted mean", "CPU (both sides)"], rows);
         report.Line();
         if (breakdown)
         {
@@ -212,8 +215,8 @@ internal static class WritePathBench
         }
     }
 
-    /// <summary>The adaptive limit's mean over the run, sampled every 5 ms until cancelled.</summary>
-    private static async Task<double> SampleLimitAsync(StarSync.Rating.WritePathState state, CancellationToken cancellationToken)
+    /// <summary>A value's mean over the run (the adaptive limit, the requests in flight), sampled every 5 ms until cancelled; a null sample is left out.</summary>
+    private static async Task<double> SampleMeanAsync(Func<double?> read, CancellationToken cancellationToken)
     {
         double sum = 0;
         var samples = 0;
@@ -222,9 +225,9 @@ internal static class WritePathBench
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                if (state.Current is { } current)
+                if (read() is { } value)
                 {
-                    sum += current.Concurrency;
+                    sum += value;
                     samples++;
                 }
             }

@@ -189,7 +189,7 @@ public sealed partial class ChangeWriter
         var keys = items.Select(i => w.Changes[i].Draft.RatingKey).ToArray();
         var urlLength = plex.BulkEditUrlLength(section, keys, value);
         PlexException? error = null;
-        using (var lease = await session.Limiter.AcquireAsync(ct))
+        using (var lease = await session.Limiter.AcquireAsync(w.Turn, ct))
         {
             foreach (var i in items)
             {

@@ -11,7 +11,8 @@ public sealed partial class ChangeWriter
     /// One <c>PUT /:/rate</c> per track, as many at a time as the run's <see cref="WriteLimiter"/> allows. A write that
     /// fails transiently gives its slot back at once and is put back in the queue after its backoff: the backoff holds
     /// no slot, so one flaky answer does not slow the writes behind it. Consecutive failures
-    /// (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job.
+    /// (<see cref="MaxConsecutiveFailures"/>) or a refused token stop the job. A worker with more to write keeps its slot
+    /// from one write to the next while the limit allows it and no earlier call waits for a slot (<see cref="Work.Turn"/>).
     /// </summary>
     private async Task SinglesAsync(Work w, WriteSession session, List<int> todo, bool journalAhead, CancellationToken ct)
     {
@@ -40,59 +41,7 @@ public sealed partial class ChangeWriter
         var limiter = session.Limiter;
         var retries = new System.Collections.Concurrent.ConcurrentBag<Task>();
         // As many workers as the limiter could ever allow; the limiter decides how many write at once.
-        var workers = Enumerable.Range(0, WriteLimiter.MaxLimit).Select(_ => Task.Run(async () =>
-        {
-            await foreach (var (i, attempt) in queue.Reader.ReadAllAsync(ct))
-            {
-                var change = w.Changes[i];
-                var draft = change.Draft;
-                using var lease = await limiter.AcquireAsync(ct);
-                Volatile.Write(ref w.Stage[i], 1);
-                try
-                {
-                    await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, w.InFlight);
-                    lease.Complete(WriteSignal.Answered);
-                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
-                    w.Applied[i] = true;
-                    Interlocked.Exchange(ref w.FailureStreak.Value, 0);
-                    LogWritten(change.Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
-                    Volatile.Write(ref w.Stage[i], 2);
-                    w.OnOutcome(change, true);
-                    Outcome(w, i);
-                }
-                catch (PlexException ex)
-                {
-                    lease.Complete(Signal(ex));
-                    w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, ex.Message);
-                    if (IsDefiniteRefusal(ex))
-                    {
-                        LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
-                        Volatile.Write(ref w.Stage[i], 2);
-                        w.OnOutcome(change, false);
-                        Outcome(w, i);
-                        CountFailure(w, ex);
-                    }
-                    else
-                    {
-                        // Plex may have stored the value before the answer was lost; if the retries run out, it is read back.
-                        Volatile.Write(ref w.Stage[i], 3);
-                        CountFailure(w, ex);
-                        if (attempt <= knobs.MaxRetryAttempts && !ct.IsCancellationRequested)
-                        {
-                            retries.Add(RequeueAsync(queue.Writer, (i, attempt + 1), Backoff(knobs, attempt), ct));
-                            continue;
-                        }
-
-                        LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
-                    }
-                }
-
-                if (Interlocked.Decrement(ref outstanding) == 0)
-                {
-                    queue.Writer.TryComplete();
-                }
-            }
-        }, ct)).ToArray();
+        var workers = Enumerable.Range(0, WriteLimiter.MaxLimit).Select(_ => Task.Run(WorkerAsync, ct)).ToArray();
 
         try
         {
@@ -106,6 +55,94 @@ public sealed partial class ChangeWriter
             // stays pending and is settled by reading Plex before the next job.
             await journaling;
             await Task.WhenAll(w.Marks.ToArray());
+        }
+
+        async Task WorkerAsync()
+        {
+            // The slot kept from this worker's last write for its next one: no hand-over to a waiting worker between two
+            // writes of the same page (WriteLimiter.Lease.CompleteAndKeep).
+            WriteLimiter.Lease? kept = null;
+            try
+            {
+                while (true)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (!queue.Reader.TryRead(out var item))
+                    {
+                        // Nothing to write now: a kept slot goes back before waiting.
+                        kept?.Dispose();
+                        kept = null;
+                        if (!await queue.Reader.WaitToReadAsync(ct))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    var (i, attempt) = item;
+                    var change = w.Changes[i];
+                    var draft = change.Draft;
+                    using var lease = kept ?? await limiter.AcquireAsync(w.Turn, ct);
+                    kept = null;
+                    Volatile.Write(ref w.Stage[i], 1);
+                    try
+                    {
+                        await plex.WriteRatingOnceAsync(draft.RatingKey, draft.NewValue, w.InFlight);
+                        if (queue.Reader.TryPeek(out _))
+                        {
+                            kept = lease.CompleteAndKeep(WriteSignal.Answered, w.Turn);
+                        }
+                        else
+                        {
+                            lease.Complete(WriteSignal.Answered);
+                        }
+
+                        w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Applied, w.Notes[i]);
+                        w.Applied[i] = true;
+                        Interlocked.Exchange(ref w.FailureStreak.Value, 0);
+                        LogWritten(change.Kind, draft.Artist, draft.Title, draft.OldValue, draft.NewValue);
+                        Volatile.Write(ref w.Stage[i], 2);
+                        w.OnOutcome(change, true);
+                        Outcome(w, i);
+                    }
+                    catch (PlexException ex)
+                    {
+                        lease.Complete(Signal(ex));
+                        w.Outcomes[i] = new ChangeOutcome(w.Ids[i], ChangeState.Failed, ex.Message);
+                        if (IsDefiniteRefusal(ex))
+                        {
+                            LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
+                            Volatile.Write(ref w.Stage[i], 2);
+                            w.OnOutcome(change, false);
+                            Outcome(w, i);
+                            CountFailure(w, ex);
+                        }
+                        else
+                        {
+                            // Plex may have stored the value before the answer was lost; if the retries run out, it is read back.
+                            Volatile.Write(ref w.Stage[i], 3);
+                            CountFailure(w, ex);
+                            if (attempt <= knobs.MaxRetryAttempts && !ct.IsCancellationRequested)
+                            {
+                                retries.Add(RequeueAsync(queue.Writer, (i, attempt + 1), Backoff(knobs, attempt), ct));
+                                continue;
+                            }
+
+                            LogWriteFailed(draft.Artist, draft.Title, draft.RatingKey, ex.Message);
+                        }
+                    }
+
+                    if (Interlocked.Decrement(ref outstanding) == 0)
+                    {
+                        queue.Writer.TryComplete();
+                    }
+                }
+            }
+            finally
+            {
+                kept?.Dispose();
+            }
         }
     }
 

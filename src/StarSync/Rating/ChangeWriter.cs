@@ -74,6 +74,9 @@ public sealed partial class ChangeWriter(
 
     private WriteSession? _session;
 
+    // Each call's turn at the write slots, in the order the calls came (WriteLimiter.AcquireAsync).
+    private long _turns;
+
     /// <summary>
     /// Applies <paramref name="changes"/>; returns per change whether Plex has it. <paramref name="failureStreak"/>
     /// counts consecutive failures across calls of one job, so a job of many small batches stops as soon as one of
@@ -96,6 +99,8 @@ public sealed partial class ChangeWriter(
             return applied;
         }
 
+        var turn = Interlocked.Increment(ref _turns);
+
         // One write per track, known before this call (WRITE_MODE=single, or auto settled on it earlier in the run): each
         // change is journaled pending in growing chunks just ahead of its write, so the writes start after the first chunk
         // instead of after the whole page (FirstJournalAheadChunk). Otherwise every change of this call is pending in ONE
@@ -107,6 +112,7 @@ public sealed partial class ChangeWriter(
         var w = new Work(jobId, revertsJob, changes, ids, applied, failureStreak, onOutcome);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         w.Stop = stop;
+        w.Turn = turn;
         // A write already sent is not cut off when the job stops: cut off, its outcome would be unknown, and Plex may
         // still store it after the read-back that settles it (the journal would then say "not applied" for a rating
         // Plex has, and undo would miss it). It gets InFlightGrace to be answered; only then is it abandoned and read back.
@@ -364,6 +370,9 @@ public sealed partial class ChangeWriter(
 
         /// <summary>For a write request itself: cancelled <see cref="InFlightGrace"/> after <see cref="Stop"/>.</summary>
         public CancellationToken InFlight { get; set; }
+
+        /// <summary>This call's turn at the write slots: a call that came earlier is served first.</summary>
+        public long Turn { get; set; }
     }
 
     /// <summary>What one run learnt about writing to this server.</summary>

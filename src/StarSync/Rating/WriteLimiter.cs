@@ -60,7 +60,8 @@ public sealed class WriteLimiter
     public const double ErrorBackoff = 0.5;
 
     private readonly Lock _lock = new();
-    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private readonly PriorityQueue<TaskCompletionSource, (long Turn, long Arrival)> _waiters = new();
+    private long _arrivals;
     private readonly TimeProvider _time;
     private readonly List<double> _window = new(MaxLimit);
     private readonly Action<int>? _changed;
@@ -128,7 +129,17 @@ public sealed class WriteLimiter
     }
 
     /// <summary>Waits for a free slot (first come, first served). Dispose the lease, or call <see cref="Lease.Complete"/>, to give it back.</summary>
-    public async ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken)
+    public ValueTask<Lease> AcquireAsync(CancellationToken cancellationToken) => AcquireAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Waits for a free slot; a freed slot goes to the waiter of the lowest <paramref name="turn"/>, first come first
+    /// served within a turn. The rating job writes a few pages at once, each its own turn in listing order: the oldest
+    /// page gets the slots it can use and finishes first, so the next page is listed, decided and queued while the
+    /// later ones still keep every slot busy. Shared first come first served, the pages finished together and the slots
+    /// drained at every few pages (docs/benchmarks.md, "Pages in turn"). Dispose the lease, or call
+    /// <see cref="Lease.Complete"/>, to give it back.
+    /// </summary>
+    public async ValueTask<Lease> AcquireAsync(long turn, CancellationToken cancellationToken)
     {
         TaskCompletionSource waiter;
         lock (_lock)
@@ -139,7 +150,7 @@ public sealed class WriteLimiter
             }
 
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Enqueue(waiter);
+            _waiters.Enqueue(waiter, (turn, _arrivals++));
         }
 
         using (cancellationToken.Register(static state => ((TaskCompletionSource)state!).TrySetCanceled(), waiter))
@@ -163,15 +174,37 @@ public sealed class WriteLimiter
 
     private void Release(long started, int epoch, WriteSignal signal)
     {
-        int? changed = null;
+        int? changed;
         lock (_lock)
         {
             _inFlight--;
-            if (Adaptive && epoch == _epoch && signal != WriteSignal.Ignored)
+            changed = Learn(started, epoch, signal);
+            WakeWaiters();
+        }
+
+        if (changed is { } limit)
+        {
+            _changed?.Invoke(limit);
+        }
+    }
+
+    // Gives the slot back, or keeps it for the holder's next write when the limit still has room for it and no waiter
+    // of an earlier turn wants it: the next write then goes out at once, without handing the slot to a waiting task
+    // (a thread-pool hop per write, during which the slot sits idle).
+    private Lease? ReleaseOrKeep(long started, int epoch, WriteSignal signal, long turn)
+    {
+        int? changed;
+        Lease? kept = null;
+        lock (_lock)
+        {
+            changed = Learn(started, epoch, signal);
+            if (_inFlight <= _limit && !(_waiters.TryPeek(out _, out var first) && first.Turn < turn))
             {
-                changed = signal == WriteSignal.Overloaded
-                    ? Decrease(ErrorBackoff)
-                    : Sample(_time.GetElapsedTime(started).TotalMilliseconds);
+                kept = new Lease(this, _time.GetTimestamp(), _epoch);
+            }
+            else
+            {
+                _inFlight--;
             }
 
             WakeWaiters();
@@ -181,6 +214,21 @@ public sealed class WriteLimiter
         {
             _changed?.Invoke(limit);
         }
+
+        return kept;
+    }
+
+    // Called under the lock: what an ended write teaches the adaptive limit. Returns the new limit when it changed.
+    private int? Learn(long started, int epoch, WriteSignal signal)
+    {
+        if (!Adaptive || epoch != _epoch || signal == WriteSignal.Ignored)
+        {
+            return null;
+        }
+
+        return signal == WriteSignal.Overloaded
+            ? Decrease(ErrorBackoff)
+            : Sample(_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     // Called under the lock. Returns the new limit when it changed.
@@ -277,7 +325,7 @@ public sealed class WriteLimiter
 
     private void WakeWaiters()
     {
-        while (_inFlight < _limit && _waiters.TryDequeue(out var waiter))
+        while (_inFlight < _limit && _waiters.TryDequeue(out var waiter, out _))
         {
             if (waiter.TrySetResult())
             {
@@ -310,6 +358,14 @@ public sealed class WriteLimiter
                 _owner.Release(_started, _epoch, signal);
             }
         }
+
+        /// <summary>
+        /// Ends this write with what it showed, as <see cref="Complete"/> does, but keeps the slot for the holder's next
+        /// write (of <paramref name="turn"/>) when the limit still allows it and no waiter of an earlier turn is
+        /// waiting. Returns the lease for that next write, or null when the slot went back (then acquire again).
+        /// </summary>
+        public Lease? CompleteAndKeep(WriteSignal signal, long turn) =>
+            Interlocked.Exchange(ref _done, 1) == 0 ? _owner.ReleaseOrKeep(_started, _epoch, signal, turn) : null;
 
         /// <summary>Gives the slot back without a sample (an exception, a cancel).</summary>
         public void Dispose() => Complete(WriteSignal.Ignored);

@@ -312,6 +312,91 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
+    public async Task A_freed_slot_goes_to_the_earliest_turn_waiting_then_first_come_first_served()
+    {
+        var limiter = WriteLimiter.CreateFixed(_clock, 1);
+        var held = await limiter.AcquireAsync(3, CancellationToken.None);
+        var later = limiter.AcquireAsync(3, CancellationToken.None).AsTask();
+        var earlierA = limiter.AcquireAsync(2, CancellationToken.None).AsTask();
+        var earlierB = limiter.AcquireAsync(2, CancellationToken.None).AsTask();
+
+        held.Complete(WriteSignal.Answered);
+        var a = await earlierA.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(earlierB.IsCompleted);
+        Assert.False(later.IsCompleted);
+        a.Complete(WriteSignal.Answered);
+        var b = await earlierB.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(later.IsCompleted);
+        b.Complete(WriteSignal.Answered);
+        (await later.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
+    public async Task A_kept_slot_stays_with_its_holder_unless_an_earlier_turn_waits_or_the_limit_has_no_room()
+    {
+        var limiter = WriteLimiter.CreateFixed(_clock, 1);
+        var lease = await limiter.AcquireAsync(2, CancellationToken.None);
+        // A later turn waiting does not take the slot from the page ahead of it.
+        var later = limiter.AcquireAsync(3, CancellationToken.None).AsTask();
+        var kept = lease.CompleteAndKeep(WriteSignal.Answered, 2);
+        Assert.NotNull(kept);
+        Assert.Equal(1, limiter.InFlight);
+        Assert.False(later.IsCompleted);
+        // Completed once: a second end of the same lease gives nothing back and keeps nothing.
+        Assert.Null(lease.CompleteAndKeep(WriteSignal.Answered, 2));
+        Assert.Equal(1, limiter.InFlight);
+
+        // An earlier turn waiting gets it.
+        var earlier = limiter.AcquireAsync(1, CancellationToken.None).AsTask();
+        Assert.Null(kept.CompleteAndKeep(WriteSignal.Answered, 2));
+        var second = await earlier.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, limiter.InFlight);
+        Assert.False(later.IsCompleted);
+        second.Complete(WriteSignal.Answered);
+        (await later.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
+    public async Task A_kept_slot_is_given_back_when_the_limit_drops_below_the_writes_in_flight_and_still_teaches_the_limit()
+    {
+        var limiter = WriteLimiter.CreateAdaptive(_clock);
+        var first = await limiter.AcquireAsync(1, CancellationToken.None);
+        var second = await limiter.AcquireAsync(1, CancellationToken.None);
+        Assert.Equal(2, limiter.Limit);
+
+        // A 5xx halves the limit to 1 with two in flight: this one goes back instead of being kept.
+        Assert.Null(first.CompleteAndKeep(WriteSignal.Overloaded, 1));
+        Assert.Equal(1, limiter.Limit);
+        Assert.Equal(1, limiter.InFlight);
+        // At the limit (one in flight, limit 1) the holder keeps it.
+        var kept = second.CompleteAndKeep(WriteSignal.Ignored, 1);
+        Assert.NotNull(kept);
+        Assert.Equal(1, limiter.InFlight);
+        kept.Dispose();
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
+    public async Task Answers_of_kept_slots_are_samples_like_any_other()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        var leases = new List<WriteLimiter.Lease> { await limiter.AcquireAsync(1, CancellationToken.None), await limiter.AcquireAsync(1, CancellationToken.None) };
+        // Two holders each writing back to back on their kept slot: one window of four answers at the floor doubles the limit.
+        for (var round = 0; round < 2; round++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+            leases = leases.Select(l => l.CompleteAndKeep(WriteSignal.Answered, 1)!).ToList();
+        }
+
+        Assert.Equal([4], seen);
+        Assert.Equal(2, limiter.InFlight);
+        leases.ForEach(l => l.Dispose());
+    }
+
+    [Fact]
     public async Task A_fixed_limit_never_moves()
     {
         var limiter = WriteLimiter.CreateFixed(_clock, 4);
