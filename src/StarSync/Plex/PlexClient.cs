@@ -17,8 +17,11 @@ namespace StarSync.Plex;
 /// The typed <see cref="HttpClient"/> for a Plex Media Server. Created by <c>IHttpClientFactory</c> (see <see cref="PlexServiceCollectionExtensions.AddPlex"/>),
 /// behind the standard resilience pipeline. The URL and token are read from <see cref="PlexOptions"/> per request, so settings changes apply at once.
 /// </summary>
-internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> options, PlexCircuit circuit, ILoggerFactory loggers, ILogger<PlexClient> logger) : IPlexClient
+internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IOptionsMonitor<PlexOptions> options, PlexCircuit circuit, ILoggerFactory loggers, ILogger<PlexClient> logger) : IPlexClient
 {
+    // One-per-track rating writes go without the resilience pipeline (PlexServiceCollectionExtensions.WritesClient).
+    private readonly HttpClient _writes = clients.CreateClient(PlexServiceCollectionExtensions.WritesClient);
+
     /// <summary>Category of the stack traces behind failed requests: Debug, kept for the file log (see PlexLog.RequestFailedDetail).</summary>
     internal const string DiagnosticsCategory = "StarSync.Plex.Diagnostics";
 
@@ -306,7 +309,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
             throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
         }
 
-        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating ?? -1), null, cancellationToken, retry: false))
+        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating ?? -1), null, cancellationToken, retry: false, pipeline: false))
         {
             PlexLog.RatingSet(logger, ratingKey, rating ?? -1);
         }
@@ -547,9 +550,20 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
 
     // retry: false for rating writes. The change writer retries them itself after a backoff, without holding a
     // concurrency slot meanwhile (a retry inside the pipeline would keep the slot through its backoff).
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken, bool retry = true)
+    /// <summary>
+    /// Sends one request and turns every failure into a <see cref="PlexException"/> that says what to do. Through the
+    /// resilience pipeline unless <paramref name="pipeline"/> is false (one-per-track rating writes, whose caller retries
+    /// them): then it is one attempt, bounded by PLEX_TIMEOUT_SECONDS, and not sent at all while the breaker has paused
+    /// requests to Plex.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken, bool retry = true, bool pipeline = true)
     {
         var settings = options.CurrentValue;
+        if (!pipeline && circuit.IsPaused)
+        {
+            throw Paused(method, pathAndQuery, settings, null);
+        }
+
         var baseUrl = BaseUrl(settings);
         using var request = new HttpRequestMessage(method, new Uri(baseUrl + pathAndQuery, UriKind.Absolute));
         if (!retry)
@@ -579,13 +593,15 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
 
         var started = Stopwatch.GetTimestamp();
         HttpResponseMessage response;
+        using var attempt = pipeline ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt?.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, settings.TimeoutSeconds)));
         try
         {
             // Headers-read: PlexBufferingHandler, inside the resilience pipeline, has read the whole body already, and
             // content-read would make HttpClient copy it once more (about a fifth of the web app's CPU in a batched
             // run, and a large object per page, each setting off a full blocking collection: 550 in a 1M-track run).
             // Peak memory stays low because the concurrent GC caps the youngest generation (StarSync.csproj).
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await (pipeline ? http : _writes).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt?.Token ?? cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -599,10 +615,7 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
         }
         catch (BrokenCircuitException e)
         {
-            // "Paused" alone would hide why: say what the failures were.
-            var cause = circuit.LastFailure is { } last ? $" The last failure: {last}" : "";
-            throw Failed(method, pathAndQuery, new PlexException(
-                $"Plex at {DisplayUrl(settings)} failed too often in a row, so StarSync paused its requests for a moment; it retries by itself.{cause}", e), record: false);
+            throw Paused(method, pathAndQuery, settings, e);
         }
         catch (HttpRequestException e)
         {
@@ -645,6 +658,14 @@ internal sealed class PlexClient(HttpClient http, IOptionsMonitor<PlexOptions> o
 
             throw error is PlexNotFoundException ? error : Failed(method, pathAndQuery, error);
         }
+    }
+
+    // "Paused" alone would hide why: say what the failures were.
+    private PlexException Paused(HttpMethod method, string pathAndQuery, PlexOptions settings, Exception? inner)
+    {
+        var cause = circuit.LastFailure is { } last ? $" The last failure: {last}" : "";
+        return Failed(method, pathAndQuery, new PlexException(
+            $"Plex at {DisplayUrl(settings)} failed too often in a row, so StarSync paused its requests for a moment; it retries by itself.{cause}", inner), record: false);
     }
 
     // One Warning line with the cause in words (the live log shows it); the exception with its stack trace is a Debug

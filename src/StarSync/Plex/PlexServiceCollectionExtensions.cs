@@ -12,6 +12,17 @@ public static class PlexServiceCollectionExtensions
     /// <summary>Set on a request that the pipeline must not retry (its caller retries it without holding a slot).</summary>
     internal static readonly HttpRequestOptionsKey<bool> NoRetry = new("StarSync.Plex.NoRetry");
 
+    /// <summary>
+    /// The client of one-per-track rating writes (<see cref="IPlexClient.WriteRatingOnceAsync"/>): the same handlers as
+    /// the typed client but no resilience pipeline. Its caller does what the pipeline would: it retries each write
+    /// after its backoff without holding a slot, halves the writes in flight on a 5xx or timeout, and stops the job
+    /// after <c>ChangeWriter.MaxConsecutiveFailures</c> failures in a row; <see cref="PlexClient"/> bounds each write by
+    /// PLEX_TIMEOUT_SECONDS and sends none while the breaker has paused requests. The pipeline's per-call work (two
+    /// timeouts, the breaker's window, a concurrency lease) was a fifth of the web app's CPU per write in single mode
+    /// (docs/benchmarks.md, "Single mode: a slot kept, a lighter write").
+    /// </summary>
+    internal const string WritesClient = "StarSync.Plex.Writes";
+
     /// <summary>Adds <see cref="IPlexClient"/> with its resilience pipeline. Reads <see cref="PlexOptions"/> from DI.</summary>
     public static IServiceCollection AddPlex(this IServiceCollection services)
     {
@@ -35,13 +46,20 @@ public static class PlexServiceCollectionExtensions
         // The rating job and the status cache are singletons that keep their typed client, so the factory's handler
         // rotation never happens for them; recycling pooled connections instead picks up a Plex host whose address
         // changed (DHCP, container restart), as Microsoft's guidance for long-lived clients advises.
-        client.ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        client.ConfigurePrimaryHttpMessageHandler(PrimaryHandler).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         client.AddStandardResilienceHandler().Configure(ConfigureResilience);
         // Added after the resilience handler, so it runs inside each attempt (see PlexBufferingHandler).
         client.AddHttpMessageHandler<PlexBufferingHandler>();
+
+        var writes = services.AddHttpClient(WritesClient, ConfigureHttpClient);
+        writes.RemoveAllLoggers();
+        writes.AddLogger<PlexHttpLogger>();
+        writes.ConfigurePrimaryHttpMessageHandler(PrimaryHandler).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        writes.AddHttpMessageHandler<PlexBufferingHandler>();
         return services;
     }
+
+    private static SocketsHttpHandler PrimaryHandler() => new() { PooledConnectionLifetime = TimeSpan.FromMinutes(2) };
 
     private static void ConfigureHttpClient(IServiceProvider services, HttpClient client)
     {

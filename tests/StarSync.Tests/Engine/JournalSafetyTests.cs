@@ -100,9 +100,9 @@ public sealed class JournalSafetyTests
     [Fact]
     public async Task A_write_plex_applied_but_whose_answer_was_lost_is_journaled_undone_and_no_track_is_skipped()
     {
-        var lose = new LoseAnswerHandler(loseNth: 5);
+        var lose = new LoseAnswer(loseNth: 5);
         await using var engine = await TestHost.Create().Emulator().SingleWrites().Services(b =>
-            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => lose))).EngineOnly().StartAsync();
+            b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(() => new LoseAnswer.Handler(lose)))).EngineOnly().StartAsync();
         var before = engine.Ratings();
 
         var job = await engine.RunAsync(JobMode.All);
@@ -188,23 +188,29 @@ public sealed class JournalSafetyTests
         }
     }
 
-    private sealed class LoseAnswerHandler(int loseNth) : DelegatingHandler
+    /// <summary>Loses the answer to the n-th <c>PUT /:/rate</c> of any Plex client (each client's pipeline gets a handler of its own).</summary>
+    private sealed class LoseAnswer(int loseNth)
     {
         private int _puts;
 
         public string? LostKey { get; private set; }
 
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        public sealed class Handler(LoseAnswer lose) : DelegatingHandler
         {
-            var response = await base.SendAsync(request, cancellationToken);
-            if (request.Method == HttpMethod.Put && request.RequestUri!.AbsolutePath == "/:/rate" && Interlocked.Increment(ref _puts) == loseNth)
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             {
-                LostKey = System.Web.HttpUtility.ParseQueryString(request.RequestUri.Query)["key"];
-                response.Dispose();
-                throw new HttpRequestException("connection reset after Plex processed the PUT");
-            }
+                var response = await base.SendAsync(request, cancellationToken);
+                if (request.Method == HttpMethod.Put && request.RequestUri!.AbsolutePath == "/:/rate" && Interlocked.Increment(ref lose._puts) == lose.LostAt)
+                {
+                    lose.LostKey = System.Web.HttpUtility.ParseQueryString(request.RequestUri.Query)["key"];
+                    response.Dispose();
+                    throw new HttpRequestException("connection reset after Plex processed the PUT");
+                }
 
-            return response;
+                return response;
+            }
         }
+
+        private int LostAt => loseNth;
     }
 }

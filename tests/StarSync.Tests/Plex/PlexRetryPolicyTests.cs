@@ -76,4 +76,75 @@ public sealed class PlexRetryPolicyTests
         Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);
         Assert.IsType<Polly.CircuitBreaker.BrokenCircuitException>(e.InnerException);
     }
+    [Fact]
+    public async Task A_one_per_track_write_is_one_attempt_with_the_same_headers_and_its_status_in_words()
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.ServiceUnavailable));
+        await using var sp = stub.BuildServices();
+
+        // ChangeWriter retries it after its backoff without holding a write slot; the client must not retry it too.
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().WriteRatingOnceAsync("42", 8, CancellationToken.None));
+
+        var request = Assert.Single(stub.Requests);
+        Assert.Equal(503, e.StatusCode);
+        Assert.Contains("HTTP 503", e.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpMethod.Put, request.Method);
+        Assert.Equal("/:/rate", request.RequestUri!.AbsolutePath);
+        Assert.Equal("stub-token-123456", request.Headers.GetValues("X-Plex-Token").Single());
+        Assert.Equal("starsync-tests", request.Headers.GetValues("X-Plex-Client-Identifier").Single());
+        Assert.Equal(PlexClient.Product, request.Headers.GetValues("X-Plex-Product").Single());
+        Assert.Contains(request.Headers.Accept, a => a.MediaType == "application/json");
+    }
+
+    [Fact]
+    public async Task A_one_per_track_write_Plex_does_not_answer_ends_after_PLEX_TIMEOUT_SECONDS_with_the_fix_in_words()
+    {
+        var hang = new HangingHandler();
+        await using var sp = PlexTestServices.Build("http://plex.test:32400", "stub-token-123456", o => o.TimeoutSeconds = 1,
+            s => s.AddHttpClient(PlexServiceCollectionExtensions.WritesClient).ConfigurePrimaryHttpMessageHandler(() => hang));
+
+        var e = await Assert.ThrowsAsync<PlexException>(() => sp.GetRequiredService<IPlexClient>().WriteRatingOnceAsync("42", 8, CancellationToken.None))
+            .WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, hang.Calls);
+        Assert.Null(e.StatusCode);
+        Assert.Contains("in time", e.Message, StringComparison.Ordinal);
+        Assert.Contains("PLEX_TIMEOUT_SECONDS", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task While_the_breaker_has_paused_requests_no_one_per_track_write_is_sent()
+    {
+        var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.InternalServerError));
+        await using var sp = stub.BuildServices(resilience: o =>
+        {
+            o.CircuitBreakerMinimumThroughput = 2;
+            o.CircuitBreakerFailureRatio = 0.5;
+            o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
+        });
+        var client = sp.GetRequiredService<IPlexClient>();
+        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
+        var sent = stub.Requests.Count;
+
+        var e = await Assert.ThrowsAsync<PlexException>(() => client.WriteRatingOnceAsync("42", 8, CancellationToken.None));
+
+        Assert.Equal(sent, stub.Requests.Count);
+        Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);
+        Assert.Contains("HTTP 500", e.Message, StringComparison.Ordinal); // the cause, not just "paused"
+    }
+
+    /// <summary>A server that takes the request and never answers (until the caller gives up).</summary>
+    private sealed class HangingHandler : HttpMessageHandler
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
 }

@@ -62,6 +62,7 @@ internal sealed class StubPlexHandler(Func<HttpRequestMessage, HttpResponseMessa
         PlexTestServices.Build("http://plex.test:32400", token, plex, s =>
         {
             s.AddHttpClient<IPlexClient, PlexClient>().ConfigurePrimaryHttpMessageHandler(() => this);
+            s.AddHttpClient(PlexServiceCollectionExtensions.WritesClient).ConfigurePrimaryHttpMessageHandler(() => this);
             if (resilience is not null)
             {
                 s.Configure(resilience);
