@@ -261,7 +261,10 @@ public sealed partial class RatingJob(
         using var pass = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = pass.Token;
         var (taken, applied) = (0, 0);
-        var first = true;
+        // The first page is written alone: it settles the run's write path (auto's probe, the limiter) before another
+        // page shares it. With WRITE_MODE=single there is no probe, and the pages after it only take the write slots the
+        // first page leaves idle (ChangeWriter gives each page a turn), so they go at once: its tail is no gap.
+        var first = run.Settings.WriteMode != WriteMode.PerTrack;
         var writing = new Queue<Task<int>>();
         var recent = new Queue<string[]>();
         var recentKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -281,8 +284,6 @@ public sealed partial class RatingJob(
                 // On a thread of its own: the journal's SQLite calls complete synchronously, and the next page's
                 // listing and rules need not wait for this page's pending rows.
                 writing.Enqueue(Task.Run(() => WriteAsync(run, planned, revertsJob: null, token), CancellationToken.None));
-                // The first page is written alone: it settles the run's write path (auto's probe, the limiter) before
-                // another page shares it.
                 while (writing.Count >= (first ? 1 : PagesInFlight))
                 {
                     applied += await writing.Dequeue();
