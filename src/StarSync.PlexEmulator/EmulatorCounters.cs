@@ -16,6 +16,8 @@ public sealed class EmulatorCounters
     private long _bulkEdits;
     private long _bulkEditRequests;
     private long _writerBusyTicks;
+    private long _modelledWaits;
+    private long _modelledLateTicks;
     private int _current;
     private int _peak;
 
@@ -48,6 +50,16 @@ public sealed class EmulatorCounters
 
     public int CurrentRequests => Volatile.Read(ref _current);
 
+    /// <summary>The modelled waits served (each request's latency, each write's cost; injected slow answers excluded).</summary>
+    public long ModelledWaits => Interlocked.Read(ref _modelledWaits);
+
+    /// <summary>
+    /// How much later than modelled those waits went on, on average: the emulator's timer and its thread pool under
+    /// load (zero on a test's fake clock). A client can not beat it, so it says how far the served latency is from
+    /// the model the benchmark's limits assume.
+    /// </summary>
+    public TimeSpan MeanModelledLateness => TimeSpan.FromTicks(Interlocked.Read(ref _modelledLateTicks) / Math.Max(1, ModelledWaits));
+
     /// <summary>Injected 500s.</summary>
     public long ServerErrorsInjected => Interlocked.Read(ref _serverErrors);
 
@@ -74,6 +86,8 @@ public sealed class EmulatorCounters
         Interlocked.Exchange(ref _bulkEdits, 0);
         Interlocked.Exchange(ref _bulkEditRequests, 0);
         Interlocked.Exchange(ref _writerBusyTicks, 0);
+        Interlocked.Exchange(ref _modelledWaits, 0);
+        Interlocked.Exchange(ref _modelledLateTicks, 0);
         // Requests in flight stay counted, so the peak restarts from what is running now.
         Volatile.Write(ref _peak, Volatile.Read(ref _current));
         _byRoute.Clear();
@@ -106,6 +120,12 @@ public sealed class EmulatorCounters
     internal void WriteRequest() => Interlocked.Increment(ref _writeRequests);
 
     internal void WriterWorked(TimeSpan cost) => Interlocked.Add(ref _writerBusyTicks, cost.Ticks);
+
+    internal void ModelledWaitServed(TimeSpan late)
+    {
+        Interlocked.Increment(ref _modelledWaits);
+        Interlocked.Add(ref _modelledLateTicks, Math.Max(0, late.Ticks));
+    }
 
     internal void BulkEdit() => Interlocked.Increment(ref _bulkEdits);
 

@@ -104,7 +104,7 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
             }
         }
 
-        await DelayAsync(options.Latency.PerRequest, time, ct);
+        await DelayAsync(options.Latency.PerRequest, time, state.Counters, ct);
 
         if (route != "/identity")
         {
@@ -182,6 +182,17 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
             var drop = !error && fault < faults.ServerErrorRate + faults.DropConnectionRate;
             return (error, drop, slow);
         }
+    }
+
+    /// <summary>A modelled wait (a request's latency, a write's cost), counted with how late its request went on (<see cref="EmulatorCounters.MeanModelledLateness"/>).</summary>
+    internal static Task DelayAsync(TimeSpan delay, TimeProvider time, EmulatorCounters counters, CancellationToken cancellationToken) =>
+        delay <= TimeSpan.Zero ? Task.CompletedTask : ModelledDelayAsync(delay, time, counters, cancellationToken);
+
+    private static async Task ModelledDelayAsync(TimeSpan delay, TimeProvider time, EmulatorCounters counters, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        await DelayAsync(delay, time, cancellationToken);
+        counters.ModelledWaitServed(time.GetElapsedTime(started) - delay);
     }
 
     /// <summary>

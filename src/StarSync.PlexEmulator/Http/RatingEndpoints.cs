@@ -161,12 +161,12 @@ internal static class RatingEndpoints
             // The writer's own schedule: each write starts when the one before it ends, on the clock, not when a timer
             // woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux; holding a lock through the
             // delay made the writer slower than modelled by that much per write (so the model's limit was unreachable).
-            await EmulatorMiddleware.DelayAsync(state.ReserveWriter(cost, time), time, cancellationToken);
+            await EmulatorMiddleware.DelayAsync(state.ReserveWriter(cost, time), time, state.Counters, cancellationToken);
             write();
         }
         else
         {
-            await EmulatorMiddleware.DelayAsync(cost, time, cancellationToken);
+            await EmulatorMiddleware.DelayAsync(cost, time, state.Counters, cancellationToken);
             write();
         }
 
