@@ -187,6 +187,7 @@ internal static class WritePathBench
             using var stopSampling = new CancellationTokenSource();
             var sampler = SampleMeanAsync(() => state.Current?.Concurrency, stopSampling.Token);
             var inFlight = SampleMeanAsync(() => plex.Counters.CurrentRequests, stopSampling.Token);
+            plex.Counters.Reset();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (job, elapsed) = await app.RunAsync(JobMode.All);
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
@@ -204,10 +205,10 @@ internal static class WritePathBench
             var peak = state.Current?.PeakConcurrency ?? 0;
             rows.Add([serialized ? "single writer (3 ms per write, one at a time)" : "parallel writes (2 ms + 3 ms, no writer lock)",
                 Report.N(plex.Counters.Requests), Secs(elapsed), $"{Secs(limit)} → {Report.F(elapsed / limit, "0.00")}x", Report.N(peak),
-                Report.F(meanLimit, "0.0"), $"{Report.N(plex.Counters.PeakConcurrentRequests)} / {Report.F(meanInFlight, "0.0")}", Cpu(cpu, elapsed)]);
+                Report.F(meanLimit, "0.0"), $"{Report.N(plex.Counters.PeakConcurrentRequests)} / {Report.F(meanInFlight, "0.0")}", Late(plex, serialized ? null : tracks, elapsed), Cpu(cpu, elapsed)]);
         }
 
-        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "mean limit (time-weighted)", "requests in flight at the emulator: peak / time-weighted mean", "CPU (both sides)"], rows);
+        report.Table(["server model", "requests", "wall time", "model limit → ratio", "peak limit", "mean limit (time-weighted)", "requests in flight at the emulator: peak / time-weighted mean", LateHeader, "CPU (both sides)"], rows);
         report.Line();
         if (breakdown)
         {
@@ -283,12 +284,13 @@ internal static class WritePathBench
         async Task TimedAsync(string step, Func<Task> work)
         {
             await work();
+            plex.Counters.Reset();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
             await work();
             var wall = Stopwatch.GetElapsedTime(started);
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            walls.Add([step, Secs(wall), Cpu(cpu, wall), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs"]);
+            walls.Add([step, Secs(wall), Cpu(cpu, wall), Report.F(cpu.TotalMicroseconds / tracks, "0") + " µs", Late(plex, tracks, wall)]);
         }
 
         await TimedAsync($"PUT /:/rate through StarSync's Plex client, {InFlight} at a time", () =>
@@ -318,7 +320,7 @@ internal static class WritePathBench
         report.Line();
         report.Line($"The same {Report.N(tracks)} PUTs with the parallel model's latency on (2 ms + 3 ms), nothing else (no listing, no journal): what a client can reach on this machine:");
         report.Line();
-        report.Table(["loop", "wall time", "CPU (both sides)", "CPU per track"], walls);
+        report.Table(["loop", "wall time", "CPU (both sides)", "CPU per track", LateHeader], walls);
         report.Line();
         var limit = ParallelLimit(tracks);
         var floor = whole / Environment.ProcessorCount;
@@ -393,6 +395,26 @@ internal static class WritePathBench
     /// <summary>The single-writer model's limit: the time the writer itself is busy, ⌈N/B⌉ × (3 ms + B × per item).</summary>
     internal static TimeSpan Limit(int tracks, int batch, double perItemMs) =>
         TimeSpan.FromMilliseconds(Math.Ceiling(tracks / (double)batch) * (WriteFixed.TotalMilliseconds + (batch * perItemMs)));
+
+    private const string LateHeader = "emulator's modelled waits: late by (mean) → parallel limit as served → ratio";
+
+    /// <summary>
+    /// How late the emulator's modelled waits went on (its timer and thread pool under load; two waits per write), and
+    /// for the parallel model (<paramref name="parallelTracks"/>) the limit with that lateness in each write: what the
+    /// emulator actually served, which no client can beat.
+    /// </summary>
+    private static string Late(PlexEmulatorServer plex, int? parallelTracks, TimeSpan elapsed)
+    {
+        var late = plex.Counters.MeanModelledLateness;
+        var text = $"{Report.F(late.TotalMilliseconds, "0.00")} ms";
+        if (parallelTracks is not { } n)
+        {
+            return text;
+        }
+
+        var served = ParallelLimit(n) + TimeSpan.FromTicks(late.Ticks * 2 * n / StarSync.Rating.WriteLimiter.MaxLimit);
+        return $"{text} → {Secs(served)} → {Report.F(elapsed / served, "0.00")}x";
+    }
 
     /// <summary>The parallel model's limit for one write per track: N × (2 ms + 3 ms) / 32, the adaptive limiter's ceiling.</summary>
     internal static TimeSpan ParallelLimit(int tracks) =>
