@@ -60,16 +60,10 @@ public sealed class PlexRetryPolicyTests
     public async Task After_repeated_failures_the_circuit_opens_and_requests_fail_fast_with_a_message_in_words()
     {
         var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.InternalServerError));
-        await using var sp = stub.BuildServices(resilience: o =>
-        {
-            o.CircuitBreakerMinimumThroughput = 2;
-            o.CircuitBreakerFailureRatio = 0.5;
-            o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
-        });
+        await using var sp = QuickBreaker(stub);
         var client = sp.GetRequiredService<IPlexClient>();
 
-        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
-        var sent = stub.Requests.Count;
+        var sent = await OpenTheBreakerAsync(client, stub);
         var e = await Assert.ThrowsAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
 
         Assert.Equal(sent, stub.Requests.Count); // nothing reached the server
@@ -116,21 +110,30 @@ public sealed class PlexRetryPolicyTests
     public async Task While_the_breaker_has_paused_requests_no_one_per_track_write_is_sent()
     {
         var stub = new StubPlexHandler(_ => StubPlexHandler.Status(HttpStatusCode.InternalServerError));
-        await using var sp = stub.BuildServices(resilience: o =>
-        {
-            o.CircuitBreakerMinimumThroughput = 2;
-            o.CircuitBreakerFailureRatio = 0.5;
-            o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
-        });
+        await using var sp = QuickBreaker(stub);
         var client = sp.GetRequiredService<IPlexClient>();
-        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
-        var sent = stub.Requests.Count;
+        var sent = await OpenTheBreakerAsync(client, stub);
 
         var e = await Assert.ThrowsAsync<PlexException>(() => client.WriteRatingOnceAsync("42", 8, CancellationToken.None));
 
         Assert.Equal(sent, stub.Requests.Count);
         Assert.Contains("failed too often", e.Message, StringComparison.Ordinal);
         Assert.Contains("HTTP 500", e.Message, StringComparison.Ordinal); // the cause, not just "paused"
+    }
+
+    /// <summary>A breaker that opens after two failed calls out of two, and stays open for the test.</summary>
+    private static ServiceProvider QuickBreaker(StubPlexHandler stub) => stub.BuildServices(resilience: o =>
+    {
+        o.CircuitBreakerMinimumThroughput = 2;
+        o.CircuitBreakerFailureRatio = 0.5;
+        o.CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1);
+    });
+
+    /// <summary>One failing call (with its retries) opens the breaker; returns the requests the server got.</summary>
+    private static async Task<int> OpenTheBreakerAsync(IPlexClient client, StubPlexHandler stub)
+    {
+        await Assert.ThrowsAnyAsync<PlexException>(() => client.GetLibrariesAsync(CancellationToken.None));
+        return stub.Requests.Count;
     }
 
     /// <summary>A server that takes the request and never answers (until the caller gives up).</summary>
