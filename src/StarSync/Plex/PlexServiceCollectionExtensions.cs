@@ -19,7 +19,7 @@ public static class PlexServiceCollectionExtensions
     /// after <c>ChangeWriter.MaxConsecutiveFailures</c> failures in a row; <see cref="PlexClient"/> bounds each write by
     /// PLEX_TIMEOUT_SECONDS and sends none while the breaker has paused requests. The pipeline's per-call work (two
     /// timeouts, the breaker's window, a concurrency lease) was a fifth of the web app's CPU per write in single mode
-    /// (docs/benchmarks.md, "Single mode: a slot kept, a lighter write").
+    /// (docs/benchmarks.md, "2026-12-01, second session: one write per track on a parallel server").
     /// </summary>
     internal const string WritesClient = "StarSync.Plex.Writes";
 

@@ -136,7 +136,7 @@ public sealed class WriteLimiter
     /// served within a turn. The rating job writes a few pages at once, each its own turn in listing order: the oldest
     /// page gets the slots it can use and finishes first, so the next page is listed, decided and queued while the
     /// later ones still keep every slot busy. Shared first come first served, the pages finished together and the slots
-    /// drained at every few pages (docs/benchmarks.md, "Pages in turn"). Dispose the lease, or call
+    /// drained at every few pages (docs/benchmarks.md, "2026-12-01, second session"). Dispose the lease, or call
     /// <see cref="Lease.Complete"/>, to give it back.
     /// </summary>
     public async ValueTask<Lease> AcquireAsync(long turn, CancellationToken cancellationToken)
