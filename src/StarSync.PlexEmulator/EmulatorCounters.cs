@@ -20,6 +20,8 @@ public sealed class EmulatorCounters
     private long _modelledLateTicks;
     private int _current;
     private int _peak;
+    private int _currentWrites;
+    private int _peakWrites;
 
     /// <summary>Every request received, faults and 401s included.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -40,6 +42,9 @@ public sealed class EmulatorCounters
     public long UrlsTooLong => Interlocked.Read(ref _urlTooLong);
 
     public int PeakConcurrentRequests => Volatile.Read(ref _peak);
+
+    /// <summary>The most rating writes (<c>/:/rate</c> and bulk edits) in progress at once: what a client's write concurrency looks like from the server.</summary>
+    public int PeakConcurrentWrites => Volatile.Read(ref _peakWrites);
 
     /// <summary>
     /// Time the database writer spent writing: the sum of every write request's modelled cost (PerRatingWrite + items x
@@ -90,6 +95,7 @@ public sealed class EmulatorCounters
         Interlocked.Exchange(ref _modelledLateTicks, 0);
         // Requests in flight stay counted, so the peak restarts from what is running now.
         Volatile.Write(ref _peak, Volatile.Read(ref _current));
+        Volatile.Write(ref _peakWrites, Volatile.Read(ref _currentWrites));
         _byRoute.Clear();
     }
 
@@ -97,21 +103,29 @@ public sealed class EmulatorCounters
     {
         Interlocked.Increment(ref _requests);
         _byRoute.AddOrUpdate(route, 1, static (_, n) => n + 1);
-        var now = Interlocked.Increment(ref _current);
-        var peak = Volatile.Read(ref _peak);
-        while (now > peak)
+        RaisePeak(ref _peak, Interlocked.Increment(ref _current));
+    }
+
+    internal void RequestEnded() => Interlocked.Decrement(ref _current);
+
+    internal void WriteStarted() => RaisePeak(ref _peakWrites, Interlocked.Increment(ref _currentWrites));
+
+    internal void WriteEnded() => Interlocked.Decrement(ref _currentWrites);
+
+    private static void RaisePeak(ref int peak, int now)
+    {
+        var seen = Volatile.Read(ref peak);
+        while (now > seen)
         {
-            var seen = Interlocked.CompareExchange(ref _peak, now, peak);
-            if (seen == peak)
+            var was = Interlocked.CompareExchange(ref peak, now, seen);
+            if (was == seen)
             {
                 break;
             }
 
-            peak = seen;
+            seen = was;
         }
     }
-
-    internal void RequestEnded() => Interlocked.Decrement(ref _current);
 
     internal void RatingWritten() => Interlocked.Increment(ref _ratingWrites);
 

@@ -148,6 +148,19 @@ internal static class RatingEndpoints
     /// </summary>
     private static async Task WriteAsync(EmulatorState state, int items, Action write, CancellationToken cancellationToken)
     {
+        state.Counters.WriteStarted();
+        try
+        {
+            await CostedWriteAsync(state, items, write, cancellationToken);
+        }
+        finally
+        {
+            state.Counters.WriteEnded();
+        }
+    }
+
+    private static async Task CostedWriteAsync(EmulatorState state, int items, Action write, CancellationToken cancellationToken)
+    {
         if (state.Options.BeforeRatingWrite is { } hook)
         {
             await hook(CancellationToken.None); // the request has arrived: a client killed now does not take it back

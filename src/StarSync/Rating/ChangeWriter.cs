@@ -72,6 +72,7 @@ public sealed partial class ChangeWriter(
     /// <summary>How long a write already sent may take to be answered once the job stops (cancel, Plex failing).</summary>
     public static readonly TimeSpan InFlightGrace = TimeSpan.FromSeconds(10);
 
+    private readonly Lock _sessionGate = new();
     private WriteSession? _session;
 
     // Each call's turn at the write slots, in the order the calls came (WriteLimiter.AcquireAsync).
@@ -151,16 +152,28 @@ public sealed partial class ChangeWriter(
 
     private async Task<WriteSession> SessionAsync(long jobId, StarSyncSettings settings, CancellationToken cancellationToken)
     {
-        if (_session is { } current && current.JobId == jobId)
+        WriteSession session;
+        // One session (one limiter) per job, also when a job's first pages arrive together: with WRITE_MODE=single
+        // the first page is not written alone (RatingJob.PlacesAsync), and two sessions would mean two limiters, twice
+        // the writes in flight that WRITE_CONCURRENCY allows.
+        lock (_sessionGate)
         {
-            return current;
+            if (_session is { } current && current.JobId == jobId)
+            {
+                return current;
+            }
+
+            session = new WriteSession(jobId, settings.WriteMode, settings.WriteBatchSize, NewLimiter(settings.WriteConcurrency));
+            if (settings.WriteMode == WriteMode.PerTrack)
+            {
+                session.Bulk = false;
+            }
+
+            _session = session;
         }
 
-        var session = new WriteSession(jobId, settings.WriteMode, settings.WriteBatchSize, NewLimiter(settings.WriteConcurrency));
-        _session = session;
         if (settings.WriteMode == WriteMode.PerTrack)
         {
-            session.Bulk = false;
             Announce(session, new WritePathStatus(false, "One write per track (WRITE_MODE=single)"));
             return session;
         }
