@@ -151,40 +151,27 @@ internal static class RatingEndpoints
         state.Counters.WriteStarted();
         try
         {
-            await CostedWriteAsync(state, items, write, cancellationToken);
+            if (state.Options.BeforeRatingWrite is { } hook)
+            {
+                await hook(CancellationToken.None); // the request has arrived: a client killed now does not take it back
+            }
+
+            var latency = state.Options.Latency;
+            var time = state.Options.TimeProvider;
+            var cost = latency.PerRatingWrite + (latency.PerRatedItem * items);
+            // Serialized, the writer keeps its own schedule: each write starts when the one before it ends, on the clock,
+            // not when a timer woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux; holding a lock
+            // through the delay made the writer slower than modelled by that much per write (so the model's limit was
+            // unreachable).
+            await EmulatorMiddleware.DelayAsync(latency.SerializeWrites ? state.ReserveWriter(cost, time) : cost, time, state.Counters, cancellationToken);
+            write();
+            state.Counters.WriteRequest();
+            state.Counters.WriterWorked(cost);
+            state.Counters.RatingsWritten(items);
         }
         finally
         {
             state.Counters.WriteEnded();
         }
-    }
-
-    private static async Task CostedWriteAsync(EmulatorState state, int items, Action write, CancellationToken cancellationToken)
-    {
-        if (state.Options.BeforeRatingWrite is { } hook)
-        {
-            await hook(CancellationToken.None); // the request has arrived: a client killed now does not take it back
-        }
-
-        var latency = state.Options.Latency;
-        var time = state.Options.TimeProvider;
-        var cost = latency.PerRatingWrite + (latency.PerRatedItem * items);
-        if (latency.SerializeWrites)
-        {
-            // The writer's own schedule: each write starts when the one before it ends, on the clock, not when a timer
-            // woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux; holding a lock through the
-            // delay made the writer slower than modelled by that much per write (so the model's limit was unreachable).
-            await EmulatorMiddleware.DelayAsync(state.ReserveWriter(cost, time), time, state.Counters, cancellationToken);
-            write();
-        }
-        else
-        {
-            await EmulatorMiddleware.DelayAsync(cost, time, state.Counters, cancellationToken);
-            write();
-        }
-
-        state.Counters.WriteRequest();
-        state.Counters.WriterWorked(cost);
-        state.Counters.RatingsWritten(items);
     }
 }

@@ -309,7 +309,7 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
             throw new ArgumentOutOfRangeException(nameof(rating), rating, "A Plex rating is 0..10 (stars x 2).");
         }
 
-        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating ?? -1), null, cancellationToken, retry: false, pipeline: false))
+        using (await SendAsync(HttpMethod.Put, PlexQueries.Rate(ratingKey, rating ?? -1), null, cancellationToken, Attempts.OnceDirect))
         {
             PlexLog.RatingSet(logger, ratingKey, rating ?? -1);
         }
@@ -324,7 +324,7 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
             return;
         }
 
-        using (await SendAsync(HttpMethod.Put, PlexQueries.BulkRate(sectionKey, ratingKeys, rating), null, cancellationToken, retry: false))
+        using (await SendAsync(HttpMethod.Put, PlexQueries.BulkRate(sectionKey, ratingKeys, rating), null, cancellationToken, Attempts.Once))
         {
             PlexLog.BulkRatingSent(logger, sectionKey, ratingKeys.Count, rating);
         }
@@ -548,17 +548,30 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
         return Failed(HttpMethod.Get, pathAndQuery, new PlexException(message, inner));
     }
 
-    // retry: false for rating writes. The change writer retries them itself after a backoff, without holding a
-    // concurrency slot meanwhile (a retry inside the pipeline would keep the slot through its backoff).
-    /// <summary>
-    /// Sends one request and turns every failure into a <see cref="PlexException"/> that says what to do. Through the
-    /// resilience pipeline unless <paramref name="pipeline"/> is false (one-per-track rating writes, whose caller retries
-    /// them): then it is one attempt, bounded by PLEX_TIMEOUT_SECONDS, and not sent at all while the breaker has paused
-    /// requests to Plex.
-    /// </summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken, bool retry = true, bool pipeline = true)
+    /// <summary>How a request goes to Plex (<see cref="SendAsync"/>).</summary>
+    private enum Attempts
+    {
+        /// <summary>Through the resilience pipeline, retried after transient failures.</summary>
+        Retried,
+
+        /// <summary>
+        /// Through the pipeline, one attempt (bulk edits): the change writer retries them itself after a backoff,
+        /// without holding a write slot meanwhile (a retry inside the pipeline would keep the slot through its backoff).
+        /// </summary>
+        Once,
+
+        /// <summary>
+        /// One attempt through the writes client, without the pipeline (one-per-track rating writes, retried by the change
+        /// writer): bounded by PLEX_TIMEOUT_SECONDS, and not sent at all while the breaker has paused requests to Plex.
+        /// </summary>
+        OnceDirect,
+    }
+
+    /// <summary>Sends one request and turns every failure into a <see cref="PlexException"/> that says what to do.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, (int Start, int Size)? paging, CancellationToken cancellationToken, Attempts attempts = Attempts.Retried)
     {
         var settings = options.CurrentValue;
+        var pipeline = attempts != Attempts.OnceDirect;
         if (!pipeline && circuit.IsPaused)
         {
             throw Paused(method, pathAndQuery, settings, null);
@@ -566,7 +579,7 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
 
         var baseUrl = BaseUrl(settings);
         using var request = new HttpRequestMessage(method, new Uri(baseUrl + pathAndQuery, UriKind.Absolute));
-        if (!retry)
+        if (attempts == Attempts.Once)
         {
             request.Options.Set(PlexServiceCollectionExtensions.NoRetry, true);
         }

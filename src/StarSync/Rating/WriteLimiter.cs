@@ -172,33 +172,18 @@ public sealed class WriteLimiter
         return new Lease(this, _time.GetTimestamp(), _epoch);
     }
 
-    private void Release(long started, int epoch, WriteSignal signal)
-    {
-        int? changed;
-        lock (_lock)
-        {
-            _inFlight--;
-            changed = Learn(started, epoch, signal);
-            WakeWaiters();
-        }
-
-        if (changed is { } limit)
-        {
-            _changed?.Invoke(limit);
-        }
-    }
-
-    // Gives the slot back, or keeps it for the holder's next write when the limit still has room for it and no waiter
-    // of an earlier turn wants it: the next write then goes out at once, without handing the slot to a waiting task
-    // (a thread-pool hop per write, during which the slot sits idle).
-    private Lease? ReleaseOrKeep(long started, int epoch, WriteSignal signal, long turn)
+    // Learns from the ended write, then gives the slot back, or (with keepFor, the holder's turn) keeps it for the
+    // holder's next write when the limit still has room for it and no waiter of an earlier turn wants it: the next
+    // write then goes out at once, without handing the slot to a waiting task (a thread-pool hop per write, during
+    // which the slot sits idle).
+    private Lease? Release(long started, int epoch, WriteSignal signal, long? keepFor = null)
     {
         int? changed;
         Lease? kept = null;
         lock (_lock)
         {
             changed = Learn(started, epoch, signal);
-            if (_inFlight <= _limit && !(_waiters.TryPeek(out _, out var first) && first.Turn < turn))
+            if (keepFor is { } turn && _inFlight <= _limit && !(_waiters.TryPeek(out _, out var first) && first.Turn < turn))
             {
                 kept = new Lease(this, _time.GetTimestamp(), _epoch);
             }
@@ -365,7 +350,7 @@ public sealed class WriteLimiter
         /// waiting. Returns the lease for that next write, or null when the slot went back (then acquire again).
         /// </summary>
         public Lease? CompleteAndKeep(WriteSignal signal, long turn) =>
-            Interlocked.Exchange(ref _done, 1) == 0 ? _owner.ReleaseOrKeep(_started, _epoch, signal, turn) : null;
+            Interlocked.Exchange(ref _done, 1) == 0 ? _owner.Release(_started, _epoch, signal, turn) : null;
 
         /// <summary>Gives the slot back without a sample (an exception, a cancel).</summary>
         public void Dispose() => Complete(WriteSignal.Ignored);
