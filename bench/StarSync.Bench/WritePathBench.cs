@@ -399,9 +399,10 @@ internal static class WritePathBench
     private const string LateHeader = "emulator's modelled waits: late by (mean) → parallel limit as served → ratio";
 
     /// <summary>
-    /// How late the emulator's modelled waits went on (its timer and thread pool under load; two waits per write), and
-    /// for the parallel model (<paramref name="parallelTracks"/>) the limit with that lateness in each write: what the
-    /// emulator actually served, which no client can beat.
+    /// How late the emulator's modelled waits went on (its timer and thread pool under load), and for the parallel model
+    /// (<paramref name="parallelTracks"/>) the limit with that lateness in each write: what the emulator actually served,
+    /// which no client can beat. A write's two waits keep to one schedule from its arrival (the emulator's
+    /// <c>ModelledSchedule</c>), so only the last one's lateness reaches the answer.
     /// </summary>
     private static string Late(PlexEmulatorServer plex, int? parallelTracks, TimeSpan elapsed)
     {
@@ -412,7 +413,7 @@ internal static class WritePathBench
             return text;
         }
 
-        var served = ParallelLimit(n) + TimeSpan.FromTicks(late.Ticks * 2 * n / StarSync.Rating.WriteLimiter.MaxLimit);
+        var served = ParallelLimit(n) + TimeSpan.FromTicks(late.Ticks * n / StarSync.Rating.WriteLimiter.MaxLimit);
         return $"{text} → {Secs(served)} → {Report.F(elapsed / served, "0.00")}x";
     }
 

@@ -104,7 +104,10 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
             }
         }
 
-        await DelayAsync(options.Latency.PerRequest, time, state.Counters, ct);
+        // The request's modelled time starts here; its waits keep to this schedule (ModelledSchedule).
+        var schedule = new ModelledSchedule(time);
+        context.Features.Set(schedule);
+        await schedule.WaitAsync(options.Latency.PerRequest, state.Counters, ct);
 
         if (route != "/identity")
         {
@@ -184,7 +187,7 @@ internal sealed class EmulatorMiddleware(RequestDelegate next, EmulatorState sta
         }
     }
 
-    /// <summary>A modelled wait (a request's latency, a write's cost), counted with how late its request went on (<see cref="EmulatorCounters.MeanModelledLateness"/>).</summary>
+    /// <summary>A modelled wait that keeps no schedule (the single writer's, which keeps its own), counted with how late its request went on (<see cref="EmulatorCounters.MeanModelledLateness"/>).</summary>
     internal static Task DelayAsync(TimeSpan delay, TimeProvider time, EmulatorCounters counters, CancellationToken cancellationToken) =>
         delay <= TimeSpan.Zero ? Task.CompletedTask : ModelledDelayAsync(delay, time, counters, cancellationToken);
 

@@ -40,7 +40,7 @@ internal static class RatingEndpoints
             return;
         }
 
-        await WriteAsync(state, 1, () => lib.WriteRating(key, rating == -1 ? float.NaN : (float)rating, PlexEndpoints.UserOf(ctx), ratedAt), ctx.RequestAborted);
+        await WriteAsync(ctx, state, 1, () => lib.WriteRating(key, rating == -1 ? float.NaN : (float)rating, PlexEndpoints.UserOf(ctx), ratedAt));
         ctx.Response.StatusCode = StatusCodes.Status200OK;
         ctx.Response.ContentLength = 0;
     }
@@ -118,6 +118,7 @@ internal static class RatingEndpoints
             var lockText = query.Get("userRating.locked");
             var now = state.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
             await WriteAsync(
+                ctx,
                 state,
                 keys.Count,
                 () =>
@@ -134,8 +135,7 @@ internal static class RatingEndpoints
                             lib.UnlockRating(key);
                         }
                     }
-                },
-                ctx.RequestAborted);
+                });
         }
 
         ctx.Response.StatusCode = StatusCodes.Status200OK;
@@ -144,26 +144,38 @@ internal static class RatingEndpoints
 
     /// <summary>
     /// Applies the write cost model: one request costs PerRatingWrite + items x PerRatedItem, held inside one global
-    /// writer lock when SerializeWrites is on (PMS writes through a single SQLite writer).
+    /// writer lock when SerializeWrites is on (PMS writes through a single SQLite writer), otherwise on the request's
+    /// own schedule (<see cref="ModelledSchedule"/>: its cost ends PerRequest + cost after the request came in).
     /// </summary>
-    private static async Task WriteAsync(EmulatorState state, int items, Action write, CancellationToken cancellationToken)
+    private static async Task WriteAsync(HttpContext ctx, EmulatorState state, int items, Action write)
     {
+        var cancellationToken = ctx.RequestAborted;
         state.Counters.WriteStarted();
         try
         {
+            var latency = state.Options.Latency;
+            var time = state.Options.TimeProvider;
+            var schedule = ctx.Features.Get<ModelledSchedule>() ?? new ModelledSchedule(time);
             if (state.Options.BeforeRatingWrite is { } hook)
             {
                 await hook(CancellationToken.None); // the request has arrived: a client killed now does not take it back
+                schedule.Resume(); // the hook's time is not the model's
             }
 
-            var latency = state.Options.Latency;
-            var time = state.Options.TimeProvider;
             var cost = latency.PerRatingWrite + (latency.PerRatedItem * items);
-            // Serialized, the writer keeps its own schedule: each write starts when the one before it ends, on the clock,
-            // not when a timer woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux; holding a lock
-            // through the delay made the writer slower than modelled by that much per write (so the model's limit was
-            // unreachable).
-            await EmulatorMiddleware.DelayAsync(latency.SerializeWrites ? state.ReserveWriter(cost, time) : cost, time, state.Counters, cancellationToken);
+            if (latency.SerializeWrites)
+            {
+                // Serialized, the writer keeps its own schedule: each write starts when the one before it ends, on the
+                // clock, not when a timer woke the request up. Task.Delay overshoots 2-3 ms waits by 1-2 ms on Linux;
+                // holding a lock through the delay made the writer slower than modelled by that much per write (so the
+                // model's limit was unreachable).
+                await EmulatorMiddleware.DelayAsync(state.ReserveWriter(cost, time), time, state.Counters, cancellationToken);
+            }
+            else
+            {
+                await schedule.WaitAsync(cost, state.Counters, cancellationToken);
+            }
+
             write();
             state.Counters.WriteRequest();
             state.Counters.WriterWorked(cost);

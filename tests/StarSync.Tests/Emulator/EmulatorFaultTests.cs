@@ -102,6 +102,44 @@ public sealed class EmulatorFaultTests
     }
 
     [Fact]
+    public async Task A_parallel_write_is_answered_per_request_plus_write_latency_after_it_came_in_however_late_its_first_wait_woke()
+    {
+        var time = new TimerCountingClock();
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.TimeProvider = time;
+            o.HandRatedShare = 0;
+            o.Latency.PerRequest = TimeSpan.FromSeconds(2);
+            o.Latency.PerRatingWrite = TimeSpan.FromSeconds(3);
+        });
+        using var client = EmulatorTestHost.Client(server);
+
+        var write = client.StatusOfAsync(HttpMethod.Put, Rate(server.Library.TrackKeys("1")[0]));
+        await Eventually.TrueAsync(() => time.Timers == 1, "the request's 2 s wait is armed");
+        time.Advance(TimeSpan.FromSeconds(4)); // that wait wakes 2 s late
+        await Eventually.TrueAsync(() => time.Timers == 2, "the write's wait is armed");
+        time.Advance(TimeSpan.FromSeconds(1)); // 5 s after the request came in: 2 s + 3 s, not 4 s + 3 s
+
+        Assert.Equal(200, await write.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, server.Counters.RatingWrites);
+        Assert.Equal(TimeSpan.FromSeconds(1), server.Counters.MeanModelledLateness); // 2 s late, then on time: 1 s a wait
+    }
+
+    /// <summary>A fake clock that counts the timers armed on it (each modelled wait arms one).</summary>
+    private sealed class TimerCountingClock() : FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55))
+    {
+        private int _timers;
+
+        public int Timers => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
+    [Fact]
     public async Task Serialized_writes_hold_one_lock_for_the_write_latency()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55));
