@@ -20,10 +20,12 @@ public enum WriteSignal
 /// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows:
 /// at first it doubles (slow start, as TCP's) while the median stays within <see cref="SlowStartNearFloor"/> × floor, so a
 /// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the first window
-/// whose median rises above that, or the first decrease, it grows by one; when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
+/// whose median rises above that, or the first 5xx or timeout, it grows by one (a cut for latency only suspends it,
+/// below); when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
 /// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. After a cut for
 /// latency, windows back near the floor double the limit again, up to where it was before the cut (as TCP's slow start
-/// does up to its threshold), then it grows by one: a one-window spike (a burst of writes at a page's start, the client's
+/// does up to its threshold), then it grows by one, or goes on doubling when the cut came in slow start and those
+/// windows were flat (≤ <see cref="SlowStartNearFloor"/> × floor): a one-window spike (a burst of writes at a page's start, the client's
 /// own CPU busy) costs a window or two at 32, not the twenty windows of growing by one; a server that keeps queueing
 /// keeps its median away from the floor and never gets the doubling. On a server
 /// with one database writer (Plex's SQLite) every extra write in flight only waits its turn, so latency grows with the
@@ -237,8 +239,11 @@ public sealed class WriteLimiter
         if (median >= _floorMs * WellAboveFloor)
         {
             var before = _limit;
+            var slowStart = _slowStart;
             var cut = Decrease(LatencyBackoff);
             _recoverTo = cut is null ? 0 : before;
+            // A cut for latency suspends slow start rather than ending it: the windows that double back decide.
+            _slowStart = slowStart && cut is not null;
             return cut;
         }
 
@@ -249,9 +254,12 @@ public sealed class WriteLimiter
                 return null;
             }
 
-            // Back near the floor after a cut for latency: the spike passed; double back to where the limit was.
+            // Back near the floor after a cut for latency: the spike passed; double back to where the limit was. A
+            // spike in slow start (the client's own CPU busy listing its first pages) does not end it: it goes on from
+            // there while latency stays flat, as it would have without the spike. A queue does not look flat.
             if (_recoverTo > _limit)
             {
+                _slowStart &= median <= _floorMs * SlowStartNearFloor;
                 return SetLimit(Math.Min(_recoverTo, _limit * 2));
             }
 

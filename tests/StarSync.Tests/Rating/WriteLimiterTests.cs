@@ -80,19 +80,57 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
-    public async Task A_decrease_ends_slow_start()
+    public async Task A_latency_spike_in_slow_start_doubles_back_then_slow_start_goes_on_while_latency_is_flat()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 16)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 16, 30); // 3x the floor (the client's CPU busy with its first pages): cut to 12
+        Assert.True(limiter.SlowStart);
+        await WindowAsync(limiter, 12, 10); // flat again: back to 16
+        await WindowAsync(limiter, 16, 10); // and on doubling, not 17, 18, ... one window at a time
+
+        Assert.Equal([4, 8, 16, 12, 16, 32], seen);
+    }
+
+    [Fact]
+    public async Task A_latency_spike_in_slow_start_ends_it_when_the_windows_after_it_are_not_flat()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 16)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 16, 30); // cut to 12
+        await WindowAsync(limiter, 12, 13); // 1.3x: near the floor, not flat (a queue): back to 16, slow start over
+        Assert.False(limiter.SlowStart);
+        await WindowAsync(limiter, 16, 10);
+
+        Assert.Equal([4, 8, 16, 12, 16, 17], seen);
+    }
+
+    [Fact]
+    public async Task A_5xx_ends_slow_start()
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
         await WindowAsync(limiter, 2, 10);
         await WindowAsync(limiter, 2, 10);
-        await WindowAsync(limiter, 4, 30); // 3x the floor: cut by a quarter
+        await WindowAsync(limiter, 1, 10, WriteSignal.Overloaded); // halved at once
 
-        await WindowAsync(limiter, 3, 10);
-        await WindowAsync(limiter, 3, 10); // the window of four ends with its first answer: one more slot, not two
+        while (seen.Count < 4)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
 
         Assert.False(limiter.SlowStart);
-        Assert.Equal([4, 3, 4], seen);
+        Assert.Equal([4, 2, 3, 4], seen);
     }
 
     [Fact]
@@ -137,7 +175,7 @@ public sealed class WriteLimiterTests
         await WindowAsync(limiter, 32, 10);
 
         Assert.Equal([4, 8, 16, 32, 24, 32], seen);
-        Assert.False(limiter.SlowStart);
+        Assert.True(limiter.SlowStart); // flat but for the spike: a cut for latency suspends slow start, it does not end it
     }
 
     [Fact]
