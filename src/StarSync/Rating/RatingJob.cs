@@ -206,6 +206,13 @@ public sealed partial class RatingJob(
         return Math.Max(0, rated - atTarget);
     }
 
+    /// <summary>
+    /// Tracks in the first page of a shrinking set with WRITE_MODE=single: listing, parsing and deciding a page of 1,000 took 20–30 ms before the
+    /// first write went out (the emulator's request timeline, 10,000-track jobs out of process); a page of 100 takes a
+    /// few. Later pages are <see cref="PlexOptions.PageSize"/>.
+    /// </summary>
+    internal const int FirstPageSize = 100;
+
     /// <summary>Pages of a shrinking set whose writes go on at once (of 2, 3 and 4, 3 was quickest in the write-path bench at 30k tracks).</summary>
     internal const int PagesInFlight = 3;
 
@@ -257,25 +264,30 @@ public sealed partial class RatingJob(
     private async Task<(int Taken, int Applied)> PlacesAsync(Run run, PlexLibrary library, TrackQuery query, int floor, int end, RatingPolicy policy, CancellationToken cancellationToken)
     {
         var size = plexOptions.Value.PageSize;
+        // The first page is written alone: it settles the run's write path (auto's probe, the limiter) before another
+        // page shares it. With WRITE_MODE=single there is no probe, and the pages after it only take the write slots the
+        // first page leaves idle (ChangeWriter gives each page a turn), so they go at once: its tail is no gap. And there
+        // the first page is small (FirstPageSize): the writes start once it is listed and decided, while the next, full
+        // page is listed.
+        var first = run.Settings.WriteMode != WriteMode.PerTrack;
+        var asked = first ? size : Math.Min(size, FirstPageSize);
         // One page failing (Plex down, the job stopped) stops the others and the listing ahead.
         using var pass = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = pass.Token;
         var (taken, applied) = (0, 0);
-        // The first page is written alone: it settles the run's write path (auto's probe, the limiter) before another
-        // page shares it. With WRITE_MODE=single there is no probe, and the pages after it only take the write slots the
-        // first page leaves idle (ChangeWriter gives each page a turn), so they go at once: its tail is no gap.
-        var first = run.Settings.WriteMode != WriteMode.PerTrack;
         var writing = new Queue<Task<int>>();
         var recent = new Queue<string[]>();
         var recentKeys = new HashSet<string>(StringComparer.Ordinal);
-        Task<Window>? next = end > floor ? WindowAsync(library, query, floor, end, size, token) : null;
+        Task<Window>? next = end > floor ? WindowAsync(library, query, floor, end, asked, token) : null;
         try
         {
             while (next is not null)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var window = await next;
-                (end, size) = (window.Start, window.Size);
+                // A server that capped the page (window.Size below what was asked) keeps its cap for the rest of the set.
+                (end, size) = (window.Start, window.Size < asked ? window.Size : size);
+                asked = size;
                 next = end > floor ? WindowAsync(library, query, floor, end, size, token) : null;
                 taken += window.Page.ServerCount;
                 var tracks = window.Page.Tracks.Where(t => !recentKeys.Contains(t.RatingKey)).ToList();

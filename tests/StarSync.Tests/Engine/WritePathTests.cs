@@ -147,13 +147,16 @@ public sealed class WritePathTests
         Assert.Equal(unrated.Count, job.Counts.Rated);
     }
 
-    [Fact]
-    public async Task A_server_that_sends_shorter_pages_than_asked_is_listed_in_pages_it_sends_whole()
+    [Theory]
+    [InlineData("batch", 300)]
+    [InlineData("single", 300)] // the first page (RatingJob.FirstPageSize, 100) is sent whole; the next ones are capped
+    [InlineData("single", 50)] // the first page is capped too
+    public async Task A_server_that_sends_shorter_pages_than_asked_is_listed_in_pages_it_sends_whole(string mode, int cap)
     {
         // Plex may force paging (plex-api.md §4): pages of 1,000 asked, 300 sent. Working back from the end, a short
         // page must be listed again at the size the server sends, or the places between would be skipped.
-        await using var engine = await TestHost.Create().Emulator(Library(2500, configure: o => o.MaxPageSize = 300))
-            .Config(Config("batch")).EngineOnly().StartAsync();
+        await using var engine = await TestHost.Create().Emulator(Library(2500, configure: o => o.MaxPageSize = cap))
+            .Config(Config(mode)).EngineOnly().StartAsync();
         var before = engine.Ratings();
         var unrated = before.Where(kv => kv.Value is null).Select(kv => kv.Key).ToHashSet();
 
