@@ -250,6 +250,9 @@ public sealed class ApiTests : IAsyncLifetime
         // Plex requests, from HttpClient's own meter (System.Net.Http), with their status codes.
         Assert.Matches("system_net_http_http_client_request_duration_count\\{[^}]*http_response_status_code=\"200\"", metrics);
         Assert.Contains("le=\"0.005\"", metrics, StringComparison.Ordinal);
+        // Only that instrument of System.Net.Http: its connection instruments record twice per request (MetricsExporter).
+        Assert.DoesNotContain("system_net_http_http_client_open_connections", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("system_net_http_http_client_active_requests", metrics, StringComparison.Ordinal);
         foreach (var secret in new[] { _app.Plex.Token, Key, TestHost.Password, "X-Plex-Token" })
         {
             Assert.DoesNotContain(secret, metrics, StringComparison.Ordinal);
