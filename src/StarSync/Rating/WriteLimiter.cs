@@ -77,6 +77,9 @@ public sealed class WriteLimiter
     // The limit before the last cut for latency; windows near the floor double back up to it (0 = nothing to recover).
     private int _recoverTo;
 
+    // Whether a window since that cut was off the floor without being well above it (a second one gives up the way back).
+    private bool _heldAfterCut;
+
     private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
     {
         _time = time;
@@ -242,6 +245,7 @@ public sealed class WriteLimiter
             var slowStart = _slowStart;
             var cut = Decrease(LatencyBackoff);
             _recoverTo = cut is null ? 0 : before;
+            _heldAfterCut = false;
             // A cut for latency suspends slow start rather than ending it: the windows that double back decide.
             _slowStart = slowStart && cut is not null;
             return cut;
@@ -276,7 +280,15 @@ public sealed class WriteLimiter
             return SetLimit(_limit + 1);
         }
 
-        // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on.
+        // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on. Right
+        // after a cut for latency one such window is allowed: a stall of the client's own CPU (a page listed and
+        // journaled at once) spans a window or two of answers; a queue at Plex stays off the floor for good.
+        if (_recoverTo > _limit && !_heldAfterCut)
+        {
+            _heldAfterCut = true;
+            return null;
+        }
+
         _slowStart = false;
         _recoverTo = 0;
         return null;

@@ -208,10 +208,28 @@ public sealed class WriteLimiterTests
         }
 
         await WindowAsync(limiter, 16, 25); // cut to 12
-        await WindowAsync(limiter, 12, 17); // 1.7x: still queueing at Plex, so no spike: held
+        await WindowAsync(limiter, 12, 17); // 1.7x: held; one such window may still be the spike's tail
+        await WindowAsync(limiter, 12, 17); // and again: still queueing at Plex, so no spike
         await WindowAsync(limiter, 12, 10);
 
         Assert.Equal([4, 8, 16, 12, 13], seen);
+    }
+
+    [Fact]
+    public async Task A_spike_that_spans_two_windows_still_doubles_back_to_where_the_limit_was()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < WriteLimiter.MaxLimit)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 32, 25); // cut to 24
+        await WindowAsync(limiter, 24, 17); // the stall's tail: held
+        await WindowAsync(limiter, 24, 10); // passed: back to 32, not 25
+
+        Assert.Equal([4, 8, 16, 32, 24, 32], seen);
     }
 
     [Fact]
