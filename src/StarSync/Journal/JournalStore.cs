@@ -271,13 +271,21 @@ public sealed partial class JournalStore(StarSyncPaths paths, TimeProvider time)
                                      AND (u.reverts_job = 0 OR j.id = u.reverts_job));
             """;
         var undoneId = undone.Parameters.Add("$id", SqliteType.Integer);
+
+        // Most marks are of a rating run, which reverts nothing: one look for an undo's change among them spares the
+        // undone-by statement per applied row (about a third of a mark's CPU).
+        await using var anyRevert = connection.CreateCommand();
+        anyRevert.Transaction = transaction;
+        anyRevert.CommandText = "SELECT EXISTS (SELECT 1 FROM changes WHERE id IN (SELECT value FROM json_each($ids)) AND reverts_job IS NOT NULL);";
+        anyRevert.Parameters.AddWithValue("$ids", "[" + string.Join(',', outcomes.Select(o => o.ChangeId)) + "]");
+        var reverts = Convert.ToInt64(await anyRevert.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) != 0;
         foreach (var outcome in outcomes)
         {
             id.Value = outcome.ChangeId;
             state.Value = outcome.State.ToString();
             error.Value = (object?)outcome.Error ?? DBNull.Value;
             await mark.ExecuteNonQueryAsync(cancellationToken);
-            if (outcome.State == ChangeState.Applied)
+            if (reverts && outcome.State == ChangeState.Applied)
             {
                 undoneId.Value = outcome.ChangeId;
                 await undone.ExecuteNonQueryAsync(cancellationToken);
