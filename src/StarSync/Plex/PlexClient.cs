@@ -26,6 +26,7 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
     internal const string DiagnosticsCategory = "StarSync.Plex.Diagnostics";
 
     private readonly ILogger _diagnostics = loggers.CreateLogger(DiagnosticsCategory);
+    private ParsedUrl? _baseUrl;
 
     internal const string Product = "StarSync";
 
@@ -577,7 +578,7 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
             throw Paused(method, pathAndQuery, settings, null);
         }
 
-        var baseUrl = BaseUrl(settings);
+        var baseUrl = CachedBaseUrl(settings);
         using var request = new HttpRequestMessage(method, new Uri(baseUrl + pathAndQuery, UriKind.Absolute));
         if (attempts == Attempts.Once)
         {
@@ -729,6 +730,22 @@ internal sealed class PlexClient(HttpClient http, IHttpClientFactory clients, IO
         Uri.TryCreate(settings.Url?.Trim(), UriKind.Absolute, out var uri)
             ? PlexRedaction.Redact(uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/'), settings.Token)
             : PlexRedaction.Redact(settings.Url, settings.Token);
+
+    /// <summary><see cref="BaseUrl"/> of the PLEX_URL last seen: parsed once per address, not per request (one per track in single mode).</summary>
+    private string CachedBaseUrl(PlexOptions settings)
+    {
+        var cached = Volatile.Read(ref _baseUrl);
+        if (cached is not null && string.Equals(cached.Url, settings.Url, StringComparison.Ordinal))
+        {
+            return cached.Base;
+        }
+
+        var parsed = BaseUrl(settings);
+        Volatile.Write(ref _baseUrl, new ParsedUrl(settings.Url!, parsed));
+        return parsed;
+    }
+
+    private sealed record ParsedUrl(string Url, string Base);
 
     private static string BaseUrl(PlexOptions settings)
     {
