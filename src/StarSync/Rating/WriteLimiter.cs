@@ -25,9 +25,10 @@ public enum WriteSignal
 /// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. After a cut for
 /// latency, windows back near the floor double the limit again, up to where it was before the cut (as TCP's slow start
 /// does up to its threshold), then it grows by one, or goes on doubling when the cut came in slow start and those
-/// windows were flat (≤ <see cref="SlowStartNearFloor"/> × floor): a one-window spike (a burst of writes at a page's start, the client's
-/// own CPU busy) costs a window or two at 32, not the twenty windows of growing by one; a server that keeps queueing
-/// keeps its median away from the floor and never gets the doubling. On a server
+/// windows were flat (≤ <see cref="SlowStartNearFloor"/> × floor): a spike of a window or two (a burst of writes at a
+/// page's start, the client's own CPU busy) costs a window or two at 32, not the twenty windows of growing by one. One
+/// window off the floor (neither near nor well above) after the cut is waited out; a second gives the way back up: a
+/// server that keeps queueing keeps its median away from the floor and never gets the doubling. On a server
 /// with one database writer (Plex's SQLite) every extra write in flight only waits its turn, so latency grows with the
 /// limit and the limit settles low; on a server that writes in parallel latency stays flat and the limit climbs to
 /// <see cref="MaxLimit"/>. Answers to writes sent under an older limit are not judged (they waited in the old queue).
