@@ -81,6 +81,9 @@ public sealed class WriteLimiter
     // Whether a window since that cut was off the floor without being well above it (a second one gives up the way back).
     private bool _heldAfterCut;
 
+    // Whether the last window in slow start was off its flat latency (HoldSlowStart).
+    private bool _slowStartHeld;
+
     private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
     {
         _time = time;
@@ -247,6 +250,7 @@ public sealed class WriteLimiter
             var cut = Decrease(LatencyBackoff);
             _recoverTo = cut is null ? 0 : before;
             _heldAfterCut = false;
+            _slowStartHeld = false;
             // A cut for latency suspends slow start rather than ending it: the windows that double back decide.
             _slowStart = slowStart && cut is not null;
             return cut;
@@ -265,16 +269,25 @@ public sealed class WriteLimiter
             if (_recoverTo > _limit)
             {
                 _slowStart &= median <= _floorMs * SlowStartNearFloor;
+                _slowStartHeld = false;
                 return SetLimit(Math.Min(_recoverTo, _limit * 2));
             }
 
             _recoverTo = 0;
 
-            // Slow start doubles while latency stays flat; the first rise, however small, ends it (a single writer's
-            // queue shows as 1.3-1.5x at twice the slots, and doubling on from there overshot to 16 in the bench).
+            // Slow start doubles while latency stays flat; a rise, however small, in two windows in a row ends it (a
+            // single writer's queue shows as 1.3-1.5x at twice the slots and stays; doubling on from there overshot to
+            // 16 in the bench). One such window only holds the limit: a parallel server's first windows see the
+            // client's own CPU busy listing its first pages, and ending slow start there cost 200 ms of climbing by one.
             if (_slowStart && median <= _floorMs * SlowStartNearFloor)
             {
+                _slowStartHeld = false;
                 return SetLimit(Math.Min(MaxLimit, _limit * 2));
+            }
+
+            if (HoldSlowStart())
+            {
+                return null;
             }
 
             _slowStart = false;
@@ -284,15 +297,29 @@ public sealed class WriteLimiter
         // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on. Right
         // after a cut for latency one such window is allowed: a stall of the client's own CPU (a page listed and
         // journaled at once) spans a window or two of answers; a queue at Plex stays off the floor for good.
-        if (_recoverTo > _limit && !_heldAfterCut)
+        // The same holds in slow start (HoldSlowStart): one window off the floor is waited out, two end it.
+        if (_recoverTo > _limit ? !_heldAfterCut : _slowStart && !_slowStartHeld)
         {
             _heldAfterCut = true;
+            _slowStartHeld = true;
             return null;
         }
 
         _slowStart = false;
         _recoverTo = 0;
         return null;
+    }
+
+    // In slow start, the first window off its flat latency holds the limit; the second in a row ends slow start.
+    private bool HoldSlowStart()
+    {
+        if (!_slowStart || _slowStartHeld)
+        {
+            return false;
+        }
+
+        _slowStartHeld = true;
+        return true;
     }
 
     /// <summary>True while the adaptive limit still doubles per window (until latency first leaves its floor).</summary>

@@ -55,7 +55,9 @@ public sealed class WriteLimiterTests
         await WindowAsync(limiter, 4, 10);
         Assert.True(limiter.SlowStart);
 
-        await WindowAsync(limiter, 8, 17); // 1.7x: not near the floor any more; held, and slow start is over
+        await WindowAsync(limiter, 8, 17); // 1.7x: not near the floor any more; held (the client's own stall?)
+        Assert.True(limiter.SlowStart);
+        await WindowAsync(limiter, 8, 17); // twice in a row: held, and slow start is over
         Assert.False(limiter.SlowStart);
         for (var round = 0; round < 3; round++)
         {
@@ -73,7 +75,9 @@ public sealed class WriteLimiterTests
         await WindowAsync(limiter, 2, 10);
         await WindowAsync(limiter, 2, 10);
 
-        await WindowAsync(limiter, 4, 13); // 1.3x: still near the floor, but no longer flat (a single writer's queue)
+        await WindowAsync(limiter, 4, 13); // 1.3x: still near the floor, but no longer flat: held
+        Assert.Equal([4], seen);
+        await WindowAsync(limiter, 4, 13); // again (a single writer's queue stays): slow start ends, one more slot
 
         Assert.False(limiter.SlowStart);
         Assert.Equal([4, 5], seen);
@@ -95,6 +99,24 @@ public sealed class WriteLimiterTests
         await WindowAsync(limiter, 16, 10); // and on doubling, not 17, 18, ... one window at a time
 
         Assert.Equal([4, 8, 16, 12, 16, 32], seen);
+    }
+
+    [Fact]
+    public async Task One_window_off_its_flat_latency_in_slow_start_holds_the_limit_and_the_next_flat_one_doubles_on()
+    {
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        while (limiter.Limit < 8)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+
+        await WindowAsync(limiter, 8, 13); // 1.3x once (the client busy listing its first pages): held
+        await WindowAsync(limiter, 8, 10); // flat again: slow start goes on
+        await WindowAsync(limiter, 16, 10);
+
+        Assert.True(limiter.SlowStart);
+        Assert.Equal([4, 8, 16, 32], seen);
     }
 
     [Fact]
@@ -188,7 +210,8 @@ public sealed class WriteLimiterTests
             await WindowAsync(limiter, limiter.Limit, 10);
         }
 
-        await WindowAsync(limiter, 8, 13); // 1.3x: slow start ends, the limit grows by one
+        await WindowAsync(limiter, 8, 13); // 1.3x: held
+        await WindowAsync(limiter, 8, 13); // 1.3x again: slow start ends, the limit grows by one
         await WindowAsync(limiter, 9, 10);
         await WindowAsync(limiter, 10, 30); // 3x: cut by a quarter, from 10 to 7
         await WindowAsync(limiter, 7, 10); // back at the floor: doubling would give 14, but 10 is where it was
