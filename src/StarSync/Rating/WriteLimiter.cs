@@ -19,9 +19,9 @@ public enum WriteSignal
 /// writes in windows of <c>max(<see cref="MinWindow"/>, limit)</c> answers: while the window's median latency stays
 /// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows:
 /// at first it doubles (slow start, as TCP's) while the median stays within <see cref="SlowStartNearFloor"/> × floor, so a
-/// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the first window
-/// whose median rises above that, or the first 5xx or timeout, it grows by one (a cut for latency only suspends it,
-/// below); when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
+/// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the second window in
+/// a row whose median rises above that (the first only holds the limit), or the first 5xx or timeout, it grows by one (a
+/// cut for latency only suspends it, below); when the median climbs well above it (≥ <see cref="WellAboveFloor"/> × floor) the limit is multiplied by
 /// <see cref="LatencyBackoff"/>, and a 5xx or timeout multiplies it by <see cref="ErrorBackoff"/> at once. After a cut for
 /// latency, windows back near the floor double the limit again, up to where it was before the cut (as TCP's slow start
 /// does up to its threshold), then it grows by one, or goes on doubling when the cut came in slow start and those
