@@ -207,9 +207,9 @@ public sealed partial class RatingJob(
     }
 
     /// <summary>
-    /// Tracks in the first page of a shrinking set with WRITE_MODE=single: listing, parsing and deciding a page of 1,000 took 20–30 ms before the
-    /// first write went out (the emulator's request timeline, 10,000-track jobs out of process); a page of 100 takes a
-    /// few. Later pages are <see cref="PlexOptions.PageSize"/>.
+    /// Tracks in the first page of a shrinking set with WRITE_MODE=single: listing, parsing and deciding a page of 1,000
+    /// took 20–30 ms before the first write went out (the emulator's request timeline, 10,000-track jobs out of
+    /// process); a page of 100 takes a few. Later pages are <see cref="PlexOptions.PageSize"/>.
     /// </summary>
     internal const int FirstPageSize = 100;
 
