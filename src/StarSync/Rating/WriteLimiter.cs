@@ -78,11 +78,9 @@ public sealed class WriteLimiter
     // The limit before the last cut for latency; windows near the floor double back up to it (0 = nothing to recover).
     private int _recoverTo;
 
-    // Whether a window since that cut was off the floor without being well above it (a second one gives up the way back).
-    private bool _heldAfterCut;
-
-    // Whether the last window in slow start was off its flat latency (HoldSlowStart).
-    private bool _slowStartHeld;
+    // Whether the last judged window was off the floor (or off slow start's flat latency) and only held the limit: a
+    // second in a row ends slow start and gives up the way back to _recoverTo (HoldOnce).
+    private bool _held;
 
     private WriteLimiter(TimeProvider time, bool adaptive, int limit, Action<int>? changed)
     {
@@ -220,9 +218,15 @@ public sealed class WriteLimiter
             return null;
         }
 
-        return signal == WriteSignal.Overloaded
-            ? Decrease(ErrorBackoff)
-            : Sample(_time.GetElapsedTime(started).TotalMilliseconds);
+        if (signal == WriteSignal.Overloaded)
+        {
+            // A 5xx or timeout ends slow start, and is not a spike to recover from at once.
+            _slowStart = false;
+            _recoverTo = 0;
+            return Decrease(ErrorBackoff);
+        }
+
+        return Sample(_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     // Called under the lock. Returns the new limit when it changed.
@@ -246,13 +250,10 @@ public sealed class WriteLimiter
         if (median >= _floorMs * WellAboveFloor)
         {
             var before = _limit;
-            var slowStart = _slowStart;
             var cut = Decrease(LatencyBackoff);
             _recoverTo = cut is null ? 0 : before;
-            _heldAfterCut = false;
-            _slowStartHeld = false;
             // A cut for latency suspends slow start rather than ending it: the windows that double back decide.
-            _slowStart = slowStart && cut is not null;
+            _slowStart &= cut is not null;
             return cut;
         }
 
@@ -269,7 +270,7 @@ public sealed class WriteLimiter
             if (_recoverTo > _limit)
             {
                 _slowStart &= median <= _floorMs * SlowStartNearFloor;
-                _slowStartHeld = false;
+                _held = false;
                 return SetLimit(Math.Min(_recoverTo, _limit * 2));
             }
 
@@ -281,11 +282,11 @@ public sealed class WriteLimiter
             // client's own CPU busy listing its first pages, and ending slow start there cost 200 ms of climbing by one.
             if (_slowStart && median <= _floorMs * SlowStartNearFloor)
             {
-                _slowStartHeld = false;
+                _held = false;
                 return SetLimit(Math.Min(MaxLimit, _limit * 2));
             }
 
-            if (HoldSlowStart())
+            if (HoldOnce(_slowStart))
             {
                 return null;
             }
@@ -297,11 +298,9 @@ public sealed class WriteLimiter
         // Neither near the floor nor well above: writes begin to queue at Plex. Hold, and grow by one from now on. Right
         // after a cut for latency one such window is allowed: a stall of the client's own CPU (a page listed and
         // journaled at once) spans a window or two of answers; a queue at Plex stays off the floor for good.
-        // The same holds in slow start (HoldSlowStart): one window off the floor is waited out, two end it.
-        if (_recoverTo > _limit ? !_heldAfterCut : _slowStart && !_slowStartHeld)
+        // The same holds in slow start: one window off the floor is waited out, two in a row end it.
+        if (HoldOnce(_recoverTo > _limit || _slowStart))
         {
-            _heldAfterCut = true;
-            _slowStartHeld = true;
             return null;
         }
 
@@ -310,15 +309,16 @@ public sealed class WriteLimiter
         return null;
     }
 
-    // In slow start, the first window off its flat latency holds the limit; the second in a row ends slow start.
-    private bool HoldSlowStart()
+    // In slow start or on the way back after a cut, the first window off the floor (or off slow start's flat latency)
+    // holds the limit; the second in a row gives them up.
+    private bool HoldOnce(bool waiting)
     {
-        if (!_slowStart || _slowStartHeld)
+        if (!waiting || _held)
         {
             return false;
         }
 
-        _slowStartHeld = true;
+        _held = true;
         return true;
     }
 
@@ -336,8 +336,7 @@ public sealed class WriteLimiter
 
     private int? Decrease(double factor)
     {
-        _slowStart = false;
-        _recoverTo = 0; // a 5xx or timeout is not a spike to recover from at once; a latency cut sets it again
+        _held = false;
         return SetLimit(Math.Max(MinLimit, Math.Min(_limit - 1, (int)Math.Floor(_limit * factor))));
     }
 
