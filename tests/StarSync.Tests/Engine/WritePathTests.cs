@@ -478,9 +478,10 @@ public sealed class WritePathTests
     public async Task Single_mode_journals_each_track_pending_before_its_write_and_marks_outcomes_while_the_page_is_still_being_written()
     {
         // One page of ~800 unrated tracks. The write after MarkBatch + 64 others is held until the journal shows MarkBatch
-        // applied rows: outcomes are marked in batches as the writes go on, not all when the page ends.
+        // applied rows: outcomes are marked in batches as the writes go on, not all when the page ends. The concurrency is
+        // pinned: an adaptive limit cut to 1 by a loaded machine's latency would leave the held write the only slot.
         var watch = new RateWatch(holdAt: ChangeWriter.MarkBatch + (2 * WriteLimiter.MaxLimit) + 1, appliedWhileHeld: ChangeWriter.MarkBatch);
-        await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single"))
+        await using var engine = await TestHost.Create().Emulator(Library(1000)).Config(Config("single", ("WRITE_CONCURRENCY", "8")))
             .Services(b => b.Services.ConfigureHttpClientDefaults(h => h.AddHttpMessageHandler(sp => watch.Attach(sp)))).EngineOnly().StartAsync();
         var unrated = engine.Plex.Library.CountUnrated(engine.MusicKey);
 
@@ -780,8 +781,9 @@ public sealed class WritePathTests
                     var jobId = (await journal.GetJobsAsync(1, cancellationToken))[0].Id;
                     try
                     {
+                        // Within less than the write's own timeout (PLEX_TIMEOUT_SECONDS, 30 s), which would retry it silently.
                         await Eventually.TrueAsync(async () => (await journal.CountChangesAsync(jobId, cancellationToken)).Rated >= watch.AppliedWhileHeld,
-                            $"{watch.AppliedWhileHeld} outcomes marked applied while write {n} of the page is held");
+                            $"{watch.AppliedWhileHeld} outcomes marked applied while write {n} of the page is held", seconds: 20);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
