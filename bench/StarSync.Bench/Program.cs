@@ -1,7 +1,7 @@
 // End-to-end benchmarks of StarSync against the emulated Plex Media Server, each beside a naive baseline measured in
 // the same run. Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--only a,b] [--out FILE]
 // (--only history [--history-changes N]: the history API against a journal of N changes, default 1M)
-// (--only writepath [--writepath-tracks N] [--writepath-parts baseline,batch,sizes,faults,single]: issue 11's write path)
+// (--only writepath [--writepath-tracks N] [--writepath-parts PARTS]: issue 11's write path; --help lists the parts)
 using System.Diagnostics;
 using System.Globalization;
 using StarSync.Bench;
@@ -14,6 +14,43 @@ if (args is ["--child-stream", var url, var token, var title])
 if (args is ["--child-preview", var previewUrl, var previewToken, var previewTitle])
 {
     return await RulesBench.PreviewChildAsync(previewUrl, previewToken, previewTitle);
+}
+
+// An option this program does not know is an error, never ignored (a typo would otherwise run every benchmark).
+string[] flags = ["--quick", "--no-latency"];
+string[] valued = ["--only", "--out", "--tracks", "--concurrency", "--sweep-tracks", "--sweep", "--headline", "--baseline-sample", "--recent",
+    "--memory-tracks", "--writepath-tracks", "--writepath-parts", "--history-changes"];
+string[] benchmarks = ["rate", "sweep", "steady", "recent", "rules", "writepath", "memory", "parse", "history"];
+var usage = "Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--no-latency] [--only "
+    + "rate,sweep,steady,recent,rules,writepath,memory,parse,history] [--out FILE] [--tracks N] [--concurrency N,N] [--sweep-tracks N] "
+    + "[--sweep N,N] [--headline N] [--baseline-sample N] [--recent N] [--memory-tracks N,N] [--writepath-tracks N] "
+    + "[--writepath-parts " + WritePathBench.PartNames + "] [--history-changes N]";
+for (var i = 0; i < args.Length; i++)
+{
+    var problem = args[i] is "--help" or "-h" ? ""
+        : flags.Contains(args[i]) ? null
+        : !valued.Contains(args[i]) ? $"unknown option '{args[i]}'"
+        : i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal) ? $"{args[i]} needs a value"
+        : args[i] is "--out" or "--only" or "--writepath-parts" ? null
+        : args[i + 1].Split(',').All(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0) ? null
+        : $"{args[i]} takes a positive whole number (or a comma-separated list of them), not '{args[i + 1]}'";
+    if (problem is null && args[i] is "--only" && args[i + 1].Split(',').FirstOrDefault(b => !benchmarks.Contains(b.Trim())) is { } unknownBench)
+    {
+        problem = $"--only: unknown benchmark '{unknownBench}'";
+    }
+
+    if (problem is null && args[i] is "--writepath-parts" && args[i + 1].Split(',').FirstOrDefault(p => !WritePathBench.Parts.Contains(p.Trim())) is { } unknownPart)
+    {
+        problem = $"--writepath-parts: unknown part '{unknownPart}'";
+    }
+
+    if (problem is not null)
+    {
+        Console.Error.WriteLine(problem.Length == 0 ? usage : $"{problem}. {usage}");
+        return problem.Length == 0 ? 0 : 2;
+    }
+
+    i += valued.Contains(args[i]) ? 1 : 0;
 }
 
 var quick = args.Contains("--quick");

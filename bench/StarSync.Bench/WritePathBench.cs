@@ -28,6 +28,11 @@ internal static class WritePathBench
     /// <summary>Every part; <c>--writepath-parts</c> picks some (for quick iteration): baseline, batch (the default size), sizes (the others), faults, cpu (where the CPU of a batch run goes, and the journal's inserts two ways: <see cref="JournalInsertBench"/>), single (both server models, then where its CPU goes; single-serial or single-parallel for one model, single-nocpu to leave out the CPU breakdown), process (the StarSync program and the emulator program as two processes, <see cref="ProcessWritePath"/>; process-single for its single-mode rows alone).</summary>
     public static readonly string[] AllParts = ["baseline", "batch", "sizes", "faults", "cpu", "single", "process"];
 
+    /// <summary>Every name <c>--writepath-parts</c> takes: the parts and their narrower variants.</summary>
+    public static readonly string[] Parts = [.. AllParts, "single-parallel", "single-serial", "single-nocpu", "process-single"];
+
+    public static string PartNames => string.Join(',', Parts);
+
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
     {
         parts ??= AllParts;
