@@ -17,7 +17,8 @@ public enum WriteSignal
 /// Bounds the rating writes in flight. Fixed (<c>WRITE_CONCURRENCY=N</c>) or adaptive (<c>WRITE_CONCURRENCY=auto</c>): an
 /// AIMD limiter in the manner of Netflix's concurrency-limits. It starts at <see cref="InitialLimit"/> and looks at the
 /// writes in windows of <c>max(<see cref="MinWindow"/>, limit)</c> answers: while the window's median latency stays
-/// near the lowest median seen (≤ <see cref="NearFloor"/> × floor) and the window kept the slots busy, the limit grows:
+/// near the lowest median seen (≤ <see cref="NearFloor"/> × floor, the floor taken as at least <see cref="NoiseFloorMs"/>)
+/// and the window kept the slots busy, the limit grows:
 /// at first it doubles (slow start, as TCP's) while the median stays within <see cref="SlowStartNearFloor"/> × floor, so a
 /// server that writes in parallel gets its 32 writes in flight after four windows, not thirty; from the second window in
 /// a row whose median rises above that (the first only holds the limit), or the first 5xx or timeout, it grows by one (a
@@ -55,6 +56,14 @@ public sealed class WriteLimiter
 
     /// <summary>A window median from this multiple of the floor up is "well above": writes are queueing at Plex.</summary>
     public const double WellAboveFloor = 2.0;
+
+    /// <summary>
+    /// The lowest floor the latency ratios are taken against, in milliseconds. Below it a window's median says more
+    /// about the client's own scheduling than about Plex: on a loaded machine a write answered in 0.3 ms comes back in
+    /// 1–2 ms now and then, "well above" a 0.3 ms floor, and cut a test server's limit to 1. Plex's own writes take
+    /// milliseconds, so this changes nothing there.
+    /// </summary>
+    public const double NoiseFloorMs = 1.0;
 
     /// <summary>Multiplicative decrease on latency.</summary>
     public const double LatencyBackoff = 0.75;
@@ -247,7 +256,8 @@ public sealed class WriteLimiter
         // One write at a time queues behind nothing of ours: its latency IS the floor. So at the lowest limit the floor
         // is learnt again, and a server that became slower for good (a scan, a busy disk) does not pin the limit at 1.
         _floorMs = _limit == MinLimit ? median : Math.Min(median, _floorMs);
-        if (median >= _floorMs * WellAboveFloor)
+        var floor = Math.Max(_floorMs, NoiseFloorMs);
+        if (median >= floor * WellAboveFloor)
         {
             var before = _limit;
             var cut = Decrease(LatencyBackoff);
@@ -257,7 +267,7 @@ public sealed class WriteLimiter
             return cut;
         }
 
-        if (median <= _floorMs * NearFloor)
+        if (median <= floor * NearFloor)
         {
             if (!busy || _limit >= MaxLimit)
             {
@@ -269,7 +279,7 @@ public sealed class WriteLimiter
             // there while latency stays flat, as it would have without the spike. A queue does not look flat.
             if (_recoverTo > _limit)
             {
-                _slowStart &= median <= _floorMs * SlowStartNearFloor;
+                _slowStart &= median <= floor * SlowStartNearFloor;
                 _held = false;
                 return SetLimit(Math.Min(_recoverTo, _limit * 2));
             }
@@ -280,7 +290,7 @@ public sealed class WriteLimiter
             // single writer's queue shows as 1.3-1.5x at twice the slots and stays; doubling on from there overshot to
             // 16 in the bench). One such window only holds the limit: a parallel server's first windows see the
             // client's own CPU busy listing its first pages, and ending slow start there cost 200 ms of climbing by one.
-            if (_slowStart && median <= _floorMs * SlowStartNearFloor)
+            if (_slowStart && median <= floor * SlowStartNearFloor)
             {
                 _held = false;
                 return SetLimit(Math.Min(MaxLimit, _limit * 2));

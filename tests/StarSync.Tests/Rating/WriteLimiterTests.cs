@@ -46,6 +46,29 @@ public sealed class WriteLimiterTests
     }
 
     [Fact]
+    public async Task A_floor_under_a_millisecond_is_not_cut_for_the_clients_own_scheduling_noise()
+    {
+        // A test server answers in 0.2 ms; a loaded machine now and then returns a window at 1.5 ms (7.5x that floor),
+        // which must not read as a queue at Plex: ratios are taken against at least NoiseFloorMs.
+        var seen = new List<int>();
+        var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
+        await WindowAsync(limiter, 2, 0.2);
+        await WindowAsync(limiter, 2, 0.2);
+        Assert.Equal(4, limiter.Limit);
+        Assert.Equal(0.2, limiter.FloorMilliseconds, 3);
+
+        await WindowAsync(limiter, 4, 1.5); // off slow start's flat latency once: held, not cut
+        Assert.Equal(4, limiter.Limit);
+        await WindowAsync(limiter, 4, 0.2);
+        Assert.Equal(8, limiter.Limit);
+
+        // A real queue still shows: twice the noise floor and more is a cut, whatever the floor.
+        await WindowAsync(limiter, 8, WriteLimiter.NoiseFloorMs * WriteLimiter.WellAboveFloor);
+        Assert.Equal(6, limiter.Limit);
+        Assert.Equal([4, 8, 6], seen);
+    }
+
+    [Fact]
     public async Task Once_latency_leaves_its_floor_it_grows_by_one_per_window()
     {
         var seen = new List<int>();
