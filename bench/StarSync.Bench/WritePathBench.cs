@@ -149,7 +149,7 @@ internal static class WritePathBench
         }
         while (counts[^1] >= Settled && counts.Count < 12);
 
-        report.Line($"Warm-up (not reported): {counts.Count} runs; methods compiled in each: {string.Join(", ", counts.Select(c => Report.N(c)))}.");
+        report.Line($"Warm-up (not reported): {counts.Count} run{(counts.Count == 1 ? "" : "s")}; methods compiled in each: {string.Join(", ", counts.Select(c => Report.N(c)))}.");
         report.Line();
     }
 
