@@ -1,6 +1,6 @@
 # python-plexapi's user-rating edits against the emulated Plex (run from the emulator README's command): editUserRating
-# on one track (PUT /library/sections/{id}/all?type=10&id=K&userRating.value=X&userRating.locked=1, python-plexapi's
-# default), and batchMultiEdits/editUserRating/saveMultiEdits on several (one PUT with id=a,b,c), each read back.
+# on one track (PUT /library/sections/{id}/all?id=K&type=10&userRating.locked=1&userRating.value=X, locked being
+# python-plexapi's default), and batchMultiEdits/editUserRating/saveMultiEdits on several (one PUT with id=a,b,c), each read back.
 import sys
 sys.path.insert(0, sys.argv[3] if len(sys.argv) > 3 else "plexapi-src")
 from plexapi.server import PlexServer

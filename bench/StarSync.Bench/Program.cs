@@ -21,10 +21,9 @@ string[] flags = ["--quick", "--no-latency"];
 string[] valued = ["--only", "--out", "--tracks", "--concurrency", "--sweep-tracks", "--sweep", "--headline", "--baseline-sample", "--recent",
     "--memory-tracks", "--writepath-tracks", "--writepath-parts", "--history-changes"];
 string[] benchmarks = ["rate", "sweep", "steady", "recent", "rules", "writepath", "memory", "parse", "history"];
-var usage = "Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--no-latency] [--only "
-    + "rate,sweep,steady,recent,rules,writepath,memory,parse,history] [--out FILE] [--tracks N] [--concurrency N,N] [--sweep-tracks N] "
-    + "[--sweep N,N] [--headline N] [--baseline-sample N] [--recent N] [--memory-tracks N,N] [--writepath-tracks N] "
-    + "[--writepath-parts " + WritePathBench.PartNames + "] [--history-changes N]";
+var usage = $"Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--no-latency] [--only {string.Join(',', benchmarks)}] "
+    + "[--out FILE] [--tracks N] [--concurrency N,N] [--sweep-tracks N] [--sweep N,N] [--headline N] [--baseline-sample N] [--recent N] "
+    + $"[--memory-tracks N,N] [--writepath-tracks N] [--writepath-parts {string.Join(',', WritePathBench.Parts)}] [--history-changes N]";
 for (var i = 0; i < args.Length; i++)
 {
     var problem = args[i] is "--help" or "-h" ? ""

@@ -31,8 +31,6 @@ internal static class WritePathBench
     /// <summary>Every name <c>--writepath-parts</c> takes: the parts and their narrower variants.</summary>
     public static readonly string[] Parts = [.. AllParts, "single-parallel", "single-serial", "single-nocpu", "process-single"];
 
-    public static string PartNames => string.Join(',', Parts);
-
     public static async Task RunAsync(Report report, int tracks, int baselineSample, IReadOnlyCollection<string>? parts = null)
     {
         parts ??= AllParts;

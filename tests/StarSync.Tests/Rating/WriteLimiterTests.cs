@@ -27,6 +27,15 @@ public sealed class WriteLimiterTests
         }
     }
 
+    // Windows at the floor (10 ms), each taking every slot once, until the limit has reached at least limit.
+    private async Task FlatWindowsUntilAsync(WriteLimiter limiter, int limit)
+    {
+        while (limiter.Limit < limit)
+        {
+            await WindowAsync(limiter, limiter.Limit, 10);
+        }
+    }
+
     [Fact]
     public async Task Starts_at_two_and_doubles_per_window_while_latency_stays_at_its_floor()
     {
@@ -111,10 +120,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 16)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 16);
 
         await WindowAsync(limiter, 16, 30); // 3x the floor (the client's CPU busy with its first pages): cut to 12
         Assert.True(limiter.SlowStart);
@@ -129,10 +135,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 8)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 8);
 
         await WindowAsync(limiter, 8, 13); // 1.3x once (the client busy listing its first pages): held
         await WindowAsync(limiter, 8, 10); // flat again: slow start goes on
@@ -147,10 +150,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 16)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 16);
 
         await WindowAsync(limiter, 16, 30); // cut to 12
         await WindowAsync(limiter, 12, 13); // 1.3x: near the floor, not flat (a queue): back to 16, slow start over
@@ -195,10 +195,7 @@ public sealed class WriteLimiterTests
     public async Task Latency_well_above_the_floor_cuts_the_limit_by_a_quarter()
     {
         var limiter = WriteLimiter.CreateAdaptive(_clock);
-        while (limiter.Limit < 16)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 16);
 
         await WindowAsync(limiter, 16, 25); // 2.5x the floor
 
@@ -210,10 +207,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < WriteLimiter.MaxLimit)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, WriteLimiter.MaxLimit);
 
         await WindowAsync(limiter, 32, 25); // one window at 2.5x the floor (a burst of writes at once): cut to 24
         await WindowAsync(limiter, 24, 10); // the spike passed: straight back to 32, not 25
@@ -228,10 +222,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 8)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 8);
 
         await WindowAsync(limiter, 8, 13); // 1.3x: held
         await WindowAsync(limiter, 8, 13); // 1.3x again: slow start ends, the limit grows by one
@@ -248,10 +239,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 16)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 16);
 
         await WindowAsync(limiter, 16, 25); // cut to 12
         await WindowAsync(limiter, 12, 17); // 1.7x: held; one such window may still be the spike's tail
@@ -266,10 +254,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < WriteLimiter.MaxLimit)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, WriteLimiter.MaxLimit);
 
         await WindowAsync(limiter, 32, 25); // cut to 24
         await WindowAsync(limiter, 24, 17); // the stall's tail: held
@@ -283,10 +268,7 @@ public sealed class WriteLimiterTests
     {
         var seen = new List<int>();
         var limiter = WriteLimiter.CreateAdaptive(_clock, seen.Add);
-        while (limiter.Limit < 16)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 16);
 
         (await limiter.AcquireAsync(CancellationToken.None)).Complete(WriteSignal.Overloaded); // 16 -> 8
         await WindowAsync(limiter, 8, 10);
@@ -298,10 +280,7 @@ public sealed class WriteLimiterTests
     public async Task Latency_between_near_and_well_above_the_floor_holds_the_limit()
     {
         var limiter = WriteLimiter.CreateAdaptive(_clock);
-        while (limiter.Limit < 8)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 8);
 
         await WindowAsync(limiter, 8, 17); // 1.7x: neither near (<= 1.5x) nor well above (>= 2x)
 
@@ -312,10 +291,7 @@ public sealed class WriteLimiterTests
     public async Task A_5xx_or_timeout_halves_the_limit_at_once_and_never_below_one()
     {
         var limiter = WriteLimiter.CreateAdaptive(_clock);
-        while (limiter.Limit < 10)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 10);
 
         var lease = await limiter.AcquireAsync(CancellationToken.None);
         lease.Complete(WriteSignal.Overloaded);
@@ -366,10 +342,7 @@ public sealed class WriteLimiterTests
     public async Task Answers_to_writes_sent_under_an_older_limit_are_not_judged()
     {
         var limiter = WriteLimiter.CreateAdaptive(_clock);
-        while (limiter.Limit < 8)
-        {
-            await WindowAsync(limiter, limiter.Limit, 10);
-        }
+        await FlatWindowsUntilAsync(limiter, 8);
 
         var old = new List<WriteLimiter.Lease>();
         for (var i = 0; i < 8; i++)
