@@ -170,7 +170,13 @@ public sealed class EmulatorRatingTests
     [Fact]
     public async Task Concurrent_rating_writes_and_listings_are_consistent()
     {
-        await using var server = await EmulatorTestHost.StartAsync(o => o.HandRatedShare = 0);
+        // Each request held for 2 ms, so requests sent together do overlap at the emulator: answered in microseconds, they
+        // could run one after another on a loaded machine (CI once saw a peak of 1), and the test would check nothing concurrent.
+        await using var server = await EmulatorTestHost.StartAsync(o =>
+        {
+            o.HandRatedShare = 0;
+            o.Latency.PerRequest = TimeSpan.FromMilliseconds(2);
+        });
         using var client = EmulatorTestHost.Client(server);
         var keys = server.Library.TrackKeys("1");
 
