@@ -18,19 +18,24 @@ if (args is ["--child-preview", var previewUrl, var previewToken, var previewTit
 
 // An option this program does not know is an error, never ignored (a typo would otherwise run every benchmark).
 string[] flags = ["--quick", "--no-latency"];
-string[] valued = ["--only", "--out", "--tracks", "--concurrency", "--sweep-tracks", "--sweep", "--headline", "--baseline-sample", "--recent",
-    "--memory-tracks", "--writepath-tracks", "--writepath-parts", "--history-changes"];
 string[] benchmarks = ["rate", "sweep", "steady", "recent", "rules", "writepath", "memory", "parse", "history"];
-var usage = $"Usage: dotnet run -c Release --project bench/StarSync.Bench -- [--quick] [--no-latency] [--only {string.Join(',', benchmarks)}] "
-    + "[--out FILE] [--tracks N] [--concurrency N,N] [--sweep-tracks N] [--sweep N,N] [--headline N] [--baseline-sample N] [--recent N] "
-    + $"[--memory-tracks N,N] [--writepath-tracks N] [--writepath-parts {string.Join(',', WritePathBench.Parts)}] [--history-changes N]";
+// Each option that takes a value, with what it takes: N a positive whole number, N,N a comma-separated list of them,
+// FILE a path, or the names it may list. The usage is built from these, so it lists exactly what is checked.
+(string Name, string Takes)[] valued =
+[
+    ("--only", string.Join(',', benchmarks)), ("--out", "FILE"), ("--tracks", "N"), ("--concurrency", "N,N"), ("--sweep-tracks", "N"),
+    ("--sweep", "N,N"), ("--headline", "N"), ("--baseline-sample", "N"), ("--recent", "N"), ("--memory-tracks", "N,N"),
+    ("--writepath-tracks", "N"), ("--writepath-parts", string.Join(',', WritePathBench.Parts)), ("--history-changes", "N"),
+];
+var usage = "Usage: dotnet run -c Release --project bench/StarSync.Bench -- "
+    + string.Join(' ', flags.Select(f => $"[{f}]").Concat(valued.Select(v => $"[{v.Name} {v.Takes}]")));
 for (var i = 0; i < args.Length; i++)
 {
     var problem = args[i] is "--help" or "-h" ? ""
         : flags.Contains(args[i]) ? null
-        : !valued.Contains(args[i]) ? $"unknown option '{args[i]}'"
+        : valued.FirstOrDefault(v => v.Name == args[i]).Takes is not { } takes ? $"unknown option '{args[i]}'"
         : i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal) ? $"{args[i]} needs a value"
-        : args[i] is "--out" or "--only" or "--writepath-parts" ? null
+        : takes is not ("N" or "N,N") ? null
         : args[i + 1].Split(',').All(v => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0) ? null
         : $"{args[i]} takes a positive whole number (or a comma-separated list of them), not '{args[i + 1]}'";
     if (problem is null && args[i] is "--only" && args[i + 1].Split(',').FirstOrDefault(b => !benchmarks.Contains(b.Trim())) is { } unknownBench)
@@ -49,7 +54,7 @@ for (var i = 0; i < args.Length; i++)
         return problem.Length == 0 ? 0 : 2;
     }
 
-    i += valued.Contains(args[i]) ? 1 : 0;
+    i += valued.Any(v => v.Name == args[i]) ? 1 : 0;
 }
 
 var quick = args.Contains("--quick");
